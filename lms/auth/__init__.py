@@ -1,0 +1,20 @@
+"""Login, logout, language choice, and the role checks every other capability uses."""
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager
+
+from lms.auth.views import bp
+
+
+def init_login(app: Flask, login_manager: LoginManager) -> None:
+    from lms.auth.services import load_active_user
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(load_active_user)
+
+
+__all__ = ["bp", "init_login"]

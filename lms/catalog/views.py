@@ -1,0 +1,35 @@
+from flask import Blueprint, abort, render_template
+from flask_login import current_user, login_required
+
+from lms.catalog import services
+
+bp = Blueprint("catalog", __name__)
+
+
+@bp.route("/")
+@login_required
+def home():
+    progress = services.load_progress(current_user)
+    return render_template(
+        "catalog/home.html",
+        levels=progress.levels(),
+        next_lesson=progress.next_lesson(),
+        progress=progress,
+    )
+
+
+@bp.route("/courses/<slug>")
+@login_required
+def course(slug: str):
+    progress = services.load_progress(current_user)
+    course = services.find_course(progress, slug)
+    if course is None:
+        abort(404)
+    return render_template(
+        "catalog/course.html",
+        course=course,
+        card=progress.card(course),
+        progress=progress,
+        minutes_left=services.minutes_left(course, progress),
+        first_unread=progress.first_unread(course),
+    )

@@ -1,0 +1,168 @@
+"""The `lms` command: Flask's group (with `lms db ...` from Flask-Migrate) plus our own commands."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+from lms.clock import utcnow
+from lms.content.errors import ContentInvalid
+from lms.content.sync import check_courses, sync_courses
+from lms.extensions import db
+
+
+def _create_app(*_args) -> Flask:
+    from lms import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False)
+def main() -> None:
+    """Training and exam platform for customer-service centers."""
+
+
+def register_commands(app: Flask) -> None:
+    for command in (demo, serve, sync, user, users):
+        app.cli.add_command(command)
+
+
+def _print_errors(exc: ContentInvalid) -> None:
+    for error in exc.errors:
+        click.echo(str(error), err=True)
+    click.echo(f"{len(exc.errors)} problem(s); nothing was imported.", err=True)
+
+
+def run_sync(check_only: bool = False) -> None:
+    root = Path(current_app.config["LMS_COURSES_DIR"])
+    try:
+        if check_only:
+            specs = check_courses(root)
+            click.echo(f"{len(specs)} courses, {sum(len(s.lessons) for s in specs)} lessons: all valid.")
+            return
+        report = sync_courses(db.session, root, utcnow())
+    except ContentInvalid as exc:
+        _print_errors(exc)
+        raise SystemExit(1)
+    click.echo(report.summary())
+
+
+def prepare_database() -> None:
+    """Apply every migration; on a new installation this creates the database."""
+    from flask_migrate import upgrade
+
+    upgrade(directory=current_app.extensions["migrate"].directory)
+
+
+@click.command()
+@click.option("--check", is_flag=True, help="Only validate the content folders; write nothing.")
+def sync(check: bool) -> None:
+    """Import courses/ into the database (idempotent, all or nothing)."""
+    run_sync(check_only=check)
+
+
+def _gunicorn(host: str, port: int, workers: int | None) -> None:
+    workers = workers or int(os.environ.get("LMS_WORKERS", 0)) or (2 * (os.cpu_count() or 1) + 1)
+    argv = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+            "--access-logfile", "-", "--forwarded-allow-ips", os.environ.get("LMS_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            "lms:create_app()"]
+    click.echo(f"Serving on http://{host}:{port} with {workers} gunicorn workers (Ctrl+C stops).")
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)
+
+
+SERVE_OPTIONS = [
+    click.option("--host", default=lambda: os.environ.get("LMS_HOST", "127.0.0.1"), show_default="127.0.0.1"),
+    click.option("--port", default=lambda: int(os.environ.get("LMS_PORT", 5000)), show_default="5000", type=int),
+    click.option("--workers", type=int, default=None, help="gunicorn workers (default 2 x cores + 1)"),
+]
+
+
+def _serve_options(command):
+    for option in reversed(SERVE_OPTIONS):
+        command = option(command)
+    return command
+
+
+@click.command()
+@_serve_options
+def serve(host: str, port: int, workers: int | None) -> None:
+    """Serve an existing installation with gunicorn."""
+    _gunicorn(host, port, workers)
+
+
+@click.command()
+@_serve_options
+@click.option("--no-serve", is_flag=True, help="Set everything up, then exit instead of serving.")
+def demo(host: str, port: int, workers: int | None, no_serve: bool) -> None:
+    """Create or update the database, import the sample content and demo accounts, then serve."""
+    from lms.demo import ensure_demo_accounts
+
+    click.echo(f"Database: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+    prepare_database()
+    run_sync()
+    accounts = ensure_demo_accounts()
+    click.echo("\nDemo accounts (employee number / password):")
+    for account in accounts:
+        state = "" if account.created else "  (existing; password unchanged if you changed it)"
+        click.echo(f"  {account.employee_no:<8} {account.password:<12} {account.description}{state}")
+    click.echo("")
+    if not no_serve:
+        _gunicorn(host, port, workers)
+
+
+@click.group()
+def user() -> None:
+    """Manage one account."""
+
+
+@user.command("create")
+@click.option("--employee-no", required=True)
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, default=["agent"], show_default=True,
+              type=click.Choice(["agent", "mentor", "trainer", "admin"]))
+@click.option("--star-level", type=click.IntRange(0, 5), default=0, show_default=True)
+@click.option("--team", default="")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def user_create(employee_no: str, name: str, roles: tuple[str, ...], star_level: int, team: str,
+                password: str) -> None:
+    """Create an account (the first admin, say)."""
+    from lms.admin.services import AccountInvalid, create_user
+
+    try:
+        created = create_user(employee_no=employee_no, name=name, roles=set(roles), star_level=star_level,
+                              team=team, password=password)
+    except AccountInvalid as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"Created {created.employee_no} ({', '.join(sorted(created.roles))}).")
+
+
+@click.group()
+def users() -> None:
+    """Manage accounts in bulk."""
+
+
+@users.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def users_import(file: Path) -> None:
+    """Import staff from a CSV or XLSX file; any bad row imports nothing."""
+    from lms.admin.services import ImportInvalid, import_users
+    from lms.content.spreadsheets import SpreadsheetError, read_table
+
+    try:
+        table = read_table(file.name, file.read_bytes())
+        result = import_users(table)
+    except SpreadsheetError as exc:
+        raise click.ClickException(f"{file}: {exc}")
+    except ImportInvalid as exc:
+        for error in exc.errors:
+            click.echo(f"{file}:{error.row}: {error.message}", err=True)
+        click.echo(f"{len(exc.errors)} problem(s); nothing was imported.", err=True)
+        raise SystemExit(1)
+    click.echo(f"{len(result.created)} created, {len(result.updated)} updated.")
+    for employee_no, password in result.passwords.items():
+        click.echo(f"  {employee_no}: temporary password {password}")

@@ -1,0 +1,258 @@
+"""Course folders: `course.md` (front matter + introduction) and one Markdown file per lesson.
+
+    courses/<folder>/course.md         slug, title, star_level, kind, track, summary, minutes,
+                                       valid_months (refresher only), prerequisites
+    courses/<folder>/01-<slug>.md      title, minutes; Markdown body
+
+Folders are listed in name order within a star level; lessons in file-name order, their slug
+being the file name without the leading number.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from lms.content.errors import ContentError
+from lms.content.frontmatter import Document, parse_document
+from lms.models.courses import KINDS, TRACKS
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+LESSON_FILE = re.compile(r"^(?:\d+[-_])?(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
+COURSE_KEYS = {"slug", "title", "star_level", "kind", "track", "summary", "minutes", "valid_months", "prerequisites"}
+LESSON_KEYS = {"title", "minutes"}
+
+
+@dataclass(frozen=True)
+class LessonSpec:
+    slug: str
+    position: int
+    title: str
+    minutes: int
+    body: str
+    source_hash: str
+
+
+@dataclass(frozen=True)
+class CourseSpec:
+    slug: str
+    folder: str
+    position: int
+    title: str
+    star_level: int
+    kind: str
+    track: str
+    summary: str
+    minutes: int
+    valid_months: int | None
+    prerequisites: tuple[str, ...]
+    intro: str
+    lessons: tuple[LessonSpec, ...]
+    source_hash: str
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _unknown_keys(doc: Document, allowed: set[str]) -> None:
+    for key in doc.meta:
+        if key not in allowed:
+            doc.error(key, f"unknown key '{key}' (allowed: {', '.join(sorted(allowed))})")
+
+
+def _text(doc: Document, key: str, *, required: bool, limit: int) -> str:
+    value = doc.meta.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            doc.error(key, f"'{key}' is required")
+        return ""
+    if not isinstance(value, (str, int, float)):
+        doc.error(key, f"'{key}' must be text")
+        return ""
+    value = str(value).strip()
+    if len(value) > limit:
+        doc.error(key, f"'{key}' is longer than {limit} characters")
+    return value
+
+
+def _integer(doc: Document, key: str, *, required: bool, low: int, high: int) -> int | None:
+    value = doc.meta.get(key)
+    if value is None:
+        if required:
+            doc.error(key, f"'{key}' is required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        doc.error(key, f"'{key}' must be a whole number from {low} to {high}, not {value!r}")
+        return None
+    return value
+
+
+def _choice(doc: Document, key: str, choices: tuple[str, ...]) -> str:
+    value = doc.meta.get(key)
+    if value is None:
+        doc.error(key, f"'{key}' is required")
+        return choices[0]
+    if value not in choices:
+        doc.error(key, f"'{key}' must be one of {', '.join(choices)}, not {value!r}")
+        return choices[0]
+    return value
+
+
+def parse_lesson(text: str, path: str, position: int, slug: str) -> tuple[LessonSpec | None, list[ContentError]]:
+    doc = parse_document(text, path)
+    if doc.errors:
+        return None, doc.errors
+    _unknown_keys(doc, LESSON_KEYS)
+    title = _text(doc, "title", required=True, limit=200)
+    minutes = _integer(doc, "minutes", required=True, low=1, high=60)
+    if not doc.body.strip():
+        doc.errors.append(ContentError(path, doc.body_line, "the lesson has no text after its front matter"))
+    if doc.errors:
+        return None, doc.errors
+    return LessonSpec(slug, position, title, minutes, doc.body, digest(text)), []
+
+
+def parse_course(text: str, path: str, folder: str, position: int,
+                 lessons: tuple[LessonSpec, ...]) -> tuple[CourseSpec | None, list[ContentError], Document]:
+    doc = parse_document(text, path)
+    if doc.errors:
+        return None, doc.errors, doc
+    _unknown_keys(doc, COURSE_KEYS)
+    slug = _text(doc, "slug", required=True, limit=80)
+    if slug and not SLUG.match(slug):
+        doc.error("slug", f"slug {slug!r} may hold only lowercase letters, digits and single hyphens")
+    title = _text(doc, "title", required=True, limit=200)
+    star_level = _integer(doc, "star_level", required=True, low=0, high=5)
+    kind = _choice(doc, "kind", KINDS)
+    track = _choice(doc, "track", TRACKS)
+    summary = _text(doc, "summary", required=False, limit=500)
+    minutes = _integer(doc, "minutes", required=False, low=0, high=10000)
+    valid_months = _integer(doc, "valid_months", required=False, low=1, high=120)
+    if track == "refresher" and "valid_months" not in doc.meta:
+        doc.error("track", "a refresher course needs 'valid_months': how long its completion stays valid")
+    if track != "refresher" and "valid_months" in doc.meta:
+        doc.error("valid_months", "'valid_months' belongs to refresher courses only")
+    prerequisites = doc.meta.get("prerequisites") or []
+    if not isinstance(prerequisites, list) or not all(isinstance(item, str) for item in prerequisites):
+        doc.error("prerequisites", "'prerequisites' must be a list of course slugs, like [code-of-conduct]")
+        prerequisites = []
+    if slug in prerequisites:
+        doc.error("prerequisites", "a course cannot be its own prerequisite")
+    if doc.errors:
+        return None, doc.errors, doc
+    spec = CourseSpec(
+        slug=slug, folder=folder, position=position, title=title, star_level=star_level, kind=kind,
+        track=track, summary=summary,
+        minutes=minutes if minutes is not None else sum(lesson.minutes for lesson in lessons),
+        valid_months=valid_months, prerequisites=tuple(prerequisites), intro=doc.body,
+        lessons=lessons, source_hash=digest(text),
+    )
+    return spec, [], doc
+
+
+def load_course_tree(root: Path) -> tuple[list[CourseSpec], list[ContentError]]:
+    """Parse every course folder under `root`; errors name paths relative to root's parent."""
+    base = root.parent
+    specs: list[CourseSpec] = []
+    documents: dict[str, Document] = {}
+    errors: list[ContentError] = []
+    if not root.is_dir():
+        return [], [ContentError(str(root), 1, "the courses folder does not exist")]
+    folders = sorted(path for path in root.iterdir() if path.is_dir() and not path.name.startswith("."))
+    for position, folder in enumerate(folders):
+        course_file = folder / "course.md"
+        shown = str(course_file.relative_to(base))
+        if not course_file.is_file():
+            errors.append(ContentError(shown, 1, "the course folder has no course.md"))
+            continue
+        lessons: list[LessonSpec] = []
+        seen: dict[str, str] = {}
+        lesson_files = sorted(p for p in folder.glob("*.md") if p.name != "course.md")
+        for lesson_position, lesson_file in enumerate(lesson_files):
+            lesson_shown = str(lesson_file.relative_to(base))
+            match = LESSON_FILE.match(lesson_file.name)
+            if match is None:
+                errors.append(ContentError(lesson_shown, 1, "lesson file names look like 01-some-title.md "
+                                                            "(lowercase letters, digits, hyphens)"))
+                continue
+            slug = match["slug"]
+            if slug in seen:
+                errors.append(ContentError(lesson_shown, 1, f"lesson slug {slug!r} is also used by {seen[slug]}"))
+                continue
+            seen[slug] = lesson_file.name
+            lesson, lesson_errors = parse_lesson(_read(lesson_file, lesson_shown, errors), lesson_shown,
+                                                 lesson_position, slug)
+            errors.extend(lesson_errors)
+            if lesson is not None:
+                lessons.append(lesson)
+        if not lesson_files:
+            errors.append(ContentError(shown, 1, "the course has no lesson files"))
+        spec, course_errors, doc = parse_course(_read(course_file, shown, errors), shown, folder.name, position,
+                                                tuple(lessons))
+        errors.extend(course_errors)
+        if spec is not None:
+            specs.append(spec)
+            documents[spec.folder] = doc
+    errors.extend(_check_catalog(specs, documents))
+    return specs, sorted(errors)
+
+
+def _read(path: Path, shown: str, errors: list[ContentError]) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        errors.append(ContentError(shown, line, "the file is not UTF-8 text"))
+        return ""
+
+
+def _check_catalog(specs: list[CourseSpec], documents: dict[str, Document]) -> list[ContentError]:
+    """Rules across courses: unique slugs, known and reachable prerequisites, no cycles."""
+    errors: list[ContentError] = []
+    by_slug: dict[str, CourseSpec] = {}
+    for spec in specs:
+        if spec.slug in by_slug:
+            doc = documents[spec.folder]
+            errors.append(ContentError(doc.path, doc.line_of("slug"),
+                                       f"slug {spec.slug!r} is already used by {by_slug[spec.slug].folder}"))
+            continue
+        by_slug[spec.slug] = spec
+    for spec in by_slug.values():
+        doc = documents[spec.folder]
+        for slug in spec.prerequisites:
+            other = by_slug.get(slug)
+            if other is None:
+                errors.append(ContentError(doc.path, doc.line_of("prerequisites"), f"unknown prerequisite {slug!r}"))
+            elif other.star_level > spec.star_level:
+                errors.append(ContentError(doc.path, doc.line_of("prerequisites"),
+                                           f"prerequisite {slug!r} is at star level {other.star_level}, above "
+                                           f"this course's {spec.star_level}: nobody could take it in order"))
+    for slug in _cycle_members(by_slug):
+        doc = documents[by_slug[slug].folder]
+        errors.append(ContentError(doc.path, doc.line_of("prerequisites"), "the prerequisites form a cycle"))
+    return errors
+
+
+def _cycle_members(by_slug: dict[str, CourseSpec]) -> list[str]:
+    state: dict[str, int] = {}
+    in_cycle: list[str] = []
+
+    def visit(slug: str, trail: list[str]) -> None:
+        state[slug] = 1
+        trail.append(slug)
+        for nxt in by_slug[slug].prerequisites:
+            if nxt not in by_slug:
+                continue
+            if state.get(nxt) == 1:
+                in_cycle.extend(trail[trail.index(nxt):])
+            elif nxt not in state:
+                visit(nxt, trail)
+        trail.pop()
+        state[slug] = 2
+
+    for slug in by_slug:
+        if slug not in state:
+            visit(slug, [])
+    return sorted(set(in_cycle))

@@ -1,0 +1,70 @@
+"""YAML front matter that remembers the line of every key, so errors can name it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import frontmatter
+import yaml
+
+from lms.content.errors import ContentError
+
+BOUNDARY = frontmatter.YAMLHandler.FM_BOUNDARY
+
+
+@dataclass
+class Document:
+    path: str
+    meta: dict[str, Any]
+    key_lines: dict[str, int]
+    body: str
+    body_line: int
+    errors: list[ContentError] = field(default_factory=list)
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, 1)
+
+    def error(self, key: str | None, message: str) -> None:
+        self.errors.append(ContentError(self.path, self.line_of(key) if key else 1, message))
+
+
+def parse_document(text: str, path: str) -> Document:
+    """Split `---` front matter from the Markdown body. Problems land in `Document.errors`."""
+    text = text.lstrip("\ufeff")
+    opening = BOUNDARY.match(text)
+    if opening is None:
+        doc = Document(path, {}, {}, text, 1)
+        doc.error(None, "the file must start with a '---' line opening the front matter")
+        return doc
+    closing = BOUNDARY.search(text, opening.end())
+    if closing is None:
+        doc = Document(path, {}, {}, "", 1)
+        doc.error(None, "the front matter opened on line 1 is never closed with a '---' line")
+        return doc
+    first_line = text.count("\n", 0, opening.end()) + 1
+    body_line = text.count("\n", 0, closing.end()) + 1
+    doc = Document(path, {}, {}, text[closing.end():].lstrip("\n"), body_line)
+    try:
+        loader = yaml.SafeLoader(text[opening.end():closing.start()])
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else {}
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = first_line + mark.line if mark else first_line
+        problem = getattr(exc, "problem", None) or str(exc)
+        doc.errors.append(ContentError(path, line, f"front matter is not valid YAML: {problem}"))
+        return doc
+    if not isinstance(data, dict) or node is None or not isinstance(node, yaml.MappingNode):
+        doc.errors.append(ContentError(path, first_line, "front matter must be a list of 'key: value' lines"))
+        return doc
+    for key_node, _value in node.value:
+        key = key_node.value
+        line = first_line + key_node.start_mark.line
+        if key in doc.key_lines:
+            doc.errors.append(ContentError(path, line, f"'{key}' is given twice (first on line {doc.key_lines[key]})"))
+        doc.key_lines[key] = line
+    doc.meta = {str(key): value for key, value in data.items()}
+    return doc

@@ -1,0 +1,150 @@
+"""`lms sync`: bring the database in line with the content folders, in one transaction.
+
+Unchanged courses and lessons are not written. A course or lesson gone from disk is deleted
+while nobody has progress on it, retired (hidden, kept) once anyone has.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from lms.content.courses import CourseSpec, LessonSpec, load_course_tree
+from lms.content.errors import ContentInvalid
+from lms.models import Course, Lesson, LessonProgress
+from lms.rendering import render_markdown
+
+
+@dataclass
+class SyncReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.retired or self.deleted)
+
+    def summary(self) -> str:
+        return (f"courses: {len(self.created)} created, {len(self.updated)} updated, "
+                f"{len(self.unchanged)} unchanged, {len(self.retired)} retired, {len(self.deleted)} deleted")
+
+
+def check_courses(root: Path) -> list[CourseSpec]:
+    """Parse and validate every course folder; raise ContentInvalid with every problem."""
+    specs, errors = load_course_tree(root)
+    if errors:
+        raise ContentInvalid(errors)
+    return specs
+
+
+def sync_courses(session: Session, root: Path, now: datetime) -> SyncReport:
+    """Import the course folders under `root`. Nothing is written unless all of them are valid."""
+    specs = check_courses(root)
+    try:
+        report = _apply(session, specs, now)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return report
+
+
+def _apply(session: Session, specs: list[CourseSpec], now: datetime) -> SyncReport:
+    report = SyncReport()
+    existing = {course.slug: course for course in session.scalars(
+        select(Course).options(selectinload(Course.lessons), selectinload(Course.prerequisites)))}
+    with session.no_autoflush:
+        lessons_in_use = set(session.scalars(select(LessonProgress.lesson_id).distinct()))
+    wanted = {spec.slug for spec in specs}
+
+    for spec in specs:
+        course = existing.get(spec.slug)
+        if course is None:
+            course = existing[spec.slug] = Course(slug=spec.slug)
+            session.add(course)
+            _write_course(course, spec)
+            for lesson_spec in spec.lessons:
+                course.lessons.append(_write_lesson(Lesson(slug=lesson_spec.slug), lesson_spec))
+            report.created.append(spec.slug)
+            continue
+        changed = _sync_course(course, spec, lessons_in_use, now)
+        (report.updated if changed else report.unchanged).append(spec.slug)
+
+    for spec in specs:  # prerequisites once every course exists
+        course = existing[spec.slug]
+        if [c.slug for c in course.prerequisites] != list(spec.prerequisites):
+            course.prerequisites = [existing[slug] for slug in spec.prerequisites]
+            if spec.slug in report.unchanged:
+                report.unchanged.remove(spec.slug)
+                report.updated.append(spec.slug)
+
+    for slug, course in existing.items():
+        if slug in wanted or course.retired_at is not None:
+            continue
+        if any(lesson.id in lessons_in_use for lesson in course.lessons):
+            course.retired_at = now
+            report.retired.append(slug)
+        else:
+            session.delete(course)
+            report.deleted.append(slug)
+    session.flush()
+    return report
+
+
+def _sync_course(course: Course, spec: CourseSpec, lessons_in_use: set[int], now: datetime) -> bool:
+    changed = False
+    if course.source_hash != spec.source_hash or course.position != spec.position \
+            or course.source_path != spec.folder or course.retired_at is not None:
+        _write_course(course, spec)
+        course.retired_at = None
+        changed = True
+    by_slug = {lesson.slug: lesson for lesson in course.lessons}
+    for lesson_spec in spec.lessons:
+        lesson = by_slug.get(lesson_spec.slug)
+        if lesson is None:
+            course.lessons.append(_write_lesson(Lesson(slug=lesson_spec.slug), lesson_spec))
+            changed = True
+        elif (lesson.source_hash != lesson_spec.source_hash or lesson.position != lesson_spec.position
+              or lesson.retired_at is not None):
+            _write_lesson(lesson, lesson_spec)
+            lesson.retired_at = None
+            changed = True
+    kept = {lesson_spec.slug for lesson_spec in spec.lessons}
+    for lesson in list(course.lessons):
+        if lesson.slug in kept or lesson.retired_at is not None:
+            continue
+        if lesson.id in lessons_in_use:
+            lesson.retired_at = now
+        else:
+            course.lessons.remove(lesson)
+        changed = True
+    return changed
+
+
+def _write_course(course: Course, spec: CourseSpec) -> None:
+    course.title = spec.title
+    course.star_level = spec.star_level
+    course.kind = spec.kind
+    course.track = spec.track
+    course.summary = spec.summary
+    course.minutes = spec.minutes
+    course.valid_months = spec.valid_months
+    course.intro_html = render_markdown(spec.intro) if spec.intro.strip() else ""
+    course.position = spec.position
+    course.source_path = spec.folder
+    course.source_hash = spec.source_hash
+
+
+def _write_lesson(lesson: Lesson, spec: LessonSpec) -> Lesson:
+    lesson.title = spec.title
+    lesson.minutes = spec.minutes
+    lesson.position = spec.position
+    lesson.body_html = render_markdown(spec.body)
+    lesson.source_hash = spec.source_hash
+    return lesson

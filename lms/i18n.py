@@ -1,0 +1,29 @@
+"""Language choice: the user's preference, else the session's choice, else Accept-Language."""
+from __future__ import annotations
+
+from flask import Flask, current_app, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from lms.config import LANGUAGES
+
+LANGUAGE_NAMES = {"zh_CN": "简体中文", "en": "English"}
+
+
+def select_locale() -> str:
+    if current_user and current_user.is_authenticated and current_user.preferred_language in LANGUAGES:
+        return current_user.preferred_language
+    if session.get("language") in LANGUAGES:
+        return session["language"]
+    # Accept-Language says zh-CN; werkzeug compares it with zh_CN after normalising.
+    return request.accept_languages.best_match(LANGUAGES) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def html_lang() -> str:
+    return str(get_locale()).replace("_", "-").replace("zh-Hans-CN", "zh-CN")
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def language_context():
+        return {"LANGUAGE_NAMES": LANGUAGE_NAMES, "html_lang": html_lang}

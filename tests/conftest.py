@@ -1,0 +1,161 @@
+"""Fixtures shared by every test: a migrated database (SQLite, or PostgreSQL when
+LMS_TEST_DATABASE_URL is set), the app, users, logins, a small course tree, a frozen clock."""
+from __future__ import annotations
+
+import itertools
+import os
+import textwrap
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from lms import clock, create_app
+from lms.extensions import db
+from lms.models import User
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "WTF_CSRF_ENABLED": False,
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+}
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """Migrated once per run with every Alembic revision; tests empty the tables after themselves."""
+    url = os.environ.get("LMS_TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    engine = sa.create_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade(directory=app.extensions["migrate"].directory)
+        db.engine.dispose()
+    return url
+
+
+def _empty_tables() -> None:
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Override in a test module to change the app's configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_config):
+    app = create_app({
+        **TEST_CONFIG,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "LMS_COURSES_DIR": str(tmp_path / "courses"),
+        **app_config,
+    })
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+    clock.freeze(None)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(app):
+    def make(roles=("agent",), star_level: int = 0, password: str = "password123", mentor: User | None = None,
+             name: str | None = None, team: str = "热线一组", active: bool = True, **fields) -> User:
+        number = next(_numbers)
+        user = User(employee_no=fields.pop("employee_no", f"U{number:05d}"), name=name or f"测试员工{number}",
+                    team=team, star_level=star_level, mentor=mentor, active=active, **fields)
+        user.roles = set(roles)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login_as(client):
+    def login(user: User, password: str = "password123"):
+        response = client.post("/login", data={"employee_no": user.employee_no, "password": password})
+        assert response.status_code == 302, "login failed"
+        return client
+
+    return login
+
+
+@pytest.fixture
+def frozen_now():
+    """Freeze lms.clock.utcnow(); call the returned function again to move the clock."""
+    def freeze(moment: datetime = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)) -> datetime:
+        clock.freeze(moment)
+        return moment
+
+    yield freeze
+    clock.freeze(None)
+
+
+def write_course(root: Path, folder: str, *, slug: str, level: int = 0, kind: str = "required",
+                 track: str = "onboarding", prerequisites=(), lessons=("one", "two", "three"),
+                 extra: str = "") -> Path:
+    course = root / folder
+    course.mkdir(parents=True, exist_ok=True)
+    prereq = "[" + ", ".join(prerequisites) + "]"
+    (course / "course.md").write_text(textwrap.dedent(f"""\
+        ---
+        slug: {slug}
+        title: 课程 {slug}
+        star_level: {level}
+        kind: {kind}
+        track: {track}
+        summary: 关于 {slug} 的简介
+        prerequisites: {prereq}
+        {extra}---
+        课程 {slug} 的介绍。
+        """), encoding="utf-8")
+    for position, lesson in enumerate(lessons, start=1):
+        (course / f"{position:02d}-{lesson}.md").write_text(
+            f"---\ntitle: {slug} 第{position}课\nminutes: 3\n---\n## 要点\n\n{slug} 的第 {position} 课正文。\n",
+            encoding="utf-8")
+    return course
+
+
+@pytest.fixture
+def course_root(app) -> Path:
+    root = Path(app.config["LMS_COURSES_DIR"])
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+@pytest.fixture
+def catalog(app, course_root):
+    """A small catalog: level 0 (two required, b needs a; one elective), level 1, level 2."""
+    from lms.content.sync import sync_courses
+
+    write_course(course_root, "0-01-a", slug="basics-a")
+    write_course(course_root, "0-02-b", slug="basics-b", prerequisites=["basics-a"])
+    write_course(course_root, "0-03-e", slug="elective-e", kind="elective", lessons=("only",))
+    write_course(course_root, "1-01-c", slug="level-one", level=1, track="in-service")
+    write_course(course_root, "2-01-r", slug="refresh", level=2, track="refresher", extra="valid_months: 12\n")
+    sync_courses(db.session, course_root, clock.utcnow())
+    return course_root
