@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import itertools
 import os
-import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 
 from lms import clock, create_app
 from lms.extensions import db
@@ -62,6 +62,16 @@ def app(database_url, tmp_path, app_config):
         "LMS_COURSES_DIR": str(tmp_path / "courses"),
         **app_config,
     })
+
+
+    # Requests in tests share the test's app context (and so `g` and the scoped session).
+    # Make each request end as it would in production: uncommitted work is discarded and the
+    # logged-in user is loaded afresh by the next request.
+    @app.teardown_request
+    def _end_request_like_production(exc):
+        db.session.rollback()
+        g.pop("_login_user", None)
+
     with app.app_context():
         yield app
         db.session.remove()
@@ -121,18 +131,10 @@ def write_course(root: Path, folder: str, *, slug: str, level: int = 0, kind: st
     course = root / folder
     course.mkdir(parents=True, exist_ok=True)
     prereq = "[" + ", ".join(prerequisites) + "]"
-    (course / "course.md").write_text(textwrap.dedent(f"""\
-        ---
-        slug: {slug}
-        title: 课程 {slug}
-        star_level: {level}
-        kind: {kind}
-        track: {track}
-        summary: 关于 {slug} 的简介
-        prerequisites: {prereq}
-        {extra}---
-        课程 {slug} 的介绍。
-        """), encoding="utf-8")
+    (course / "course.md").write_text(
+        f"---\nslug: {slug}\ntitle: 课程 {slug}\nstar_level: {level}\nkind: {kind}\ntrack: {track}\n"
+        f"summary: 关于 {slug} 的简介\nprerequisites: {prereq}\n{extra}---\n课程 {slug} 的介绍。\n",
+        encoding="utf-8")
     for position, lesson in enumerate(lessons, start=1):
         (course / f"{position:02d}-{lesson}.md").write_text(
             f"---\ntitle: {slug} 第{position}课\nminutes: 3\n---\n## 要点\n\n{slug} 的第 {position} 课正文。\n",

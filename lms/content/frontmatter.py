@@ -42,7 +42,7 @@ def parse_document(text: str, path: str) -> Document:
         doc.error(None, "the front matter opened on line 1 is never closed with a '---' line")
         return doc
     first_line = text.count("\n", 0, opening.end()) + 1
-    body_line = text.count("\n", 0, closing.end()) + 1
+    body_line = text.count("\n", 0, closing.start()) + 2  # the line after the closing ---
     doc = Document(path, {}, {}, text[closing.end():].lstrip("\n"), body_line)
     try:
         loader = yaml.SafeLoader(text[opening.end():closing.start()])
@@ -58,7 +58,8 @@ def parse_document(text: str, path: str) -> Document:
         doc.errors.append(ContentError(path, line, f"front matter is not valid YAML: {problem}"))
         return doc
     if not isinstance(data, dict) or node is None or not isinstance(node, yaml.MappingNode):
-        doc.errors.append(ContentError(path, first_line, "front matter must be a list of 'key: value' lines"))
+        line = first_line + node.start_mark.line if node is not None else first_line
+        doc.errors.append(ContentError(path, line, "front matter must be a list of 'key: value' lines"))
         return doc
     for key_node, _value in node.value:
         key = key_node.value

@@ -1,0 +1,120 @@
+"""`lms sync` into the database: idempotent, all-or-nothing, retire instead of delete once used."""
+import shutil
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import event, func, select
+
+from lms.content.errors import ContentInvalid
+from lms.content.sync import sync_courses
+from lms.extensions import db
+from lms.lessons.services import complete_lesson
+from lms.models import Course, Lesson, LessonProgress
+from tests.conftest import write_course
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def writes(app):
+    """Collects every INSERT, UPDATE and DELETE the database receives."""
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield statements
+    event.remove(db.engine, "before_cursor_execute", record)
+
+
+def course(slug):
+    return db.session.scalar(select(Course).where(Course.slug == slug))
+
+
+def test_first_sync_creates_everything_and_second_writes_nothing(course_root, writes):
+    write_course(course_root, "0-01-a", slug="a")
+    write_course(course_root, "0-02-b", slug="b", prerequisites=["a"])
+    report = sync_courses(db.session, course_root, NOW)
+    assert report.created == ["a", "b"]
+    assert [c.slug for c in course("b").prerequisites] == ["a"]
+    assert len(course("a").live_lessons) == 3
+    writes.clear()
+    db.session.expire_all()
+    again = sync_courses(db.session, course_root, NOW + timedelta(hours=1))
+    assert again.unchanged == ["a", "b"] and not again.changed
+    assert writes == []
+
+
+def test_edited_lesson_is_updated_and_rendered_safely(course_root):
+    folder = write_course(course_root, "0-01-a", slug="a")
+    sync_courses(db.session, course_root, NOW)
+    (folder / "02-two.md").write_text(
+        "---\ntitle: 新标题\nminutes: 4\n---\n## 小节\n\n<script>alert(1)</script>"
+        "<a href=\"javascript:alert(2)\">x</a>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n", encoding="utf-8")
+    report = sync_courses(db.session, course_root, NOW)
+    assert report.updated == ["a"]
+    lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "two"))
+    assert lesson.title == "新标题" and lesson.minutes == 4
+    assert "<script" not in lesson.body_html and "javascript:" not in lesson.body_html
+    assert "<h2>小节</h2>" in lesson.body_html and "<table>" in lesson.body_html
+
+
+def test_one_bad_file_changes_nothing(course_root, writes):
+    write_course(course_root, "0-01-a", slug="a")
+    sync_courses(db.session, course_root, NOW)
+    write_course(course_root, "0-02-b", slug="b")
+    (course_root / "0-01-a" / "01-one.md").write_text("---\ntitle: 改了\nminutes: 2\n---\n正文\n", encoding="utf-8")
+    (course_root / "0-02-b" / "02-two.md").write_text("---\ntitle: x\nminutes: lots\n---\n正文\n", encoding="utf-8")
+    writes.clear()
+    with pytest.raises(ContentInvalid) as caught:
+        sync_courses(db.session, course_root, NOW)
+    assert [str(e) for e in caught.value.errors] == [
+        "courses/0-02-b/02-two.md:3: 'minutes' must be a whole number from 1 to 60, not 'lots'"]
+    assert writes == []
+    assert course("b") is None
+    assert db.session.scalar(select(Lesson.title).where(Lesson.slug == "one")) == "a 第1课"
+
+
+def test_removed_course_is_deleted_when_unused_and_retired_when_used(course_root, make_user):
+    write_course(course_root, "0-01-used", slug="used")
+    write_course(course_root, "0-02-unused", slug="unused")
+    sync_courses(db.session, course_root, NOW)
+    agent = make_user()
+    complete_lesson(agent, course("used").live_lessons[0])
+    shutil.rmtree(course_root / "0-01-used")
+    shutil.rmtree(course_root / "0-02-unused")
+    report = sync_courses(db.session, course_root, NOW)
+    assert report.retired == ["used"] and report.deleted == ["unused"]
+    assert course("unused") is None
+    assert course("used").retired_at == NOW
+    assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 1
+    # Putting the folder back brings the same course (and the agent's progress) back.
+    write_course(course_root, "0-01-used", slug="used")
+    restored = sync_courses(db.session, course_root, NOW)
+    assert restored.updated == ["used"] and course("used").retired_at is None
+
+
+def test_removed_lesson_is_retired_when_read_and_deleted_when_not(course_root, make_user):
+    folder = write_course(course_root, "0-01-a", slug="a", lessons=("one", "two", "three"))
+    sync_courses(db.session, course_root, NOW)
+    agent = make_user()
+    complete_lesson(agent, course("a").live_lessons[0])
+    (folder / "01-one.md").unlink()
+    (folder / "03-three.md").unlink()
+    sync_courses(db.session, course_root, NOW)
+    lessons = {lesson.slug: lesson for lesson in course("a").lessons}
+    assert set(lessons) == {"one", "two"}
+    assert lessons["one"].retired_at == NOW
+    assert [lesson.slug for lesson in course("a").live_lessons] == ["two"]
+
+
+def test_prerequisite_changes_are_applied(course_root):
+    write_course(course_root, "0-01-a", slug="a")
+    write_course(course_root, "0-02-b", slug="b", prerequisites=["a"])
+    sync_courses(db.session, course_root, NOW)
+    write_course(course_root, "0-02-b", slug="b")
+    report = sync_courses(db.session, course_root, NOW)
+    assert report.updated == ["b"]
+    assert course("b").prerequisites == []
