@@ -11,7 +11,7 @@ from flask.cli import FlaskGroup
 
 from lms.clock import utcnow
 from lms.content.errors import ContentInvalid
-from lms.content.sync import check_courses, sync_courses
+from lms.content.sync import sync_content
 from lms.extensions import db
 
 
@@ -38,30 +38,26 @@ def _print_errors(exc: ContentInvalid) -> None:
 
 
 def run_sync(check_only: bool = False) -> None:
-    root = Path(current_app.config["LMS_COURSES_DIR"])
     try:
-        if check_only:
-            specs = check_courses(root)
-            click.echo(f"{len(specs)} courses, {sum(len(s.lessons) for s in specs)} lessons: all valid.")
-            return
-        report = sync_courses(db.session, root, utcnow())
+        lines = sync_content(db.session, current_app.config, utcnow(), check_only=check_only)
     except ContentInvalid as exc:
         _print_errors(exc)
         raise SystemExit(1)
-    click.echo(report.summary())
+    for line in lines:
+        click.echo(line)
 
 
 def prepare_database() -> None:
     """Apply every migration; on a new installation this creates the database."""
     from flask_migrate import upgrade
 
-    upgrade(directory=current_app.extensions["migrate"].directory)
+    upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
 
 
 @click.command()
 @click.option("--check", is_flag=True, help="Only validate the content folders; write nothing.")
 def sync(check: bool) -> None:
-    """Import courses/ into the database (idempotent, all or nothing)."""
+    """Import the content folders into the database (idempotent, all or nothing)."""
     run_sync(check_only=check)
 
 

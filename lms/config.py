@@ -62,4 +62,6 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session: a long exam must not expire it
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     "USERS_PER_PAGE": 50,
+    # result bands above the pass mark: percent of the maximum (a fail is "needs improvement")
+    "LMS_BAND_THRESHOLDS": {"excellent": 90.0, "good": 80.0},
 }

@@ -37,7 +37,7 @@ def database_url(tmp_path_factory) -> str:
     with app.app_context():
         from flask_migrate import upgrade
 
-        upgrade(directory=app.extensions["migrate"].directory)
+        upgrade(directory=app.extensions["migrate"].directory, revision="heads")
         db.engine.dispose()
     return url
 

@@ -1,21 +1,43 @@
 """Staff accounts without HTTP: create, edit, deactivate, and bulk import."""
 from __future__ import annotations
 
+import csv
+import io
 import re
+import secrets
+from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from flask import has_request_context
+from flask_babel import gettext
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 
 from lms.config import LANGUAGES
+from lms.content.spreadsheets import Row, Table
 from lms.extensions import db
 from lms.models import ROLES, User
 
 EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 MIN_PASSWORD = 8
+MAX_TEXT = 100  # name and team columns
+
+
+def _(message: str, **values) -> str:
+    # lms.i18n chooses a language from the request; the CLI has none, so it gets the English source.
+    if has_request_context():
+        return gettext(message, **values)
+    return message % values if values else message
 
 
 class AccountInvalid(ValueError):
-    """A value that cannot make a valid account; the message says which and why."""
+    """A value that cannot make a valid account; the message says which and why, `field` names
+    the form field it belongs to when there is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def find_by_employee_no(employee_no: str) -> User | None:
@@ -23,19 +45,53 @@ def find_by_employee_no(employee_no: str) -> User | None:
 
 
 def validate_account_fields(*, employee_no: str, name: str, roles: set[str], star_level: int,
-                            preferred_language: str | None, password: str | None) -> None:
+                            preferred_language: str | None, password: str | None, team: str = "") -> None:
     if not EMPLOYEE_NO.match(employee_no or ""):
-        raise AccountInvalid(f"employee number {employee_no!r}: use 1-32 letters, digits, '-' or '_'")
-    if not (name or "").strip() or len(name) > 100:
-        raise AccountInvalid("name: required, at most 100 characters")
+        raise AccountInvalid(_("Employee number %(value)s: use 1-32 letters, digits, '-' or '_'.",
+                               value=repr(employee_no)), "employee_no")
+    if not (name or "").strip() or len(name.strip()) > MAX_TEXT:
+        raise AccountInvalid(_("Name: required, at most %(n)s characters.", n=MAX_TEXT), "name")
+    if len((team or "").strip()) > MAX_TEXT:
+        raise AccountInvalid(_("Team: at most %(n)s characters.", n=MAX_TEXT), "team")
     if not roles or not roles <= set(ROLES):
-        raise AccountInvalid(f"roles: choose from {', '.join(ROLES)}")
+        raise AccountInvalid(_("Roles: choose from %(roles)s.", roles=", ".join(ROLES)), "roles")
     if not 0 <= star_level <= 5:
-        raise AccountInvalid("star level: 0 to 5")
+        raise AccountInvalid(_("Star level: 0 to 5."), "star_level")
     if preferred_language and preferred_language not in LANGUAGES:
-        raise AccountInvalid(f"language: one of {', '.join(LANGUAGES)}")
+        raise AccountInvalid(_("Language: one of %(languages)s.", languages=", ".join(LANGUAGES)),
+                             "preferred_language")
     if password is not None and len(password) < MIN_PASSWORD:
-        raise AccountInvalid(f"password: at least {MIN_PASSWORD} characters")
+        raise AccountInvalid(_("Password: at least %(n)s characters.", n=MIN_PASSWORD), "password")
+
+
+def _find_mentor(employee_no: str, mentor_employee_no: str | None) -> User | None:
+    mentor_no = (mentor_employee_no or "").strip()
+    if not mentor_no:
+        return None
+    if mentor_no == employee_no:
+        raise AccountInvalid(_("An employee cannot be their own mentor."), "mentor_employee_no")
+    mentor = find_by_employee_no(mentor_no)
+    if mentor is None:
+        raise AccountInvalid(_("Mentor %(no)s does not exist.", no=mentor_no), "mentor_employee_no")
+    return mentor
+
+
+def _check_not_locking_out(user: User, actor: User | None, *, active: bool, roles: set[str]) -> None:
+    """An admin who deactivates themself or drops their own admin role could leave nobody to undo it."""
+    if actor is None or actor.id != user.id:
+        return
+    if not active:
+        raise AccountInvalid(_("You cannot deactivate your own account."), "active")
+    if "admin" not in roles:
+        raise AccountInvalid(_("You cannot remove your own admin role."), "roles")
+
+
+def _commit_or_taken(employee_no: str) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:  # another request took the number between our check and the insert
+        db.session.rollback()
+        raise AccountInvalid(_("Employee number %(no)s is taken.", no=employee_no), "employee_no")
 
 
 def create_user(*, employee_no: str, name: str, password: str, roles: set[str] | None = None,
@@ -45,18 +101,378 @@ def create_user(*, employee_no: str, name: str, password: str, roles: set[str] |
     number or an unknown mentor."""
     roles = roles or {"agent"}
     validate_account_fields(employee_no=employee_no, name=name, roles=roles, star_level=star_level,
-                            preferred_language=preferred_language, password=password)
+                            preferred_language=preferred_language, password=password, team=team)
     if find_by_employee_no(employee_no) is not None:
-        raise AccountInvalid(f"employee number {employee_no} is taken")
-    mentor = None
-    if mentor_employee_no:
-        mentor = find_by_employee_no(mentor_employee_no)
-        if mentor is None:
-            raise AccountInvalid(f"mentor {mentor_employee_no} does not exist")
-    user = User(employee_no=employee_no, name=name.strip(), team=team.strip(), star_level=star_level,
+        raise AccountInvalid(_("Employee number %(no)s is taken.", no=employee_no), "employee_no")
+    mentor = _find_mentor(employee_no, mentor_employee_no)
+    user = User(employee_no=employee_no, name=name.strip(), team=(team or "").strip(), star_level=star_level,
                 hire_date=hire_date, mentor=mentor, preferred_language=preferred_language or None, active=True)
     user.roles = roles
     user.set_password(password)
     db.session.add(user)
+    _commit_or_taken(employee_no)
+    return user
+
+
+def update_user(user: User, *, name: str, team: str, hire_date: date | None, star_level: int, roles,
+                mentor_employee_no: str | None, preferred_language: str | None, active: bool,
+                actor: User | None, new_password: str | None = None) -> User:
+    """Change an account (not its employee number) and commit; a blank `new_password` keeps the
+    current one. Raises AccountInvalid for a bad value, an unknown mentor, the user as their own
+    mentor, or an `actor` deactivating themself or removing their own admin role."""
+    roles = set(roles)
+    new_password = new_password or None
+    validate_account_fields(employee_no=user.employee_no, name=name, roles=roles, star_level=star_level,
+                            preferred_language=preferred_language, password=new_password, team=team)
+    mentor = _find_mentor(user.employee_no, mentor_employee_no)
+    _check_not_locking_out(user, actor, active=active, roles=roles)
+    user.name = name.strip()
+    user.team = (team or "").strip()
+    user.hire_date = hire_date
+    user.star_level = star_level
+    user.roles = roles
+    user.mentor = mentor
+    user.preferred_language = preferred_language or None
+    user.active = active
+    if new_password:
+        user.set_password(new_password)
     db.session.commit()
     return user
+
+
+def set_active(user: User, active: bool, actor: User | None) -> User:
+    """Activate or deactivate an account and commit; a deactivated user can no longer log in and
+    their open sessions end. Raises AccountInvalid when `actor` deactivates themself."""
+    _check_not_locking_out(user, actor, active=active, roles=user.roles)
+    user.active = active
+    db.session.commit()
+    return user
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_users(query: str | None, page: int = 1, per_page: int = 50) -> Pagination:
+    """One page of accounts whose employee number, name or team contains `query` (any case),
+    ordered by employee number. Three queries whatever the page size: the count, the users with
+    their mentor joined, and their roles (selectin)."""
+    statement = select(User).order_by(User.employee_no)
+    text = (query or "").strip()
+    if text:
+        pattern = _like_pattern(text)
+        statement = statement.where(or_(*(column.ilike(pattern, escape="\\")
+                                          for column in (User.employee_no, User.name, User.team))))
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+
+
+# --- Bulk import -------------------------------------------------------------------------------
+
+IMPORT_COLUMNS = ["employee_no", "name", "team", "hire_date", "star_level", "roles", "mentor_employee_no",
+                  "preferred_language", "password"]
+REQUIRED_COLUMNS = ("employee_no", "name")
+ROLE_SEPARATORS = re.compile(r"[,;，；、\s]+")
+LANGUAGE_ALIASES = {"zh_cn": "zh_CN", "zh-cn": "zh_CN", "en": "en"}
+# Excel in Chinese shows dates as 2024/3/1; both that and 2024-03-01 mean the same day.
+DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
+# No 0/o or 1/l/i: a temporary password is read out or typed on a phone.
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+PASSWORD_LENGTH = 10
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    message: str
+
+
+class ImportInvalid(Exception):
+    """Every problem found in an import file, by row; nothing was written."""
+
+    def __init__(self, errors: list[RowError]):
+        super().__init__(f"{len(errors)} problem(s)")
+        self.errors = sorted(errors, key=lambda error: error.row)
+
+
+@dataclass
+class ImportResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    passwords: dict[str, str] = field(default_factory=dict)  # new employee number -> temporary password
+
+
+@dataclass
+class _StaffRow:
+    """One valid row. None means "blank": a new account gets the default, an existing one keeps its value."""
+
+    number: int
+    employee_no: str
+    name: str
+    team: str | None
+    hire_date: date | None
+    star_level: int | None
+    roles: set[str] | None
+    mentor_employee_no: str | None
+    preferred_language: str | None
+    password: str | None
+
+
+def generate_password() -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _i in range(PASSWORD_LENGTH))
+
+
+def _check_header(header: list[str]) -> list[RowError]:
+    errors = []
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if missing:
+        errors.append(RowError(1, _("Missing required column(s): %(names)s.", names=", ".join(missing))))
+    unknown = [name for name in header if name not in IMPORT_COLUMNS]
+    if unknown:
+        errors.append(RowError(1, _("Unknown column(s): %(names)s. The columns are: %(allowed)s.",
+                                    names=", ".join(unknown), allowed=", ".join(IMPORT_COLUMNS))))
+    return errors
+
+
+def _parse_date(text: str) -> date | None:
+    match = DATE.match(text)
+    if not match:
+        return None
+    try:
+        return date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
+def _parse_row(row: Row, first_rows: dict[str, int], existing: dict[str, User],
+               actor: User | None) -> tuple[_StaffRow, list[str]]:
+    """The row's values and every problem with them (as messages)."""
+    values = row.values
+    problems = []
+    employee_no = values.get("employee_no", "")
+    if not employee_no:
+        problems.append(_("employee_no is required."))
+    elif not EMPLOYEE_NO.match(employee_no):
+        problems.append(_("employee_no %(value)s: use 1-32 letters, digits, '-' or '_'.", value=employee_no))
+    elif first_rows[employee_no] != row.number:
+        problems.append(_("employee_no %(value)s is also on row %(row)s.", value=employee_no,
+                          row=first_rows[employee_no]))
+
+    name = values.get("name", "")
+    if not name:
+        problems.append(_("name is required."))
+    elif len(name) > MAX_TEXT:
+        problems.append(_("name: at most %(n)s characters.", n=MAX_TEXT))
+
+    team = values.get("team") or None
+    if team and len(team) > MAX_TEXT:
+        problems.append(_("team: at most %(n)s characters.", n=MAX_TEXT))
+
+    hire_date = None
+    if values.get("hire_date"):
+        hire_date = _parse_date(values["hire_date"])
+        if hire_date is None:
+            problems.append(_("hire_date %(value)s: use YYYY-MM-DD, for example 2024-03-01.",
+                              value=values["hire_date"]))
+
+    star_level = None
+    if values.get("star_level"):
+        text = values["star_level"]
+        if text.isdigit() and 0 <= int(text) <= 5:
+            star_level = int(text)
+        else:
+            problems.append(_("star_level %(value)s: use a whole number from 0 to 5.", value=text))
+
+    roles = None
+    if values.get("roles"):
+        names = {part for part in ROLE_SEPARATORS.split(values["roles"].lower()) if part}
+        unknown = names - set(ROLES)
+        if unknown:
+            problems.append(_("roles: unknown %(unknown)s; use %(allowed)s.",
+                              unknown=", ".join(sorted(unknown)), allowed=", ".join(ROLES)))
+        else:
+            roles = names
+            if actor is not None and employee_no == actor.employee_no and "admin" not in roles:
+                problems.append(_("roles: you cannot remove your own admin role."))
+
+    mentor_no = values.get("mentor_employee_no") or None
+    if mentor_no:
+        if mentor_no == employee_no:
+            problems.append(_("mentor_employee_no: an employee cannot be their own mentor."))
+        elif mentor_no not in existing and mentor_no not in first_rows:
+            problems.append(_("mentor_employee_no %(value)s: no such account, here or in this file.",
+                              value=mentor_no))
+
+    language = None
+    if values.get("preferred_language"):
+        language = LANGUAGE_ALIASES.get(values["preferred_language"].lower())
+        if language is None:
+            problems.append(_("preferred_language %(value)s: use zh_CN or en, or leave it blank.",
+                              value=values["preferred_language"]))
+
+    password = values.get("password") or None
+    if password and len(password) < MIN_PASSWORD:
+        problems.append(_("password: at least %(n)s characters, or leave it blank.", n=MIN_PASSWORD))
+
+    record = _StaffRow(number=row.number, employee_no=employee_no, name=name, team=team, hire_date=hire_date,
+                       star_level=star_level, roles=roles, mentor_employee_no=mentor_no,
+                       preferred_language=language, password=password)
+    return record, problems
+
+
+def _validate(table: Table, actor: User | None) -> tuple[list[_StaffRow], dict[str, User]]:
+    errors = _check_header(table.header)
+    if any(name not in table.header for name in REQUIRED_COLUMNS):
+        raise ImportInvalid(errors)
+    if not table.rows:
+        raise ImportInvalid(errors + [RowError(2, _("The file has no rows below the header."))])
+    first_rows: dict[str, int] = {}
+    for row in table.rows:
+        number = row.values.get("employee_no", "")
+        if EMPLOYEE_NO.match(number):
+            first_rows.setdefault(number, row.number)
+    mentor_numbers = {row.values.get("mentor_employee_no", "") for row in table.rows}
+    wanted = (set(first_rows) | mentor_numbers) - {""}
+    existing = {user.employee_no: user for user in db.session.scalars(
+        select(User).where(User.employee_no.in_(wanted)))} if wanted else {}
+    records = []
+    for row in table.rows:
+        record, problems = _parse_row(row, first_rows, existing, actor)
+        errors.extend(RowError(row.number, problem) for problem in problems)
+        records.append(record)
+    if errors:
+        raise ImportInvalid(errors)
+    return records, existing
+
+
+def import_users(table: Table, actor: User | None = None) -> ImportResult:
+    """Create the accounts in `table` that do not exist and update those that do, in one commit.
+
+    Every row is checked first; any problem raises ImportInvalid with all of them, and nothing is
+    written. Blank cells give a new account the defaults (agent, 0 stars, a temporary password
+    returned in `passwords`) and leave an existing account's value as it is. A mentor may be an
+    existing account or any row of the file, before or after. `actor` (the importing admin) may
+    not remove their own admin role.
+    """
+    records, existing = _validate(table, actor)
+    result = ImportResult()
+    accounts = dict(existing)
+    for record in records:
+        user = existing.get(record.employee_no)
+        if user is None:
+            user = User(employee_no=record.employee_no, name=record.name, team=record.team or "",
+                        hire_date=record.hire_date, star_level=record.star_level or 0,
+                        preferred_language=record.preferred_language, active=True)
+            user.roles = record.roles or {"agent"}
+            password = record.password or generate_password()
+            if record.password is None:
+                result.passwords[record.employee_no] = password
+            user.set_password(password)
+            db.session.add(user)
+            result.created.append(record.employee_no)
+        else:
+            user.name = record.name
+            if record.team is not None:
+                user.team = record.team
+            if record.hire_date is not None:
+                user.hire_date = record.hire_date
+            if record.star_level is not None:
+                user.star_level = record.star_level
+            if record.roles is not None:
+                user.roles = record.roles
+            if record.preferred_language is not None:
+                user.preferred_language = record.preferred_language
+            if record.password is not None:
+                user.set_password(record.password)
+            result.updated.append(record.employee_no)
+        accounts[record.employee_no] = user
+    try:
+        # Insert first, then link mentors: a mentor may be on a later row, or two new hires may
+        # name each other, which one INSERT order could not satisfy.
+        db.session.flush()
+        for record in records:
+            if record.mentor_employee_no:
+                accounts[record.employee_no].mentor = accounts[record.mentor_employee_no]
+        db.session.commit()
+    except IntegrityError:  # another admin saved one of these employee numbers meanwhile
+        db.session.rollback()
+        raise ImportInvalid([RowError(1, _("Another change to these accounts was saved at the same "
+                                           "moment; nothing was imported. Send the file again."))])
+    return result
+
+
+# --- Templates to fill in -----------------------------------------------------------------------
+
+TEXT_COLUMNS = ("employee_no", "mentor_employee_no", "password")  # "00123" must not become 123
+EXAMPLE = {"employee_no": "E2001", "name": "张晓", "team": "热线一组", "hire_date": "2026-03-01",
+           "star_level": "0", "roles": "agent", "mentor_employee_no": "M0001",
+           "preferred_language": "zh_CN", "password": ""}
+
+
+def _column_help() -> dict[str, str]:
+    return {
+        "employee_no": _("Required. 1-32 letters, digits, '-' or '_'. An existing number updates that "
+                         "account; a new one creates it."),
+        "name": _("Required. Full name, at most 100 characters."),
+        "team": _("Optional. The team or group."),
+        "hire_date": _("Optional. YYYY-MM-DD."),
+        "star_level": _("Optional. 0 (new hire) to 5. Blank: 0 for a new account, unchanged for an "
+                        "existing one."),
+        "roles": _("Optional. agent, mentor, trainer, admin; several separated by commas. Blank: agent "
+                   "for a new account, unchanged for an existing one."),
+        "mentor_employee_no": _("Optional. The mentor's employee number: an existing account or a row "
+                                "of this file, never the same row."),
+        "preferred_language": _("Optional. zh_CN or en. Blank: the browser's language."),
+        "password": _("Optional, at least %(n)s characters. Blank: a new account gets a temporary "
+                      "password shown once after the import; an existing one keeps its password.",
+                      n=MIN_PASSWORD),
+    }
+
+
+def template_csv() -> bytes:
+    """The header row of an import file, as CSV (UTF-8 with a BOM, so Excel reads it as UTF-8)."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(IMPORT_COLUMNS)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def template_xlsx() -> bytes:
+    """An import workbook: the first sheet holds only the header (it is what gets imported); the
+    second explains each column, with an example row."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    staff = workbook.active
+    staff.title = "员工 Staff"
+    staff.append(IMPORT_COLUMNS)
+    staff.freeze_panes = "A2"
+    for index, name in enumerate(IMPORT_COLUMNS, start=1):
+        staff.cell(row=1, column=index).font = Font(bold=True)
+        column = staff.column_dimensions[get_column_letter(index)]
+        column.width = max(14, len(name) + 4)
+        if name in TEXT_COLUMNS:
+            column.number_format = "@"
+
+    instructions = workbook.create_sheet("说明 Instructions")
+    instructions.append([_("Fill in the first sheet, one person per row, below the header. "
+                           "This sheet is never imported.")])
+    instructions.append([])
+    instructions.append([_("Example row")])
+    instructions.append(IMPORT_COLUMNS)
+    instructions.append([EXAMPLE[name] for name in IMPORT_COLUMNS])
+    instructions.append([])
+    instructions.append([_("Column"), _("What to enter"), _("Example")])
+    for row in (3, 4, 7):
+        for cell in instructions[row]:
+            cell.font = Font(bold=True)
+    help_texts = _column_help()
+    for name in IMPORT_COLUMNS:
+        instructions.append([name, help_texts[name], EXAMPLE[name]])
+    instructions.column_dimensions["A"].width = 22
+    instructions.column_dimensions["B"].width = 80
+    instructions.column_dimensions["C"].width = 16
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,8 +1,132 @@
-from flask import Blueprint
+from io import BytesIO
+
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from lms.admin import services
+from lms.admin.forms import ActiveForm, EditUserForm, ImportForm, NewUserForm, UserSearchForm
+from lms.auth.permissions import role_required
+from lms.auth.services import safe_next_url
+from lms.content.spreadsheets import SpreadsheetError, read_table
+from lms.extensions import db
+from lms.models import User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+TEMPLATES = {
+    "csv": (services.template_csv, "text/csv"),
+    "xlsx": (services.template_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+
+
+def _account_fields(form) -> dict:
+    return dict(name=form.name.data, team=form.team.data or "", hire_date=form.hire_date.data,
+                star_level=form.star_level.data, roles=set(form.roles.data),
+                mentor_employee_no=form.mentor_employee_no.data, preferred_language=form.preferred_language.data)
+
+
+def _show_invalid(form, exc: services.AccountInvalid) -> None:
+    """Put the service's complaint beside the field it is about, or at the top of the page."""
+    field = form._fields.get(exc.field) if exc.field else None
+    if field is not None:
+        field.errors.append(str(exc))
+    else:
+        flash(str(exc), "error")
+
 
 @bp.route("/users")
+@role_required("admin")
 def users():
-    return ""
+    form = UserSearchForm(request.args)
+    form.validate()
+    query = form.q.data if not form.q.errors else ""
+    pagination = services.search_users(query, request.args.get("page", 1, type=int),
+                                       current_app.config["USERS_PER_PAGE"])
+    return render_template("admin/users.html", form=form, query=query or "", pagination=pagination)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@role_required("admin")
+def new_user():
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(employee_no=form.employee_no.data.strip(), password=form.password.data,
+                                        **_account_fields(form))
+        except services.AccountInvalid as exc:
+            _show_invalid(form, exc)
+        else:
+            flash(_("Account %(no)s created.", no=user.employee_no), "success")
+            return redirect(url_for("admin.users", q=user.employee_no))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@role_required("admin")
+def edit_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = EditUserForm(data={
+        "name": user.name, "team": user.team, "hire_date": user.hire_date, "star_level": user.star_level,
+        "roles": sorted(user.roles), "mentor_employee_no": user.mentor.employee_no if user.mentor else "",
+        "preferred_language": user.preferred_language or "", "active": user.active,
+    })
+    if form.validate_on_submit():
+        try:
+            services.update_user(user, active=form.active.data, new_password=form.password.data,
+                                 actor=current_user._get_current_object(), **_account_fields(form))
+        except services.AccountInvalid as exc:
+            _show_invalid(form, exc)
+        else:
+            flash(_("Account %(no)s saved.", no=user.employee_no), "success")
+            return redirect(url_for("admin.users", q=user.employee_no))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@role_required("admin")
+def set_active(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = ActiveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    active = form.active.data == "1"
+    try:
+        services.set_active(user, active, current_user._get_current_object())
+    except services.AccountInvalid as exc:
+        flash(str(exc), "error")
+    else:
+        if active:
+            flash(_("%(no)s can log in again.", no=user.employee_no), "success")
+        else:
+            flash(_("%(no)s is deactivated and can no longer log in.", no=user.employee_no), "success")
+    return redirect(safe_next_url(form.next.data) or url_for("admin.users"))
+
+
+@bp.route("/users/import", methods=["GET", "POST"])
+@role_required("admin")
+def import_users():
+    form = ImportForm()
+    errors, result = [], None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            table = read_table(upload.filename, upload.read())
+            result = services.import_users(table, actor=current_user._get_current_object())
+        except SpreadsheetError as exc:
+            form.file.errors.append(str(exc))
+        except services.ImportInvalid as exc:
+            errors = exc.errors
+    response = make_response(render_template("admin/import.html", form=form, errors=errors, result=result))
+    response.headers["Cache-Control"] = "no-store"  # the temporary passwords are shown once, never cached
+    return response
+
+
+@bp.route("/users/import/template.<fmt>")
+@role_required("admin")
+def import_template(fmt: str):
+    if fmt not in TEMPLATES:
+        abort(404)
+    make, mimetype = TEMPLATES[fmt]
+    return send_file(BytesIO(make()), mimetype=mimetype, as_attachment=True,
+                     download_name=f"staff-template.{fmt}", max_age=0)

@@ -1,5 +1,9 @@
 """`lms sync`: bring the database in line with the content folders, in one transaction.
 
+Every kind of content (courses, and later question banks and scenario scripts) is an importer:
+`load` parses its folder into specs and errors, `apply` writes specs without committing.
+`sync_content` parses everything first and writes nothing unless all of it is valid.
+
 Unchanged courses and lessons are not written. A course or lesson gone from disk is deleted
 while nobody has progress on it, retired (hidden, kept) once anyone has.
 """
@@ -8,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.content.courses import CourseSpec, LessonSpec, load_course_tree
-from lms.content.errors import ContentInvalid
+from lms.content.errors import ContentError, ContentInvalid
 from lms.models import Course, Lesson, LessonProgress
 from lms.rendering import render_markdown
 
@@ -31,8 +36,39 @@ class SyncReport:
         return bool(self.created or self.updated or self.retired or self.deleted)
 
     def summary(self) -> str:
-        return (f"courses: {len(self.created)} created, {len(self.updated)} updated, "
+        return (f"{len(self.created)} created, {len(self.updated)} updated, "
                 f"{len(self.unchanged)} unchanged, {len(self.retired)} retired, {len(self.deleted)} deleted")
+
+
+@dataclass(frozen=True)
+class ContentImporter:
+    name: str
+    load: Callable[[Mapping[str, Any]], tuple[list, list[ContentError]]]  # app config -> specs, errors
+    apply: Callable[[Session, list, datetime], Any]  # writes, never commits; returns a report with summary()
+
+
+def sync_content(session: Session, config: Mapping[str, Any], now: datetime, *, check_only: bool = False) -> list[str]:
+    """Parse every importer's folder, then (unless check_only) apply them all in one commit.
+
+    Raises ContentInvalid with every problem of every folder; nothing is written then.
+    Returns one summary line per importer.
+    """
+    parsed, errors = [], []
+    for importer in IMPORTERS:
+        specs, found = importer.load(config)
+        parsed.append((importer, specs))
+        errors.extend(found)
+    if errors:
+        raise ContentInvalid(errors)
+    if check_only:
+        return [f"{importer.name}: {len(specs)} valid" for importer, specs in parsed]
+    try:
+        reports = [(importer, importer.apply(session, specs, now)) for importer, specs in parsed]
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return [f"{importer.name}: {report.summary()}" for importer, report in reports]
 
 
 def check_courses(root: Path) -> list[CourseSpec]:
@@ -148,3 +184,14 @@ def _write_lesson(lesson: Lesson, spec: LessonSpec) -> Lesson:
     lesson.body_html = render_markdown(spec.body)
     lesson.source_hash = spec.source_hash
     return lesson
+
+
+COURSES = ContentImporter(
+    name="courses",
+    load=lambda config: load_course_tree(Path(config["LMS_COURSES_DIR"])),
+    apply=_apply,
+)
+
+# In dependency order: later importers may refer to what earlier ones wrote (a scenario to its
+# course, an exam to its bank).
+IMPORTERS: list[ContentImporter] = [COURSES]

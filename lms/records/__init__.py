@@ -1,0 +1,1 @@
+"""The training record: append-only entries per agent, result bands, and the audit log."""
