@@ -1,0 +1,1 @@
+"""Question types and their grading; banks, formats and exams build on this registry."""

@@ -1,0 +1,329 @@
+"""The question-type registry: `QUESTION_TYPES[name]` validates, shows, cleans and grades.
+
+Every type works on a version's `data` dict, whose internal ids ("o1", "p2", "d1") never reach a
+browser during an attempt. The browser sees options by their position in the attempt's stored
+order ("0", "1", ...), and `clean_response` maps positions back to internal ids, so neither the key
+nor the file's option order can be read from a page.
+
+Data shapes:
+    single, multi  {"options": [{"id", "text", "weight" (fraction, -1..1), "feedback"}]}
+    truefalse      {"answer": bool}
+    fill           {"answers": [str, ...]}  or  {"answers": [number, ...], "tolerance": number}
+    matching       {"pairs": [{"id", "left", "right"}], "distractors": [{"id", "text"}]}
+    essay          {"guidance": str}   (marked by a trainer)
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+MAX_TEXT_ANSWER = 500
+MAX_ESSAY = 20_000
+
+
+class InvalidResponse(ValueError):
+    """A response that does not fit the question (unknown option, wrong shape, too long)."""
+
+
+@dataclass(frozen=True)
+class Score:
+    fraction: float | None  # 0..1 of the question's points; None while a marker has to decide
+
+    @property
+    def pending(self) -> bool:
+        return self.fraction is None
+
+    def points(self, max_points: float) -> float | None:
+        return None if self.fraction is None else round(self.fraction * max_points, 4)
+
+
+def clamp(value: float) -> float:
+    return max(0.0, min(1.0, value))
+
+
+def normalize_text(value: str) -> str:
+    """Fold what a Chinese keyboard varies: full-width forms (NFKC), case, spaces around and within."""
+    folded = unicodedata.normalize("NFKC", value).casefold().strip()
+    return re.sub(r"\s+", " ", folded)
+
+
+def _positions(order: list[str], real_id: str) -> str:
+    return str(order.index(real_id))
+
+
+def _from_position(order: list[str], position: Any) -> str:
+    if isinstance(position, bool) or not isinstance(position, (str, int)):
+        raise InvalidResponse("option must be given by its position")
+    text = str(position).strip()
+    if not text.isdigit() or int(text) >= len(order):
+        raise InvalidResponse(f"no option {text!r}")
+    return order[int(text)]
+
+
+class QuestionType:
+    name: str = ""
+    label = _l("Question")
+    always_shuffle = False  # matching: choices in file order would line up with their items
+
+    def validate(self, data: dict) -> list[str]:
+        """Problems with the content and key, as messages (empty when the data is usable)."""
+        return []
+
+    def option_ids(self, data: dict) -> list[str]:
+        """Internal ids an attempt stores in its own (possibly shuffled) order."""
+        return []
+
+    def public(self, data: dict, order: list[str]) -> dict:
+        """What the browser may see while the attempt is open: no weights, answers or feedback."""
+        return {}
+
+    def clean_response(self, data: dict, order: list[str], raw: Any) -> Any:
+        """Turn what the browser sent into the stored response; None means unanswered."""
+        raise NotImplementedError
+
+    def public_response(self, data: dict, order: list[str], response: Any) -> Any:
+        """The stored response as the browser expresses it, to show a resumed attempt."""
+        return response
+
+    def grade(self, data: dict, response: Any) -> Score:
+        raise NotImplementedError
+
+    def key(self, data: dict) -> dict:
+        """The right answer, for review once the exam's review policy allows it."""
+        return {}
+
+
+class SingleChoice(QuestionType):
+    name = "single"
+    label = _l("Single choice")
+
+    def validate(self, data):
+        options = data.get("options") or []
+        problems = []
+        if len(options) < 2:
+            problems.append("a choice question needs at least two options")
+        if not any(math.isclose(option.get("weight", 0), 1.0) for option in options):
+            problems.append("exactly one option must be fully right (weight 100%)")
+        if sum(1 for option in options if math.isclose(option.get("weight", 0), 1.0)) > 1:
+            problems.append("a single-choice question has one right option; use multi for several")
+        if any(not -1.0 <= option.get("weight", 0) <= 1.0 for option in options):
+            problems.append("option weights lie between -100% and 100%")
+        return problems
+
+    def option_ids(self, data):
+        return [option["id"] for option in data["options"]]
+
+    def public(self, data, order):
+        by_id = {option["id"]: option for option in data["options"]}
+        return {"options": [{"id": str(i), "text": by_id[real]["text"]} for i, real in enumerate(order)]}
+
+    def clean_response(self, data, order, raw):
+        if raw is None or raw == "" or raw == []:
+            return None
+        if isinstance(raw, list):
+            if len(raw) != 1:
+                raise InvalidResponse("choose one option")
+            raw = raw[0]
+        return _from_position(order, raw)
+
+    def public_response(self, data, order, response):
+        return None if response is None else _positions(order, response)
+
+    def grade(self, data, response):
+        weights = {option["id"]: option.get("weight", 0.0) for option in data["options"]}
+        return Score(clamp(weights.get(response, 0.0)) if response is not None else 0.0)
+
+    def key(self, data):
+        return {"options": [{"id": o["id"], "text": o["text"], "weight": o.get("weight", 0.0),
+                             "feedback": o.get("feedback", "")} for o in data["options"]]}
+
+
+class MultipleChoice(SingleChoice):
+    name = "multi"
+    label = _l("Multiple choice")
+
+    def validate(self, data):
+        options = data.get("options") or []
+        problems = []
+        if len(options) < 2:
+            problems.append("a choice question needs at least two options")
+        positive = sum(option.get("weight", 0) for option in options if option.get("weight", 0) > 0)
+        if not math.isclose(positive, 1.0, abs_tol=0.005):
+            problems.append(f"the positive weights add up to {positive * 100:g}%, not 100%")
+        if any(not -1.0 <= option.get("weight", 0) <= 1.0 for option in options):
+            problems.append("option weights lie between -100% and 100%")
+        return problems
+
+    def clean_response(self, data, order, raw):
+        if raw is None or raw == "":
+            return None
+        items = raw if isinstance(raw, list) else [raw]
+        if len(items) > len(order):
+            raise InvalidResponse("more choices than options")
+        chosen = sorted({_from_position(order, item) for item in items})
+        return chosen or None
+
+    def public_response(self, data, order, response):
+        return [] if not response else sorted(_positions(order, real) for real in response)
+
+    def grade(self, data, response):
+        """Sum of the ticked options' weights, clamped to 0..1: ticking everything scores nothing."""
+        weights = {option["id"]: option.get("weight", 0.0) for option in data["options"]}
+        return Score(clamp(sum(weights.get(real, 0.0) for real in response or [])))
+
+
+class TrueFalse(QuestionType):
+    name = "truefalse"
+    label = _l("True/false")
+
+    def validate(self, data):
+        return [] if isinstance(data.get("answer"), bool) else ["the answer must be true or false"]
+
+    def clean_response(self, data, order, raw):
+        if raw is None or raw == "":
+            return None
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.lower() in ("true", "false"):
+            return raw.lower() == "true"
+        raise InvalidResponse("answer true or false")
+
+    def grade(self, data, response):
+        return Score(1.0 if response is not None and response == data["answer"] else 0.0)
+
+    def key(self, data):
+        return {"answer": data["answer"]}
+
+
+class FillBlank(QuestionType):
+    name = "fill"
+    label = _l("Fill in the blank")
+
+    def validate(self, data):
+        answers = data.get("answers") or []
+        if not answers:
+            return ["a fill-in question needs at least one accepted answer"]
+        if "tolerance" in data:
+            if not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in answers):
+                return ["numeric answers (with a tolerance) must be numbers"]
+            if not isinstance(data["tolerance"], (int, float)) or data["tolerance"] < 0:
+                return ["the tolerance must be a number of at least 0"]
+            return []
+        if not all(isinstance(a, str) and normalize_text(a) for a in answers):
+            return ["accepted answers must be non-empty text"]
+        return []
+
+    def clean_response(self, data, order, raw):
+        if raw is None:
+            return None
+        if not isinstance(raw, str):
+            raise InvalidResponse("type the answer as text")
+        if len(raw) > MAX_TEXT_ANSWER:
+            raise InvalidResponse(f"at most {MAX_TEXT_ANSWER} characters")
+        return raw.strip() or None
+
+    def grade(self, data, response):
+        if response is None:
+            return Score(0.0)
+        if "tolerance" in data:
+            try:
+                value = float(normalize_text(response).replace(",", ""))
+            except ValueError:
+                return Score(0.0)
+            return Score(1.0 if any(abs(value - a) <= data["tolerance"] + 1e-9 for a in data["answers"]) else 0.0)
+        given = normalize_text(response)
+        return Score(1.0 if any(given == normalize_text(a) for a in data["answers"]) else 0.0)
+
+    def key(self, data):
+        return {"answers": data["answers"], "tolerance": data.get("tolerance")}
+
+
+class Matching(QuestionType):
+    name = "matching"
+    label = _l("Matching")
+    always_shuffle = True
+
+    def validate(self, data):
+        pairs = data.get("pairs") or []
+        if len(pairs) < 2:
+            return ["a matching question needs at least two pairs"]
+        rights = [pair["right"] for pair in pairs] + [d["text"] for d in data.get("distractors", [])]
+        if len(set(rights)) != len(rights):
+            return ["every right-hand choice must be different"]
+        return []
+
+    def option_ids(self, data):
+        return [pair["id"] for pair in data["pairs"]] + [d["id"] for d in data.get("distractors", [])]
+
+    def _choices(self, data):
+        choices = {pair["id"]: pair["right"] for pair in data["pairs"]}
+        choices.update({d["id"]: d["text"] for d in data.get("distractors", [])})
+        return choices
+
+    def public(self, data, order):
+        choices = self._choices(data)
+        return {
+            "items": [{"id": str(i), "text": pair["left"]} for i, pair in enumerate(data["pairs"])],
+            "choices": [{"id": str(i), "text": choices[real]} for i, real in enumerate(order)],
+        }
+
+    def clean_response(self, data, order, raw):
+        if raw is None or raw == "" or raw == {}:
+            return None
+        if not isinstance(raw, dict):
+            raise InvalidResponse("match each item to a choice")
+        pairs = data["pairs"]
+        cleaned = {}
+        for item, choice in raw.items():
+            if not str(item).isdigit() or int(item) >= len(pairs):
+                raise InvalidResponse(f"no item {item!r}")
+            if choice in (None, ""):
+                continue
+            cleaned[pairs[int(item)]["id"]] = _from_position(order, choice)
+        return cleaned or None
+
+    def public_response(self, data, order, response):
+        if not response:
+            return {}
+        index = {pair["id"]: i for i, pair in enumerate(data["pairs"])}
+        return {str(index[item]): _positions(order, choice) for item, choice in response.items() if item in index}
+
+    def grade(self, data, response):
+        """One share per pair matched to its own right-hand side."""
+        response = response or {}
+        right = sum(1 for pair in data["pairs"] if response.get(pair["id"]) == pair["id"])
+        return Score(right / len(data["pairs"]))
+
+    def key(self, data):
+        return {"pairs": [{"left": pair["left"], "right": pair["right"]} for pair in data["pairs"]]}
+
+
+class Essay(QuestionType):
+    name = "essay"
+    label = _l("Essay")
+
+    def clean_response(self, data, order, raw):
+        if raw is None:
+            return None
+        if not isinstance(raw, str):
+            raise InvalidResponse("write the answer as text")
+        if len(raw) > MAX_ESSAY:
+            raise InvalidResponse(f"at most {MAX_ESSAY} characters")
+        return raw if raw.strip() else None
+
+    def grade(self, data, response):
+        """An unanswered essay scores 0 at once; a written one waits for a marker."""
+        return Score(0.0) if response is None else Score(None)
+
+    def key(self, data):
+        return {"guidance": data.get("guidance", "")}
+
+
+QUESTION_TYPES: dict[str, QuestionType] = {
+    kind.name: kind for kind in (SingleChoice(), MultipleChoice(), TrueFalse(), FillBlank(), Matching(), Essay())
+}
