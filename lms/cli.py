@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 
 from lms.clock import utcnow
 from lms.content.errors import ContentInvalid
@@ -56,6 +56,7 @@ def prepare_database() -> None:
 
 @click.command()
 @click.option("--check", is_flag=True, help="Only validate the content folders; write nothing.")
+@with_appcontext
 def sync(check: bool) -> None:
     """Import the content folders into the database (idempotent, all or nothing)."""
     run_sync(check_only=check)
@@ -84,16 +85,32 @@ def _serve_options(command):
     return command
 
 
+def pending_migrations() -> set[str]:
+    """Head revisions the database has not reached yet (all of them on an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = current_app.extensions["migrate"].migrate.get_config(current_app.extensions["migrate"].directory)
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    with db.engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return heads - current
+
+
 @click.command()
 @_serve_options
+@with_appcontext
 def serve(host: str, port: int, workers: int | None) -> None:
     """Serve an existing installation with gunicorn."""
+    if pending_migrations():
+        raise click.ClickException("the database is not up to date: run `lms db upgrade` (or `lms demo`) first")
     _gunicorn(host, port, workers)
 
 
 @click.command()
 @_serve_options
 @click.option("--no-serve", is_flag=True, help="Set everything up, then exit instead of serving.")
+@with_appcontext
 def demo(host: str, port: int, workers: int | None, no_serve: bool) -> None:
     """Create or update the database, import the sample content and demo accounts, then serve."""
     from lms.demo import ensure_demo_accounts
@@ -124,6 +141,7 @@ def user() -> None:
 @click.option("--star-level", type=click.IntRange(0, 5), default=0, show_default=True)
 @click.option("--team", default="")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
 def user_create(employee_no: str, name: str, roles: tuple[str, ...], star_level: int, team: str,
                 password: str) -> None:
     """Create an account (the first admin, say)."""
@@ -144,6 +162,7 @@ def users() -> None:
 
 @users.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
 def users_import(file: Path) -> None:
     """Import staff from a CSV or XLSX file; any bad row imports nothing."""
     from lms.admin.services import ImportInvalid, import_users

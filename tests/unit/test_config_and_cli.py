@@ -1,0 +1,107 @@
+"""Configuration from the environment and the `lms` commands."""
+import os
+import stat
+
+import pytest
+from sqlalchemy import func, select, text
+
+from lms import config, create_app
+from lms.extensions import db
+from lms.models import Course, User
+
+
+def test_secret_key_is_generated_once_and_kept_private(tmp_path, monkeypatch):
+    monkeypatch.delenv("LMS_SECRET_KEY", raising=False)
+    first = config.load_secret_key(tmp_path)
+    second = config.load_secret_key(tmp_path)
+    assert first == second and len(first) == 64
+    assert stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode) == 0o600
+    other = tmp_path / "elsewhere"
+    assert config.load_secret_key(other) != first  # never a built-in default
+
+
+def test_secret_key_from_the_environment_wins(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMS_SECRET_KEY", "from-env")
+    assert config.load_secret_key(tmp_path) == "from-env"
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_database_defaults_to_sqlite_in_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("LMS_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"SECRET_KEY": "x"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'lms.sqlite3'}"
+    assert app.config["BABEL_DEFAULT_LOCALE"] == "zh_CN"
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("LMS_DATABASE_URL", raising=False)
+    app = create_app({"SECRET_KEY": "x"})
+    with app.app_context():
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        db.engine.dispose()
+
+
+def test_unknown_default_language_is_refused(monkeypatch):
+    monkeypatch.setenv("LMS_DEFAULT_LANGUAGE", "fr")
+    with pytest.raises(RuntimeError, match="LMS_DEFAULT_LANGUAGE"):
+        create_app({"SECRET_KEY": "x"})
+
+
+def test_sync_check_reports_problems_and_exits_non_zero(app, course_root):
+    from tests.conftest import write_course
+
+    write_course(course_root, "0-01-a", slug="a", prerequisites=["ghost"])
+    result = app.test_cli_runner().invoke(args=["sync", "--check"])
+    assert result.exit_code == 1
+    assert "courses/0-01-a/course.md:8: unknown prerequisite 'ghost'" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Course)) == 0
+
+
+def test_sync_imports_and_second_run_changes_nothing(app, course_root):
+    from tests.conftest import write_course
+
+    write_course(course_root, "0-01-a", slug="a")
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["sync"])
+    assert first.exit_code == 0 and "courses: 1 created" in first.output
+    second = runner.invoke(args=["sync"])
+    assert "courses: 0 created, 0 updated, 1 unchanged" in second.output
+
+
+def test_user_create(app):
+    result = app.test_cli_runner().invoke(args=[
+        "user", "create", "--employee-no", "A9001", "--name", "新管理员", "--role", "admin", "--role", "trainer",
+        "--password", "long-enough-pw"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.employee_no == "A9001"))
+    assert user.roles == {"admin", "trainer"} and user.check_password("long-enough-pw")
+    again = app.test_cli_runner().invoke(args=[
+        "user", "create", "--employee-no", "A9001", "--name", "x", "--password", "long-enough-pw"])
+    assert again.exit_code == 1 and "taken" in again.output
+
+
+def test_demo_setup_twice_reuses_what_exists(app, course_root, monkeypatch):
+    from tests.conftest import write_course
+
+    write_course(course_root, "0-01-a", slug="a")
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "--no-serve"])
+    assert first.exit_code == 0, first.output
+    assert "E1001" in first.output and "demo1234" in first.output
+    count = db.session.scalar(select(func.count()).select_from(User))
+    second = runner.invoke(args=["demo", "--no-serve"])
+    assert second.exit_code == 0 and "(existing" in second.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == count >= 7
+    agent = db.session.scalar(select(User).where(User.employee_no == "E1001"))
+    assert agent.mentor.employee_no == "M0001" and agent.star_level == 0
+
+
+def test_serve_refuses_a_database_that_is_not_migrated(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("LMS_DATABASE_URL", raising=False)
+    app = create_app({"SECRET_KEY": "x"})
+    result = app.test_cli_runner().invoke(args=["serve"])
+    assert result.exit_code == 1 and "lms db upgrade" in result.output
