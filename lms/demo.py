@@ -7,8 +7,9 @@ from datetime import date
 from sqlalchemy import select
 
 from lms.admin.services import create_user
+from lms.clock import utcnow
 from lms.extensions import db
-from lms.models import User
+from lms.models import Course, LessonProgress, User
 
 DEMO_PASSWORD = "demo1234"
 
@@ -48,10 +49,23 @@ def ensure_demo_accounts() -> list[DemoAccount]:
     for account in DEMO_ACCOUNTS:  # mentors come before their mentees in the tuple
         created = account.employee_no not in existing
         if created:
-            create_user(
+            user = create_user(
                 employee_no=account.employee_no, name=account.name, roles=set(account.roles),
                 star_level=account.star_level, team=account.team, hire_date=account.hire_date,
                 mentor_employee_no=account.mentor, password=account.password,
             )
+            if "agent" in account.roles:
+                _read_earlier_levels(user)
         result.append(DemoAccount(**{**account.__dict__, "created": created}))
     return result
+
+
+def _read_earlier_levels(user: User) -> None:
+    """A demo agent at N stars has read the lessons of the levels below N, as a real one would."""
+    now = utcnow()
+    courses = db.session.scalars(select(Course).where(Course.star_level < user.star_level,
+                                                      Course.retired_at.is_(None)))
+    for course in courses:
+        for lesson in course.live_lessons:
+            db.session.add(LessonProgress(user_id=user.id, lesson_id=lesson.id, opened_at=now, completed_at=now))
+    db.session.commit()
