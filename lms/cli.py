@@ -65,7 +65,7 @@ def sync(check: bool) -> None:
 def _gunicorn(host: str, port: int, workers: int | None) -> None:
     workers = workers or int(os.environ.get("LMS_WORKERS", 0)) or (2 * (os.cpu_count() or 1) + 1)
     argv = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-            "--access-logfile", "-", "--forwarded-allow-ips", os.environ.get("LMS_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            "--access-logfile", "-", "--timeout", os.environ.get("LMS_WORKER_TIMEOUT", "120"), "--forwarded-allow-ips", os.environ.get("LMS_FORWARDED_ALLOW_IPS", "127.0.0.1"),
             "lms:create_app()"]
     click.echo(f"Serving on http://{host}:{port} with {workers} gunicorn workers (Ctrl+C stops).")
     sys.stdout.flush()

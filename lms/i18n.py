@@ -1,7 +1,7 @@
 """Language choice: the user's preference, else the session's choice, else Accept-Language."""
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -11,6 +11,8 @@ LANGUAGE_NAMES = {"zh_CN": "简体中文", "en": "English"}
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "en"  # the command line and services called outside a request speak the source language
     if current_user and current_user.is_authenticated and current_user.preferred_language in LANGUAGES:
         return current_user.preferred_language
     if session.get("language") in LANGUAGES:

@@ -9,9 +9,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from lms.admin.services import EMPLOYEE_NO, MAX_TEXT, MIN_PASSWORD
 from lms.models import ROLES
 
+try:
+    from wtforms.fields.choices import SelectChoice as Choice
+except ImportError:  # WTForms before 3.3 takes (value, label) tuples, which 3.3 deprecates
+    def Choice(value, label):  # noqa: N802
+        return (value, label)
+
 ROLE_LABELS = {"agent": _l("Agent"), "mentor": _l("Mentor"), "trainer": _l("Trainer"), "admin": _l("Admin")}
-STAR_CHOICES = [(0, _l("0 (new hire)"))] + [(level, str(level)) for level in range(1, 6)]
-LANGUAGE_CHOICES = [("", _l("Browser language")), ("zh_CN", "简体中文"), ("en", "English")]
+STAR_CHOICES = [Choice(0, _l("0 (new hire)"))] + [Choice(level, str(level)) for level in range(1, 6)]
+LANGUAGE_CHOICES = [Choice("", _l("Browser language")), Choice("zh_CN", "简体中文"), Choice("en", "English")]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -21,6 +27,9 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+PASSWORD_LENGTH = Length(min=MIN_PASSWORD, max=200, message=_l("Use %(min)d to %(max)d characters."))
+
+
 class UserForm(FlaskForm):
     employee_no = StringField(_l("Employee number"), validators=[
         DataRequired(), Regexp(EMPLOYEE_NO, message=_l("Use 1-32 letters, digits, '-' or '_'."))])
@@ -28,18 +37,18 @@ class UserForm(FlaskForm):
     team = StringField(_l("Team"), validators=[Optional(), Length(max=MAX_TEXT)])
     hire_date = DateField(_l("Hire date"), validators=[Optional()])
     star_level = SelectField(_l("Star level"), choices=STAR_CHOICES, coerce=int, default=0)
-    roles = MultiCheckboxField(_l("Roles"), choices=[(role, ROLE_LABELS[role]) for role in ROLES],
+    roles = MultiCheckboxField(_l("Roles"), choices=[Choice(role, ROLE_LABELS[role]) for role in ROLES],
                                default=["agent"],
                                validators=[DataRequired(message=_l("Choose at least one role."))])
     mentor_employee_no = StringField(_l("Mentor's employee number"), validators=[Optional(), Length(max=32)])
     preferred_language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
     active = BooleanField(_l("Active (may log in)"), default=True)
-    password = PasswordField(_l("New password"), validators=[Optional(), Length(min=MIN_PASSWORD, max=200)])
+    password = PasswordField(_l("New password"), validators=[Optional(), PASSWORD_LENGTH])
 
 
 class NewUserForm(UserForm):
     active = None  # a new account is active
-    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(min=MIN_PASSWORD, max=200)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), PASSWORD_LENGTH])
 
 
 class EditUserForm(UserForm):

@@ -8,8 +8,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import has_request_context
-from flask_babel import gettext
+from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -22,13 +21,6 @@ from lms.models import ROLES, User
 EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 MIN_PASSWORD = 8
 MAX_TEXT = 100  # name and team columns
-
-
-def _(message: str, **values) -> str:
-    # lms.i18n chooses a language from the request; the CLI has none, so it gets the English source.
-    if has_request_context():
-        return gettext(message, **values)
-    return message % values if values else message
 
 
 class AccountInvalid(ValueError):
@@ -387,12 +379,12 @@ def import_users(table: Table, actor: User | None = None) -> ImportResult:
             result.updated.append(record.employee_no)
         accounts[record.employee_no] = user
     try:
-        # Insert first, then link mentors: a mentor may be on a later row, or two new hires may
-        # name each other, which one INSERT order could not satisfy.
+        # Insert first, then link mentors by id: a mentor may be on a later row, and two rows may
+        # name each other, which no INSERT order (nor the ORM's dependency sort) could satisfy.
         db.session.flush()
         for record in records:
             if record.mentor_employee_no:
-                accounts[record.employee_no].mentor = accounts[record.mentor_employee_no]
+                accounts[record.employee_no].mentor_id = accounts[record.mentor_employee_no].id
         db.session.commit()
     except IntegrityError:  # another admin saved one of these employee numbers meanwhile
         db.session.rollback()

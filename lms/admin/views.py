@@ -1,6 +1,7 @@
 from io import BytesIO
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
+from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
+                   send_file, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
 

@@ -12,15 +12,7 @@ from datetime import date, datetime, time
 from pathlib import PurePath
 from typing import Callable, Iterable
 
-from flask import has_request_context
-from flask_babel import gettext
-
-
-def _(message: str, **values) -> str:
-    # lms.i18n chooses a language from the request; the CLI has none, so it gets the English source.
-    if has_request_context():
-        return gettext(message, **values)
-    return message % values if values else message
+from flask_babel import gettext as _
 
 
 class SpreadsheetError(ValueError):
