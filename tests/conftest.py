@@ -1,3 +1,6 @@
+# PARALLEL-NOTE (temporary, for engineers working in parallel; the lead removes it): before changing
+# anything read /tmp/preamble.md: no git add/commit, English UI strings, do not edit lms/translations,
+# use your own PostgreSQL test database, migration rules.
 """Fixtures shared by every test: a migrated database (SQLite, or PostgreSQL when
 LMS_TEST_DATABASE_URL is set), the app, users, logins, a small course tree, a frozen clock."""
 from __future__ import annotations
@@ -65,12 +68,13 @@ def app(database_url, tmp_path, app_config):
 
 
     # Requests in tests share the test's app context (and so `g` and the scoped session).
-    # Make each request end as it would in production: uncommitted work is discarded and the
-    # logged-in user is loaded afresh by the next request.
+    # Make each request end as it would in production: uncommitted work is discarded, and the
+    # next request loads the logged-in user and chooses the language afresh.
     @app.teardown_request
     def _end_request_like_production(exc):
         db.session.rollback()
-        g.pop("_login_user", None)
+        for name in list(g):
+            g.pop(name)
 
     with app.app_context():
         yield app
