@@ -53,3 +53,28 @@ def test_catalogs_are_compiled_and_complete():
         compiled = read_mo(handle)
     assert {m.id: m.string for m in compiled if m.id} == {m.id: m.string for m in catalog if m.id}, \
         "run: pybabel compile -d lms/translations"
+
+
+def test_every_string_in_the_code_is_in_the_catalog():
+    """A new _() string without a translation fails here: run the pybabel commands of the README."""
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+    from babel.messages.pofile import read_po
+
+    from lms import PACKAGE_DIR
+    from lms.config import PROJECT_ROOT
+
+    with (PROJECT_ROOT / "babel.cfg").open() as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+    in_code = set()
+    for directory in ("lms", "templates"):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+                str(PROJECT_ROOT / directory), [(pattern.split("/", 1)[1], method) for pattern, method in method_map
+                                                 if pattern.startswith(directory + "/")],
+                options_map, keywords):
+            in_code.add(message if isinstance(message, str) else message[0])
+    with (PACKAGE_DIR / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle)
+    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and m.string}
+    assert sorted(in_code - translated) == []
