@@ -29,6 +29,12 @@ def main() -> None:
 def register_commands(app: Flask) -> None:
     for command in (demo, serve, sync, user, users):
         app.cli.add_command(command)
+    from lms.exams.cli import exams
+
+    app.cli.add_command(exams)
+    from lms.banks.cli import banks
+
+    app.cli.add_command(banks)
 
 
 def _print_errors(exc: ContentInvalid) -> None:
@@ -62,12 +68,18 @@ def sync(check: bool) -> None:
     run_sync(check_only=check)
 
 
-def _gunicorn(host: str, port: int, workers: int | None) -> None:
+def gunicorn_argv(host: str, port: int, workers: int | None, app_spec: str = "lms:create_app()") -> list[str]:
+    """How the app is served in production; benchmarks/exam_storm.py serves its baseline the same way."""
     workers = workers or int(os.environ.get("LMS_WORKERS", 0)) or (2 * (os.cpu_count() or 1) + 1)
-    argv = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-            "--access-logfile", "-", "--timeout", os.environ.get("LMS_WORKER_TIMEOUT", "120"), "--forwarded-allow-ips", os.environ.get("LMS_FORWARDED_ALLOW_IPS", "127.0.0.1"),
-            "lms:create_app()"]
-    click.echo(f"Serving on http://{host}:{port} with {workers} gunicorn workers (Ctrl+C stops).")
+    return [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+            "--access-logfile", "-", "--timeout", os.environ.get("LMS_WORKER_TIMEOUT", "120"),
+            "--forwarded-allow-ips", os.environ.get("LMS_FORWARDED_ALLOW_IPS", "127.0.0.1"), app_spec]
+
+
+def _gunicorn(host: str, port: int, workers: int | None) -> None:
+    argv = gunicorn_argv(host, port, workers)
+    click.echo(f"Serving on http://{host}:{port} with {argv[argv.index('--workers') + 1]} gunicorn workers "
+               "(Ctrl+C stops).")
     sys.stdout.flush()
     os.execv(sys.executable, argv)
 

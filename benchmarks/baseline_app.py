@@ -1,0 +1,46 @@
+"""The baseline for exam_storm.py: a bare Flask + SQLAlchemy app whose one endpoint inserts one row.
+
+Served by gunicorn exactly as `lms serve` serves the product (same worker class and count, same
+database), so the ratio of the two throughputs shows what the product's own work costs.
+"""
+from __future__ import annotations
+
+import os
+
+from flask import Flask, jsonify, request
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import JSON, Integer
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+import lms  # noqa: F401  (registers the same SQLite pragmas: WAL, busy timeout)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+
+class Row(Base):
+    __tablename__ = "baseline_rows"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[dict] = mapped_column(JSON)
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["LMS_DATABASE_URL"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    database = SQLAlchemy(metadata=Base.metadata)
+    database.init_app(app)
+
+    @app.post("/save")
+    def save():
+        payload = request.get_json()
+        database.session.add(Row(slot=payload["slot"], payload=payload))
+        database.session.commit()
+        return jsonify({"saved": True})
+
+    with app.app_context():
+        Base.metadata.create_all(database.engine)
+    return app

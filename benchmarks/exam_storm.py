@@ -1,0 +1,383 @@
+"""The synchronized-start storm, measured.
+
+Serves the app with gunicorn exactly as `lms serve` does, on SQLite and on PostgreSQL, seeds
+agents and a 30-question exam, and has simulated agents (already logged in) press Start in the same
+second, save every answer, and submit. In the same run it serves a bare Flask + SQLAlchemy app
+whose one endpoint inserts one row (benchmarks/baseline_app.py), the same way, and loads it the
+same way, so our save throughput is reported as a ratio of that baseline.
+
+    pip install -e '.[bench]'
+    python benchmarks/exam_storm.py                       # 2000 agents, saves at 200 concurrent
+    python benchmarks/exam_storm.py --agents 300 --databases sqlite
+
+The load generator runs on the same machine as the server and takes part of its CPU: the figures
+are what one small box does with both.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+USER_AGENT = "exam-storm/1.0"
+QUESTIONS = 30
+SLOT = re.compile(r'data-slot="(\d+)" data-type="(\w+)"')
+ANSWERS = {"single": "0", "multi": ["0"], "truefalse": "true", "fill": "光猫", "matching": {"0": "0"},
+           "essay": "先道歉，再确认问题。"}
+
+
+@dataclass
+class Agent:
+    cookie: str
+    csrf: str
+    attempt_url: str = ""
+    slots: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass
+class Timings:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    wall: float = 0.0
+    first_error: str = ""
+
+    def fail(self, what: str) -> None:
+        self.errors += 1
+        self.first_error = self.first_error or what
+
+    def pct(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies) / self.wall if self.wall else 0.0
+
+
+# --- setting up -------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def postgres_ready(url: str) -> str | None:
+    """Recreate the benchmark database's schema; None when PostgreSQL cannot be reached."""
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+        return url
+    except Exception as exc:  # noqa: BLE001 (any failure means: skip PostgreSQL, say why)
+        database = url.rsplit("/", 1)[-1].split("?")[0]
+        print(f"  PostgreSQL not usable at {url} ({type(exc).__name__}); `createdb {database}` and retry")
+        return None
+
+
+def seed(database_url: str, secret: str, agents: int) -> tuple[str, list[Agent]]:
+    """Migrate, create agents, a bank and a 30-question exam; forge each agent's logged-in session."""
+    from flask import session
+    from flask_login import login_user
+    from flask_migrate import upgrade
+    from flask_wtf.csrf import generate_csrf
+
+    from lms import create_app
+    from lms.extensions import db
+    from lms.models import Question, QuestionBank, QuestionVersion, User
+    from lms.models.exams import Exam, ExamPool
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": secret,
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory, revision="heads")
+        bank = QuestionBank(slug="storm", title="压力测试题库")
+        db.session.add(bank)
+        for n in range(QUESTIONS + 10):
+            kind = ("single", "multi", "truefalse", "fill")[n % 4]
+            data = {
+                "single": {"options": [{"id": f"o{i}", "text": f"选项 {i}", "weight": 1.0 if i == 1 else 0.0}
+                                       for i in range(1, 5)]},
+                "multi": {"options": [{"id": f"o{i}", "text": f"选项 {i}", "weight": (0.5 if i < 3 else -1.0)}
+                                      for i in range(1, 5)]},
+                "truefalse": {"answer": True},
+                "fill": {"answers": ["光猫", "ONU"]},
+            }[kind]
+            question = Question(bank=bank, key=f"q-{n:03d}", type=kind, tags=[], version=1)
+            question.versions.append(QuestionVersion(number=1, stem=f"第 {n} 题", stem_html=f"<p>第 {n} 题</p>",
+                                                     data=data, points=1.0))
+            db.session.add(question)
+        exam = Exam(slug="storm", title="压力测试考试", time_limit_minutes=120, pass_percent=60,
+                    attempts_allowed=0, shuffle_questions=True, shuffle_options=True)
+        exam.pools.append(ExamPool(bank=bank, tags=[], count=QUESTIONS, position=0))
+        db.session.add(exam)
+        users = [User(employee_no=f"S{n:05d}", name=f"压测坐席{n}", team="压测", star_level=1, active=True,
+                      password_hash="!") for n in range(agents)]
+        for user in users:
+            user.roles = {"agent"}
+        db.session.add_all(users)
+        db.session.commit()
+        serializer = app.session_interface.get_signing_serializer(app)
+        forged = []
+        for user in users:
+            # a fresh app context per agent: Flask-WTF and Flask-Login cache the token and user in `g`
+            with app.app_context(), app.test_request_context("/", environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                                          headers={"User-Agent": USER_AGENT}):
+                login_user(user)
+                token = generate_csrf()
+                forged.append(Agent(cookie=serializer.dumps(dict(session)), csrf=token))
+        db.engine.dispose()
+    return "storm", forged
+
+
+def stored_answers(database_url: str, secret: str) -> int:
+    from sqlalchemy import func, select
+
+    from lms import create_app
+    from lms.extensions import db
+    from lms.models.exams import AttemptAnswer
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": secret})
+    with app.app_context():
+        count = db.session.scalar(select(func.count()).select_from(AttemptAnswer)
+                                  .where(AttemptAnswer.response.is_not(None), AttemptAnswer.seq >= 1))
+        db.engine.dispose()
+    return count
+
+
+class Server:
+    """gunicorn in a child process, as `lms serve` runs it."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], port: int):
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(argv, env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if self.process.poll() is not None:
+                    self.log.seek(0)
+                    raise RuntimeError(f"server exited: {self.log.read().decode()[-2000:]}")
+                time.sleep(0.2)
+        time.sleep(1.0)  # let every worker boot
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.log.close()
+
+
+def server_env(database_url: str, secret: str, instance: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"LMS_DATABASE_URL": database_url, "LMS_SECRET_KEY": secret, "LMS_INSTANCE_PATH": str(instance)})
+    return env
+
+
+# --- the load ---------------------------------------------------------------------------------------
+
+def session_for(agent: Agent) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(cookies={"session": agent.cookie}, headers={"User-Agent": USER_AGENT},
+                                 connector=aiohttp.TCPConnector(limit=1, force_close=False),
+                                 timeout=aiohttp.ClientTimeout(total=120))
+
+
+async def start_storm(base: str, slug: str, agents: list[Agent]) -> Timings:
+    """Every agent presses Start at the same instant; latency runs until the exam page has arrived."""
+    timings = Timings()
+    go = asyncio.Event()
+
+    async def one(agent: Agent) -> None:
+        async with session_for(agent) as http:
+            await go.wait()
+            began = time.perf_counter()
+            try:
+                async with http.post(f"{base}/exams/{slug}/start", data={"csrf_token": agent.csrf},
+                                     allow_redirects=False) as response:
+                    location = response.headers.get("Location", "")
+                    if response.status != 302 or "/exams/attempts/" not in location:
+                        timings.fail(f"start: HTTP {response.status} -> {location or await response.text()}")
+                        return
+                agent.attempt_url = location if location.startswith("http") else base + location
+                async with http.get(agent.attempt_url) as response:
+                    page = await response.text()
+                    if response.status != 200:
+                        timings.fail(f"exam page: HTTP {response.status}")
+                        return
+                agent.slots = [(int(slot), kind) for slot, kind in SLOT.findall(page)]
+                timings.latencies.append(time.perf_counter() - began)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                timings.fail(f"start: {exc!r}")
+
+    tasks = [asyncio.create_task(one(agent)) for agent in agents]
+    await asyncio.sleep(0.5)  # every client is connected-ready and waiting
+    began = time.perf_counter()
+    go.set()
+    await asyncio.gather(*tasks)
+    timings.wall = time.perf_counter() - began
+    return timings
+
+
+async def closed_loop(jobs, concurrency: int, call) -> Timings:
+    """Run `call(job)` for every job with `concurrency` clients, each starting its next job at once."""
+    timings = Timings()
+    queue: asyncio.Queue = asyncio.Queue()
+    for job in jobs:
+        queue.put_nowait(job)
+
+    async def worker() -> None:
+        while not queue.empty():
+            job = queue.get_nowait()
+            began = time.perf_counter()
+            try:
+                problem = await call(job)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                problem = repr(exc)
+            if problem is None:
+                timings.latencies.append(time.perf_counter() - began)
+            else:
+                timings.fail(problem)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    timings.wall = time.perf_counter() - began
+    return timings
+
+
+async def save_and_submit(agents: list[Agent], concurrency: int) -> tuple[Timings, Timings, int]:
+    """Each agent saves every answer (one request per answer, as the page does), then submits."""
+    sessions = {id(agent): session_for(agent) for agent in agents}
+    acknowledged = 0
+
+    async def save(job) -> str | None:
+        nonlocal acknowledged
+        agent, slot, kind = job
+        async with sessions[id(agent)].post(f"{agent.attempt_url}/save",
+                                            json={"slot": slot, "response": ANSWERS[kind], "seq": 1},
+                                            headers={"X-CSRFToken": agent.csrf}) as response:
+            body = await response.text()
+            if response.status == 200 and '"saved":true' in body.replace(" ", ""):
+                acknowledged += 1
+                return None
+            return f"save: HTTP {response.status} {body[:200]}"
+
+    async def submit(agent: Agent) -> str | None:
+        async with sessions[id(agent)].post(f"{agent.attempt_url}/submit", data={"csrf_token": agent.csrf},
+                                            allow_redirects=False) as response:
+            if response.status == 302 and "/result" in response.headers.get("Location", ""):
+                return None
+            return f"submit: HTTP {response.status} -> {response.headers.get('Location', '')}"
+
+    # Agents answer in turn, slot by slot, so `concurrency` agents are saving at any moment.
+    jobs = [(agent, slot, kind) for agent in agents for slot, kind in agent.slots]
+    saves = await closed_loop(jobs, concurrency, save)
+    submits = await closed_loop(agents, concurrency, submit)
+    for http in sessions.values():
+        await http.close()
+    return saves, submits, acknowledged
+
+
+async def baseline_saves(base: str, count: int, concurrency: int) -> Timings:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency),
+                                     timeout=aiohttp.ClientTimeout(total=120)) as http:
+        async def save(n: int) -> str | None:
+            async with http.post(f"{base}/save", json={"slot": n % QUESTIONS, "response": "0", "seq": 1}) as response:
+                await response.read()
+                return None if response.status == 200 else f"baseline: HTTP {response.status}"
+
+        return await closed_loop(range(count), concurrency, save)
+
+
+# --- the run ----------------------------------------------------------------------------------------
+
+def run(database: str, database_url: str, args) -> None:
+    from lms.cli import gunicorn_argv
+
+    print(f"\n== {database}: {args.agents} agents, {QUESTIONS} questions, saves at {args.concurrency} concurrent, "
+          f"{args.workers or 'default'} workers")
+    secret = secrets.token_hex(32)
+    with tempfile.TemporaryDirectory() as instance:
+        slug, agents = seed(database_url, secret, args.agents)
+        env = server_env(database_url, secret, Path(instance))
+        port = free_port()
+        server = Server(gunicorn_argv("127.0.0.1", port, args.workers), env, port)
+        try:
+            start = asyncio.run(start_storm(server.url, slug, agents))
+            sitting = [agent for agent in agents if agent.slots]
+            saves, submits, acknowledged = asyncio.run(save_and_submit(sitting, args.concurrency))
+        finally:
+            server.stop()
+        stored = stored_answers(database_url, secret)
+
+        port = free_port()
+        baseline_argv = gunicorn_argv("127.0.0.1", port, args.workers, "baseline_app:create_app()")
+        baseline_argv[3:3] = ["--chdir", str(ROOT / "benchmarks")]
+        server = Server(baseline_argv, env, port)
+        try:
+            baseline = asyncio.run(baseline_saves(server.url, len(saves.latencies) or 1000, args.concurrency))
+        finally:
+            server.stop()
+
+    within = sum(1 for latency in start.latencies if latency <= 5.0)
+    print(f"start   {len(start.latencies)}/{args.agents} served, {within} within 5 s, all done in {start.wall:.2f} s; "
+          f"p50 {start.pct(50):.0f} ms  p95 {start.pct(95):.0f} ms  p99 {start.pct(99):.0f} ms  "
+          f"errors {start.errors}")
+    print(f"save    {len(saves.latencies)} saves, {saves.throughput:.0f}/s  p50 {saves.pct(50):.1f} ms  "
+          f"p95 {saves.pct(95):.1f} ms  errors {saves.errors}")
+    print(f"submit  {len(submits.latencies)} submits  p50 {submits.pct(50):.0f} ms  p95 {submits.pct(95):.0f} ms  "
+          f"errors {submits.errors}")
+    print(f"kept    saves acknowledged {acknowledged}, answers stored {stored}"
+          f"{'  (every acknowledged save stored)' if stored >= acknowledged else '  LOST ANSWERS'}")
+    print(f"baseline {len(baseline.latencies)} one-row inserts, {baseline.throughput:.0f}/s  "
+          f"p95 {baseline.pct(95):.1f} ms  errors {baseline.errors}")
+    ratio = saves.throughput / baseline.throughput if baseline.throughput else float("nan")
+    for name, timings in (("start", start), ("save", saves), ("submit", submits), ("baseline", baseline)):
+        if timings.first_error:
+            print(f"first {name} error: {timings.first_error[:300]}")
+    print(f"ratio   our save throughput = {ratio:.2f} x the baseline's")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--agents", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=200, help="agents saving and submitting at once")
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default as lms serve)")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--postgres-url", default=os.environ.get(
+        "LMS_BENCH_POSTGRES_URL", "postgresql+psycopg://root@/lms_bench?host=/var/run/postgresql"))
+    args = parser.parse_args()
+    print(f"exam_storm on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    for database in args.databases.split(","):
+        if database == "sqlite":
+            with tempfile.TemporaryDirectory() as folder:
+                run("SQLite", f"sqlite:///{folder}/storm.sqlite3", args)
+        elif database == "postgresql":
+            url = postgres_ready(args.postgres_url)
+            if url:
+                run("PostgreSQL", url, args)
+        else:
+            parser.error(f"unknown database {database}")
+
+
+if __name__ == "__main__":
+    main()
