@@ -45,8 +45,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_login(app, login_manager)
 
     from lms import admin, auth, catalog, errors, lessons, rendering
+    from lms import mentoring, practicals
+    from lms import exams
+    from lms import banks
 
-    for blueprint in (auth.bp, catalog.bp, lessons.bp, admin.bp):
+    for blueprint in (auth.bp, catalog.bp, lessons.bp, admin.bp, practicals.bp, mentoring.bp, exams.bp, banks.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     app.add_template_filter(rendering.stored_html)

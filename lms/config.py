@@ -48,6 +48,8 @@ def from_environment(instance: Path) -> dict:
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("LMS_TIMEZONE", "Asia/Shanghai"),
         "LMS_COURSES_DIR": os.environ.get("LMS_COURSES_DIR", str(PROJECT_ROOT / "courses")),
         "LMS_BANKS_DIR": os.environ.get("LMS_BANKS_DIR", str(PROJECT_ROOT / "question_banks")),
+        # answers arriving this long after an exam's deadline still count (slow networks)
+        "LMS_EXAM_GRACE_SECONDS": int(os.environ.get("LMS_EXAM_GRACE_SECONDS", "30")),
         "SESSION_COOKIE_SECURE": os.environ.get("LMS_SECURE_COOKIES", "0") == "1",
         "REMEMBER_COOKIE_SECURE": os.environ.get("LMS_SECURE_COOKIES", "0") == "1",
     }

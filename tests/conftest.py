@@ -1,6 +1,3 @@
-# PARALLEL-NOTE (temporary, for engineers working in parallel; the lead removes it): before changing
-# anything read /tmp/preamble.md: no git add/commit, English UI strings, do not edit lms/translations,
-# use your own PostgreSQL test database, migration rules.
 """Fixtures shared by every test: a migrated database (SQLite, or PostgreSQL when
 LMS_TEST_DATABASE_URL is set), the app, users, logins, a small course tree, a frozen clock."""
 from __future__ import annotations
@@ -63,6 +60,7 @@ def app(database_url, tmp_path, app_config):
         **TEST_CONFIG,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "LMS_COURSES_DIR": str(tmp_path / "courses"),
+        "LMS_BANKS_DIR": str(tmp_path / "question_banks"),
         **app_config,
     })
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from lms.exams.services import passed_course_ids
 from lms.extensions import db
 from lms.models import Course, Lesson, LessonProgress, User
 
@@ -45,6 +46,7 @@ class CourseCard:
     done: int
     total: int
     access: Access
+    exam_pending: bool = False  # the course has a final exam the user has not passed yet
 
     @property
     def percent(self) -> int:
@@ -52,7 +54,7 @@ class CourseCard:
 
     @property
     def complete(self) -> bool:
-        return self.done >= self.total
+        return self.done >= self.total and not self.exam_pending
 
 
 @dataclass
@@ -74,13 +76,18 @@ class LearnerProgress:
     completed_lesson_ids: set[int]
     last_opened_unfinished: Lesson | None
     last_completed: Lesson | None
+    exam_course_ids: set[int] = field(default_factory=set)  # courses with a final exam
+    passed_exam_course_ids: set[int] = field(default_factory=set)  # ... whose exam the user passed
+
+    def exam_pending(self, course: Course) -> bool:
+        return course.id in self.exam_course_ids and course.id not in self.passed_exam_course_ids
 
     def lessons_done(self, course: Course) -> int:
         return sum(lesson.id in self.completed_lesson_ids for lesson in course.live_lessons)
 
     def is_complete(self, course: Course) -> bool:
-        """A course is complete when every live lesson is read."""
-        return self.lessons_done(course) >= len(course.live_lessons)
+        """A course is complete when every live lesson is read and its final exam, if any, passed."""
+        return self.lessons_done(course) >= len(course.live_lessons) and not self.exam_pending(course)
 
     def access(self, course: Course) -> Access:
         if self.user.can_author:
@@ -96,7 +103,8 @@ class LearnerProgress:
         return OPEN
 
     def card(self, course: Course) -> CourseCard:
-        return CourseCard(course, self.lessons_done(course), len(course.live_lessons), self.access(course))
+        return CourseCard(course, self.lessons_done(course), len(course.live_lessons), self.access(course),
+                          exam_pending=self.exam_pending(course))
 
     def levels(self) -> list[LevelGroup]:
         groups = {level: LevelGroup(level, locked=level > self.user.star_level and not self.user.can_author)
@@ -146,7 +154,7 @@ def live_courses_query():
 
 
 def load_progress(user: User) -> LearnerProgress:
-    """Snapshot of `user`'s progress over the live catalog: four queries whatever its size."""
+    """Snapshot of `user`'s progress over the live catalog: five queries whatever its size."""
     courses = list(db.session.scalars(live_courses_query()))
     lessons = {lesson.id: lesson for course in courses for lesson in course.live_lessons}
     rows = db.session.execute(
@@ -157,12 +165,15 @@ def load_progress(user: User) -> LearnerProgress:
     live_rows = [row for row in rows if row.lesson_id in lessons]
     unfinished = [row for row in live_rows if row.completed_at is None]
     finished = [row for row in live_rows if row.completed_at is not None]
+    exam_courses, passed_exams = passed_course_ids(user)
     return LearnerProgress(
         user=user,
         courses=courses,
         completed_lesson_ids=completed,
         last_opened_unfinished=lessons[_latest(unfinished, "opened_at")] if unfinished else None,
         last_completed=lessons[_latest(finished, "completed_at")] if finished else None,
+        exam_course_ids=exam_courses,
+        passed_exam_course_ids=passed_exams,
     )
 
 

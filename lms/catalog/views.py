@@ -2,6 +2,8 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
 from lms.catalog import services
+from lms.clock import utcnow
+from lms.exams.services import course_exam, exam_status
 
 bp = Blueprint("catalog", __name__)
 
@@ -25,10 +27,14 @@ def course(slug: str):
     course = services.find_course(progress, slug)
     if course is None:
         abort(404)
+    card = progress.card(course)
+    exam = course_exam(course.id)
     return render_template(
         "catalog/course.html",
+        exam_status=exam_status(current_user._get_current_object(), exam, utcnow(), locked=not card.access.is_open)
+        if exam is not None else None,
         course=course,
-        card=progress.card(course),
+        card=card,
         progress=progress,
         minutes_left=services.minutes_left(course, progress),
         first_unread=progress.first_unread(course),

@@ -192,6 +192,53 @@ COURSES = ContentImporter(
     apply=_apply,
 )
 
+
+def _load_scenarios(config):
+    from lms.practicals.services import load_scenarios  # imported late: practicals builds on this module
+
+    return load_scenarios(config)
+
+
+def _apply_scenarios(session, specs, now):
+    from lms.practicals.services import import_scenarios
+
+    return import_scenarios(session, specs, now)
+
+
+SCENARIOS = ContentImporter(name="scenarios", load=_load_scenarios, apply=_apply_scenarios)
+
+
+def _load_banks(config):
+    from lms.content.banks import load_bank_tree  # imported late, as the other importers
+
+    return load_bank_tree(Path(config["LMS_BANKS_DIR"]))
+
+
+def _apply_banks(session, specs, now):
+    from lms.banks.services import apply_banks
+
+    return apply_banks(session, specs, now)
+
+
+BANKS = ContentImporter(name="question banks", load=_load_banks, apply=_apply_banks)
+
 # In dependency order: later importers may refer to what earlier ones wrote (a scenario to its
 # course, an exam to its bank).
-IMPORTERS: list[ContentImporter] = [COURSES]
+IMPORTERS: list[ContentImporter] = [COURSES, BANKS, SCENARIOS]
+
+
+def _load_exams(config):
+    from lms.content.exams import load_exams  # imported late: it builds on this module
+
+    return load_exams(config)
+
+
+def _apply_exams(session, specs, now):
+    from lms.content.exams import apply_exams
+
+    return apply_exams(session, specs, now)
+
+
+# Exams come last, whatever is added above: their pools name question banks, their files sit in
+# course folders.
+IMPORTERS.append(ContentImporter(name="exams", load=_load_exams, apply=_apply_exams))

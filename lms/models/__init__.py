@@ -1,6 +1,11 @@
 """SQLAlchemy models, one module per domain; importing this package registers them all."""
 from lms.models.courses import KINDS, TRACKS, Course, Lesson, course_prerequisites
+from lms.models.exams import (ATTEMPT_STATES, GRADING_METHODS, REVIEW_POLICIES, AttemptAnswer, AttemptQuestion,
+                              Exam, ExamAttempt, ExamPool)
 from lms.models.progress import LessonProgress
+from lms.models.practicals import (MOODS, PRACTICAL_STATUSES, Practical, PracticalAcknowledgement,
+                                   PracticalCorrection, PracticalScore, Rehearsal, RubricCriterion,
+                                   RubricVersion, Scenario, ScriptVersion)
 from lms.models.questions import QUESTION_TYPES, Question, QuestionBank, QuestionVersion
 from lms.models.records import BANDS, ENTRY_KINDS, AuditEvent, RecordEntry
 from lms.models.users import ROLES, STAR_LEVELS, User, UserRole
@@ -9,4 +14,8 @@ __all__ = [
     "KINDS", "TRACKS", "Course", "Lesson", "course_prerequisites", "LessonProgress",
     "ROLES", "STAR_LEVELS", "User", "UserRole", "BANDS", "ENTRY_KINDS", "AuditEvent", "RecordEntry",
     "QUESTION_TYPES", "Question", "QuestionBank", "QuestionVersion",
+    "GRADING_METHODS", "REVIEW_POLICIES", "ATTEMPT_STATES", "Exam", "ExamPool", "ExamAttempt", "AttemptQuestion",
+    "AttemptAnswer",
+    "MOODS", "PRACTICAL_STATUSES", "Scenario", "ScriptVersion", "RubricVersion", "RubricCriterion",
+    "Rehearsal", "Practical", "PracticalScore", "PracticalCorrection", "PracticalAcknowledgement",
 ]

@@ -41,7 +41,7 @@ class RecordEntry(Base):
     source_type: Mapped[str | None] = mapped_column(String(30))  # e.g. "exam_attempt", "signoff"
     source_id: Mapped[int | None] = mapped_column(Integer)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("record_entries.id", ondelete="RESTRICT"), index=True)
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("record_entries.id"), index=True)  # NO ACTION: a corrected entry stays
     reason: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # snapshots: versions, criteria
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -53,7 +53,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("band IS NULL OR band IN ('excellent', 'good', 'pass', 'needs_improvement')", name=op.f('ck_record_entries_known_band')),
     sa.CheckConstraint("kind IN ('exam', 'practical', 'course', 'evaluation', 'attendance')", name=op.f('ck_record_entries_known_kind')),
-    sa.ForeignKeyConstraint(['corrects_id'], ['record_entries.id'], name=op.f('fk_record_entries_corrects_id_record_entries'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['corrects_id'], ['record_entries.id'], name=op.f('fk_record_entries_corrects_id_record_entries')),
     sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_record_entries_course_id_courses'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_record_entries_recorded_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_record_entries_user_id_users'), ondelete='RESTRICT'),

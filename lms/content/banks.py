@@ -1,0 +1,794 @@
+"""Question bank files in the native format: `question_banks/<slug>.yaml`.
+
+    slug: complaint-handling            bank: slug, title, description, questions
+    title: 投诉处理题库
+    questions:
+      - id: ch-001                      question: id, type, tags, difficulty, points, stem,
+        type: single                    explanation, and the keys of its type (below)
+        stem: 客户第三次来电……
+        options:
+          - {text: 道歉并复述问题, correct: true, feedback: ……}
+          - {text: 直接转维修部门}
+
+    single, multi   options: [{text, correct | weight (percent, -100..100), feedback}]
+    truefalse       answer: true | false
+    fill            answers: [text, ...]   or   answers: [number, ...] with tolerance: number
+    matching        pairs: [[left, right], ...], distractors: [text, ...]
+    essay           guidance: text for the marker
+
+Parsing is pure: text and path in, `ParsedBank` (questions as `QuestionSpec`, whose `data` has the
+exact shapes of `lms.questions.types`) and errors naming `path:line` out. The GIFT, Aiken and
+spreadsheet formats build the same `QuestionSpec`s, and the browser's question form goes through
+`read_question` here, so every way in checks a question the same way.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from lms.content.errors import ContentError
+from lms.content.spreadsheets import _
+from lms.questions.types import QUESTION_TYPES
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+RESERVED_SLUGS = {"new", "import"}  # taken by the authoring pages' own addresses
+BLANK = "____"  # where the answer goes in a fill-in or missing-word stem
+MAX_KEY = 80
+MAX_TITLE = 200
+MAX_TAG = 50
+MAX_TEXT = 20_000
+MAX_POINTS = 1000
+
+BANK_KEYS = ("slug", "title", "description", "questions")
+COMMON_KEYS = ("id", "type", "tags", "difficulty", "points", "stem", "explanation")
+TYPE_KEYS = {
+    "single": ("options",),
+    "multi": ("options",),
+    "truefalse": ("answer",),
+    "fill": ("answers", "tolerance"),
+    "matching": ("pairs", "distractors"),
+    "essay": ("guidance",),
+}
+QUESTION_KEYS = COMMON_KEYS + ("options", "answer", "answers", "tolerance", "pairs", "distractors", "guidance")
+OPTION_KEYS = ("text", "correct", "weight", "feedback")
+
+
+# --- Specs ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    key: str
+    type: str
+    stem: str
+    data: dict
+    tags: tuple[str, ...] = ()
+    difficulty: int | None = None
+    points: float = 1.0
+    explanation: str = ""
+    line: int = field(default=0, compare=False)  # where the question starts in its file
+
+    @property
+    def content_hash(self) -> str:
+        """What a version holds; tags and difficulty live on the question and make no version."""
+        return content_hash(self.type, self.stem, self.explanation, self.points, self.data)
+
+
+def content_hash(kind: str, stem: str, explanation: str, points: float, data: dict) -> str:
+    payload = json.dumps({"type": kind, "stem": stem, "explanation": explanation, "points": float(points),
+                          "data": data}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class BankSpec:
+    slug: str
+    title: str
+    description: str
+    questions: tuple[QuestionSpec, ...]
+    path: str = ""  # the file, as errors name it
+    source_hash: str = ""
+
+
+@dataclass
+class ParsedBank:
+    """What any bank format gives: questions, problems and warnings (things dropped on the way in).
+
+    Only the native format names its bank (slug, title, description); the others leave them None.
+    """
+    path: str
+    questions: list[QuestionSpec] = field(default_factory=list)
+    errors: list[ContentError] = field(default_factory=list)
+    warnings: list[ContentError] = field(default_factory=list)
+    slug: str | None = None
+    title: str | None = None
+    description: str | None = None
+    slug_line: int = 1
+    source_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    message: str
+    field: str | None = None  # the key it is about, so a form can show it beside its field
+
+
+class Reporter:
+    """Collects problems with their line (and key), for a file or for a form."""
+
+    def __init__(self, path: str = ""):
+        self.path = path
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    def error(self, line: int, message: str, field: str | None = None) -> None:
+        self.problems.append(Problem(line, message, field))
+
+    def warn(self, line: int, message: str) -> None:
+        self.warnings.append(Problem(line, message))
+
+    @property
+    def count(self) -> int:
+        return len(self.problems)
+
+    def errors(self) -> list[ContentError]:
+        return [ContentError(self.path, problem.line, problem.message) for problem in self.problems]
+
+    def warning_list(self) -> list[ContentError]:
+        return [ContentError(self.path, problem.line, problem.message) for problem in self.warnings]
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def slugify(text: str, limit: int = MAX_KEY) -> str:
+    """Lowercase ASCII letters, digits and single hyphens; "" when nothing of the kind is left."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:limit].strip("-")
+
+
+def generated_key(kind: str, stem: str) -> str:
+    """A key for a question that came without one: the same question gets the same key again."""
+    return "q-" + hashlib.sha1(f"{kind}\n{stem}".encode("utf-8")).hexdigest()[:8]
+
+
+def canonical_number(value: float) -> int | float:
+    """Whole numbers as int, others as float, so 3 and 3.0 hash alike whatever the format."""
+    value = float(value)
+    return int(value) if value.is_integer() and abs(value) < 2 ** 53 else value
+
+
+def fraction(percent: float) -> float:
+    """Percent (files) to fraction (data), rounded so a percent written back reads back the same."""
+    return round(float(percent) / 100, 7) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def percent(weight: float) -> int | float:
+    return canonical_number(round(weight * 100, 5))
+
+
+# --- YAML that remembers lines ----------------------------------------------------------------------
+
+class Map(dict):
+    """A YAML mapping that knows its line, its keys' lines and each scalar's source text."""
+
+    def __init__(self, line: int = 0):
+        super().__init__()
+        self.line = line
+        self.key_lines: dict[str, int] = {}
+        self.raw: dict[str, str] = {}
+
+
+class Seq(list):
+    def __init__(self, line: int = 0):
+        super().__init__()
+        self.line = line
+        self.item_lines: list[int] = []
+        self.raw: list[str | None] = []
+
+
+def with_line(value: Any, line: int) -> Any:
+    """Plain dicts and lists (a spreadsheet row, a form) as Map/Seq that place everything on `line`."""
+    if isinstance(value, dict):
+        result = Map(line)
+        for key, item in value.items():
+            result[key] = with_line(item, line)
+        return result
+    if isinstance(value, list):
+        result = Seq(line)
+        for item in value:
+            result.append(with_line(item, line))
+            result.item_lines.append(line)
+            result.raw.append(None)
+        return result
+    return value
+
+
+def line_of(container: Any, key: str | None = None, default: int = 0) -> int:
+    if isinstance(container, Map):
+        return container.key_lines.get(key, container.line) if key else container.line
+    if isinstance(container, Seq):
+        return container.line
+    return default
+
+
+def item_line(seq: Any, index: int, default: int = 0) -> int:
+    if isinstance(seq, Seq) and index < len(seq.item_lines):
+        return seq.item_lines[index]
+    return default
+
+
+def _raw(container: Any, key) -> str | None:
+    if isinstance(container, Map):
+        return container.raw.get(key)
+    if isinstance(container, Seq) and isinstance(key, int) and key < len(container.raw):
+        return container.raw[key]
+    return None
+
+
+def load_yaml(text: str, report: Reporter) -> Any:
+    """The YAML document as Map/Seq/scalars; None (and a problem) when it is not valid YAML."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        return _build(loader, node, report, 0) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        context, opened = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and opened is not None and mark is not None and opened.line != mark.line:
+            problem = _("%(problem)s, %(context)s started on line %(line)s", problem=problem, context=context,
+                        line=opened.line + 1)
+        report.error(mark.line + 1 if mark else 1, _("the file is not valid YAML: %(problem)s", problem=problem))
+        return None
+    finally:
+        loader.dispose()
+
+
+def _build(loader: yaml.SafeLoader, node: yaml.Node, report: Reporter, depth: int) -> Any:
+    if depth > 20:
+        raise yaml.YAMLError("nested too deeply")
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        result = Map(node.start_mark.line + 1)
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            key = str(key) if not isinstance(key, str) else key
+            line = key_node.start_mark.line + 1
+            if key in result.key_lines:
+                report.error(line, _("'%(key)s' is given twice (first on line %(line)s)", key=key,
+                                     line=result.key_lines[key]), key)
+            result[key] = _build(loader, value_node, report, depth + 1)
+            result.key_lines[key] = line
+            if isinstance(value_node, yaml.ScalarNode):
+                result.raw[key] = value_node.value
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        result = Seq(node.start_mark.line + 1)
+        for item in node.value:
+            result.append(_build(loader, item, report, depth + 1))
+            result.item_lines.append(item.start_mark.line + 1)
+            result.raw.append(item.value if isinstance(item, yaml.ScalarNode) else None)
+        return result
+    return loader.construct_object(node, deep=True)
+
+
+# --- Reading values --------------------------------------------------------------------------------
+
+def _as_text(value: Any, raw: str | None) -> str | None:
+    """A scalar as the text its author typed: `yes` stays "yes", `3.50` stays "3.50"."""
+    if isinstance(value, str):
+        return value
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    if raw is not None:
+        return raw
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float, date)):
+        return str(value)
+    return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip().replace(",", "")
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def _text(mapping, key: str, report: Reporter, *, required: bool = False, limit: int = MAX_TEXT,
+          strip: bool = True) -> str:
+    value = mapping.get(key)
+    text = _as_text(value, _raw(mapping, key))
+    if value is None or (text is not None and not text.strip()):
+        if required:
+            report.error(line_of(mapping, key), _("'%(key)s' is required", key=key), key)
+        return ""
+    if text is None:
+        report.error(line_of(mapping, key), _("'%(key)s' must be text", key=key), key)
+        return ""
+    text = text.strip() if strip else text
+    if len(text) > limit:
+        report.error(line_of(mapping, key), _("'%(key)s' is longer than %(limit)s characters", key=key,
+                                              limit=limit), key)
+    return text
+
+
+def _text_list(mapping, key: str, report: Reporter, *, what: str) -> list[str] | None:
+    value = mapping.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        report.error(line_of(mapping, key), _("'%(key)s' must be a list, like [%(what)s]", key=key, what=what), key)
+        return None
+    texts = []
+    for index, item in enumerate(value):
+        text = _as_text(item, _raw(value, index))
+        if text is None or not text.strip():
+            report.error(item_line(value, index, line_of(mapping, key)),
+                         _("item %(n)s of '%(key)s' must be non-empty text", n=index + 1, key=key), key)
+            continue
+        texts.append(text.strip())
+    return texts
+
+
+def _key(mapping, report: Reporter) -> str:
+    key = _text(mapping, "id", report, required=True, limit=MAX_KEY)
+    if key and not SLUG.match(key):
+        report.error(line_of(mapping, "id"), _("id %(id)r may hold only lowercase letters, digits and single "
+                                               "hyphens, like ch-001", id=key), "id")
+    return key
+
+
+def check_key(key: str) -> str | None:
+    """Why `key` cannot be a question id, or None."""
+    if not key:
+        return _("'%(key)s' is required", key="id")
+    if len(key) > MAX_KEY:
+        return _("'%(key)s' is longer than %(limit)s characters", key="id", limit=MAX_KEY)
+    if not SLUG.match(key):
+        return _("id %(id)r may hold only lowercase letters, digits and single hyphens, like ch-001", id=key)
+    return None
+
+
+# --- One question ----------------------------------------------------------------------------------
+
+def read_question(item: Any, report: Reporter, *, kind: str | None = None, key: str | None = None,
+                  line: int = 0) -> QuestionSpec | None:
+    """A question from its native mapping (a file's list item, a spreadsheet row, a web form).
+
+    `kind` and `key`, when given, come from elsewhere (the form's fixed type and id) and win over
+    the mapping's. Problems go to `report` at the line of the key they are about; the type's own
+    checks (`QUESTION_TYPES[type].validate`) at the question's line. Returns None on any problem.
+    """
+    line = line_of(item, None, line)
+    if isinstance(item, dict) and not isinstance(item, Map):
+        item = with_line(item, line)  # a row or a form: every problem is on the question's line
+    if not isinstance(item, dict):
+        report.error(line, _("each question is a list of 'key: value' lines starting with '- id:'"))
+        return None
+    before = report.count
+    if key is None:
+        key = _key(item, report)
+    if kind is None:
+        kind = item.get("type")
+        if kind is None:
+            report.error(line_of(item, "type"), _("'%(key)s' is required", key="type"), "type")
+        elif kind not in QUESTION_TYPES:
+            report.error(line_of(item, "type"), _("'type' must be one of %(types)s, not %(value)r",
+                                                  types=", ".join(QUESTION_TYPES), value=kind), "type")
+            kind = None
+    for name in item:
+        if name not in QUESTION_KEYS:
+            report.error(line_of(item, name), _("unknown key '%(key)s' (allowed: %(allowed)s)", key=name,
+                                                allowed=", ".join(QUESTION_KEYS)), name)
+        elif kind and name not in COMMON_KEYS and name not in TYPE_KEYS[kind]:
+            report.error(line_of(item, name), _("'%(key)s' does not belong to a %(type)s question", key=name,
+                                                type=kind), name)
+    tags = _tags(item, report)
+    difficulty = _difficulty(item, report)
+    points = _points(item, report)
+    stem = _text(item, "stem", report, required=True)
+    explanation = _text(item, "explanation", report)
+    data = READERS[kind](item, report) if kind else None
+    if report.count > before or data is None:
+        return None
+    return finish_question(report, line, key=key, kind=kind, stem=stem, data=data, tags=tags,
+                           difficulty=difficulty, points=points, explanation=explanation)
+
+
+def finish_question(report: Reporter, line: int, *, key: str, kind: str, stem: str, data: dict,
+                    tags: Iterable[str] = (), difficulty: int | None = None, points: float = 1.0,
+                    explanation: str = "") -> QuestionSpec | None:
+    """The last step of every format: the type's own checks, then the spec."""
+    before = report.count
+    if not stem.strip():
+        report.error(line, _("the question has no text (stem)"), "stem")
+    for problem in QUESTION_TYPES[kind].validate(data):
+        report.error(line, problem, TYPE_KEYS[kind][0])
+    if report.count > before:
+        return None
+    return QuestionSpec(key=key, type=kind, stem=stem.strip(), data=data, tags=tuple(dict.fromkeys(tags)),
+                        difficulty=difficulty, points=float(points), explanation=explanation.strip(), line=line)
+
+
+def _tags(item, report: Reporter) -> tuple[str, ...]:
+    tags = _text_list(item, "tags", report, what="流程, 首问负责") or []
+    for tag in tags:
+        if len(tag) > MAX_TAG:
+            report.error(line_of(item, "tags"), _("tag %(tag)r is longer than %(limit)s characters", tag=tag,
+                                                  limit=MAX_TAG), "tags")
+    return tuple(dict.fromkeys(tags))
+
+
+def _difficulty(item, report: Reporter) -> int | None:
+    value = item.get("difficulty")
+    if value is None or value == "":
+        return None
+    number = _number(value)
+    if number is None or not number.is_integer() or not 1 <= number <= 5:
+        report.error(line_of(item, "difficulty"), _("'difficulty' must be a whole number from 1 (easy) to 5 "
+                                                    "(hard), not %(value)r", value=value), "difficulty")
+        return None
+    return int(number)
+
+
+def _points(item, report: Reporter) -> float:
+    value = item.get("points")
+    if value is None or value == "":
+        return 1.0
+    number = _number(value)
+    if number is None or not 0 < number <= MAX_POINTS:
+        report.error(line_of(item, "points"), _("'points' must be a number above 0 and at most %(max)s, not "
+                                                "%(value)r", max=MAX_POINTS, value=value), "points")
+        return 1.0
+    return number
+
+
+def _options(item, report: Reporter, kind: str) -> dict | None:
+    options = item.get("options")
+    line = line_of(item, "options")
+    if not isinstance(options, list) or not options:
+        report.error(line, _("'options' must be a list of options, each '- text: ...'"), "options")
+        return None
+    before = report.count
+    uses_weight = any(isinstance(o, dict) and o.get("weight") is not None for o in options)
+    uses_correct = any(isinstance(o, dict) and o.get("correct") is True for o in options)
+    if uses_weight and uses_correct:
+        report.error(line, _("give every option a 'weight', or mark the right ones 'correct: true', not both"),
+                     "options")
+    parsed = []
+    for index, option in enumerate(options):
+        at = item_line(options, index, line)
+        if not isinstance(option, dict):
+            report.error(at, _("option %(n)s must be 'text: ...' with optional correct, weight, feedback",
+                               n=index + 1), "options")
+            continue
+        for name in option:
+            if name not in OPTION_KEYS:
+                report.error(line_of(option, name, at), _("unknown key '%(key)s' in an option (allowed: "
+                                                           "%(allowed)s)", key=name, allowed=", ".join(OPTION_KEYS)),
+                             "options")
+        text = _text(option, "text", report, required=True, limit=2000)
+        feedback = _text(option, "feedback", report, limit=2000)
+        correct = option.get("correct", False)
+        if not isinstance(correct, bool):
+            report.error(line_of(option, "correct", at), _("'correct' must be true or false"), "options")
+        weight = None
+        if option.get("weight") is not None:
+            weight = _number(option["weight"])
+            if weight is None or not -100 <= weight <= 100:
+                report.error(line_of(option, "weight", at), _("'weight' is a percent from -100 to 100, not "
+                                                              "%(value)r", value=option["weight"]), "options")
+                weight = None
+        parsed.append((text, correct is True, weight, feedback))
+    if report.count > before:
+        return None
+    if uses_weight:
+        weights = snap_weights(kind, [fraction(weight or 0) for _text_, _correct, weight, _fb in parsed])
+    else:
+        weights = correct_weights(kind, [correct for _text_, correct, _weight, _fb in parsed])
+    return {"options": [{"id": f"o{index}", "text": text, "weight": weight, "feedback": feedback}
+                        for index, ((text, _correct, _weight, feedback), weight)
+                        in enumerate(zip(parsed, weights), start=1)]}
+
+
+def correct_weights(kind: str, correct: list[bool]) -> list[float]:
+    """`correct: true` as weights: the right options share +100%; in a multi question the wrong ones
+    share -100%, so ticking everything scores nothing."""
+    right = sum(correct)
+    wrong = len(correct) - right
+    if kind == "single":
+        return [1.0 if flag else 0.0 for flag in correct]
+    if not right:
+        return [0.0] * len(correct)
+    return [1 / right if flag else (-1 / wrong if wrong else 0.0) for flag in correct]
+
+
+def snap_weights(kind: str, weights: list[float]) -> list[float]:
+    """Rounded percents (33.33333%) that are the shares `correct: true` gives become those exact
+    shares, so three right options of a third each still add up to full marks."""
+    scheme = correct_weights(kind, [weight > 0 for weight in weights])
+    if all(abs(weight - share) < 1e-6 for weight, share in zip(weights, scheme)):
+        return scheme
+    return weights
+
+
+def is_correct_scheme(kind: str, weights: list[float]) -> bool:
+    """Whether `weights` are exactly what `correct: true` marks would give (to write them that way)."""
+    if kind == "single" and weights.count(1.0) != 1:
+        return False
+    return weights == correct_weights(kind, [weight > 0 for weight in weights])
+
+
+def _truefalse(item, report: Reporter) -> dict | None:
+    answer = item.get("answer")
+    if not isinstance(answer, bool):
+        report.error(line_of(item, "answer"), _("'answer' must be true or false"), "answer")
+        return None
+    return {"answer": answer}
+
+
+def _fill(item, report: Reporter) -> dict | None:
+    line = line_of(item, "answers")
+    answers = item.get("answers")
+    if not isinstance(answers, list) or not answers:
+        report.error(line, _("'answers' must be a list of accepted answers, like [\"24\", 二十四]"), "answers")
+        return None
+    if item.get("tolerance") is None:
+        texts = _text_list(item, "answers", report, what='"24", 二十四')
+        return {"answers": texts} if texts is not None else None
+    tolerance = _number(item["tolerance"])
+    if tolerance is None or tolerance < 0:
+        report.error(line_of(item, "tolerance"), _("'tolerance' must be a number of at least 0, not %(value)r",
+                                                   value=item["tolerance"]), "tolerance")
+        return None
+    numbers = []
+    for index, value in enumerate(answers):
+        number = _number(value)
+        if number is None:
+            report.error(item_line(answers, index, line), _("with a tolerance every answer must be a number, not "
+                                                            "%(value)r", value=value), "answers")
+            continue
+        numbers.append(canonical_number(number))
+    if len(numbers) != len(answers):
+        return None
+    return {"answers": numbers, "tolerance": canonical_number(tolerance)}
+
+
+def _matching(item, report: Reporter) -> dict | None:
+    pairs = item.get("pairs")
+    line = line_of(item, "pairs")
+    if not isinstance(pairs, list) or not pairs:
+        report.error(line, _("'pairs' must be a list of [item, match] pairs"), "pairs")
+        return None
+    before = report.count
+    result = []
+    for index, pair in enumerate(pairs):
+        at = item_line(pairs, index, line)
+        texts = [_as_text(value, _raw(pair, position)) for position, value in enumerate(pair)] \
+            if isinstance(pair, list) else []
+        if len(texts) != 2 or not all(text and text.strip() for text in texts):
+            report.error(at, _("pair %(n)s must be [item, match], two pieces of text", n=index + 1), "pairs")
+            continue
+        result.append({"id": f"p{index + 1}", "left": texts[0].strip(), "right": texts[1].strip()})
+    distractors = _text_list(item, "distractors", report, what="一周内") or []
+    if report.count > before:
+        return None
+    return {"pairs": result,
+            "distractors": [{"id": f"d{index}", "text": text} for index, text in enumerate(distractors, start=1)]}
+
+
+def _essay(item, report: Reporter) -> dict | None:
+    return {"guidance": _text(item, "guidance", report)}
+
+
+READERS = {
+    "single": lambda item, report: _options(item, report, "single"),
+    "multi": lambda item, report: _options(item, report, "multi"),
+    "truefalse": _truefalse,
+    "fill": _fill,
+    "matching": _matching,
+    "essay": _essay,
+}
+
+
+# --- A bank file -----------------------------------------------------------------------------------
+
+def parse_bank(text: str, path: str) -> ParsedBank:
+    """Parse one native bank file. Every problem names `path:line`."""
+    result = ParsedBank(path=path, source_hash=digest(text))
+    report = Reporter(path)
+    document = load_yaml(text.lstrip("\ufeff"), report)
+    if report.count:
+        result.errors = report.errors()
+        return result
+    if not isinstance(document, Map):
+        report.error(line_of(document, None, 1), _("a bank file is a list of 'key: value' lines: slug, title, "
+                                                   "description, questions"))
+        result.errors = report.errors()
+        return result
+    for name in document:
+        if name not in BANK_KEYS:
+            report.error(line_of(document, name), _("unknown key '%(key)s' (allowed: %(allowed)s)", key=name,
+                                                    allowed=", ".join(BANK_KEYS)))
+    slug = _text(document, "slug", report, required=True, limit=MAX_KEY)
+    if slug and not SLUG.match(slug):
+        report.error(line_of(document, "slug"), _("slug %(slug)r may hold only lowercase letters, digits and "
+                                                  "single hyphens", slug=slug))
+    elif slug in RESERVED_SLUGS:
+        report.error(line_of(document, "slug"), _("slug %(slug)r is reserved; choose another", slug=slug))
+    result.slug, result.slug_line = slug, line_of(document, "slug", 1)
+    result.title = _text(document, "title", report, required=True, limit=MAX_TITLE)
+    result.description = _text(document, "description", report, limit=MAX_TEXT)
+    questions = document.get("questions")
+    if not isinstance(questions, list):
+        report.error(line_of(document, "questions", 1), _("'questions' must be a list of questions, each "
+                                                          "starting with '- id:'"))
+        questions = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(questions):
+        at = item_line(questions, index, 1)
+        spec = read_question(item, report, line=at)
+        if spec is None:
+            continue
+        if spec.key in seen:
+            report.error(line_of(item, "id", at), _("id %(id)r is used twice (first on line %(line)s)", id=spec.key,
+                                                    line=seen[spec.key]))
+            continue
+        seen[spec.key] = line_of(item, "id", at)
+        result.questions.append(spec)
+    result.errors = sorted(report.errors())
+    return result
+
+
+def bank_spec(parsed: ParsedBank) -> BankSpec:
+    return BankSpec(slug=parsed.slug or "", title=parsed.title or parsed.slug or "",
+                    description=parsed.description or "", questions=tuple(parsed.questions), path=parsed.path,
+                    source_hash=parsed.source_hash)
+
+
+def read_text(data: bytes, path: str, errors: list[ContentError]) -> str:
+    """Bytes of a text format as text: UTF-8 (with or without BOM), else GB18030 as Chinese
+    Windows programs save it."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError:
+            errors.append(ContentError(path, data[: exc.start].count(b"\n") + 1,
+                                       _("the file is neither UTF-8 nor GBK text")))
+            return ""
+
+
+def load_bank_tree(root: Path) -> tuple[list[BankSpec], list[ContentError]]:
+    """Every `*.yaml`/`*.yml` file in `root` (a missing folder holds no banks); errors name paths
+    relative to root's parent, like question_banks/complaints.yaml:12."""
+    if not root.is_dir():
+        return [], []
+    base = root.parent
+    files = sorted(path for path in root.iterdir()
+                   if path.suffix in (".yaml", ".yml") and path.is_file() and not path.name.startswith("."))
+    specs: list[BankSpec] = []
+    errors: list[ContentError] = []
+    first: dict[str, str] = {}
+    for file in files:
+        shown = str(file.relative_to(base))
+        read_errors: list[ContentError] = []
+        text = read_text(file.read_bytes(), shown, read_errors)
+        if read_errors:
+            errors.extend(read_errors)
+            continue
+        parsed = parse_bank(text, shown)
+        errors.extend(parsed.errors)
+        if parsed.errors:
+            continue
+        if parsed.slug in first:
+            errors.append(ContentError(shown, parsed.slug_line, _("slug %(slug)r is already used by %(other)s",
+                                                                  slug=parsed.slug, other=first[parsed.slug])))
+            continue
+        first[parsed.slug] = shown
+        specs.append(bank_spec(parsed))
+    return specs, sorted(errors)
+
+
+# --- Writing the native format ---------------------------------------------------------------------
+
+class _Flow(list):
+    """A list written on one line: tags, answers, pairs."""
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)  # "  - id:" under "questions:", as people write it
+
+    def ignore_aliases(self, data):
+        return True
+
+
+def _represent_text(dumper: yaml.SafeDumper, value: str):
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_text)
+_Dumper.add_representer(_Flow, lambda dumper, value: dumper.represent_sequence(
+    "tag:yaml.org,2002:seq", value, flow_style=True))
+
+
+def question_document(spec: QuestionSpec) -> dict:
+    """One question as the native format writes it (also what the browser's form starts from)."""
+    doc: dict[str, Any] = {"id": spec.key, "type": spec.type}
+    if spec.tags:
+        doc["tags"] = _Flow(spec.tags)
+    if spec.difficulty is not None:
+        doc["difficulty"] = spec.difficulty
+    if spec.points != 1:
+        doc["points"] = canonical_number(spec.points)
+    doc["stem"] = spec.stem
+    data = spec.data
+    if spec.type in ("single", "multi"):
+        weights = [option.get("weight", 0.0) for option in data["options"]]
+        by_correct = is_correct_scheme(spec.type, weights)
+        doc["options"] = []
+        for option in data["options"]:
+            entry: dict[str, Any] = {"text": option["text"]}
+            if by_correct:
+                if option.get("weight", 0.0) > 0:
+                    entry["correct"] = True
+            else:
+                entry["weight"] = percent(option.get("weight", 0.0))
+            if option.get("feedback"):
+                entry["feedback"] = option["feedback"]
+            doc["options"].append(entry)
+    elif spec.type == "truefalse":
+        doc["answer"] = data["answer"]
+    elif spec.type == "fill":
+        doc["answers"] = _Flow(data["answers"])
+        if "tolerance" in data:
+            doc["tolerance"] = data["tolerance"]
+    elif spec.type == "matching":
+        doc["pairs"] = [_Flow([pair["left"], pair["right"]]) for pair in data["pairs"]]
+        if data.get("distractors"):
+            doc["distractors"] = _Flow(d["text"] for d in data["distractors"])
+    elif spec.type == "essay" and data.get("guidance"):
+        doc["guidance"] = data["guidance"]
+    if spec.explanation:
+        doc["explanation"] = spec.explanation
+    return doc
+
+
+def dump_yaml(document: Any) -> str:
+    return yaml.dump(document, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=4096,
+                     default_flow_style=False)
+
+
+def dump_bank(slug: str, title: str, description: str, questions: Iterable[QuestionSpec]) -> str:
+    """A bank in the native format: what `parse_bank` reads back to the same questions."""
+    document: dict[str, Any] = {"slug": slug, "title": title}
+    if description:
+        document["description"] = description
+    document["questions"] = [question_document(spec) for spec in questions]
+    text = dump_yaml(document)
+    # A blank line between questions, for people reading the diff.
+    return re.sub(r"(?<!\nquestions:)\n(  - id: )", r"\n\n\1", text)

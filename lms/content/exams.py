@@ -1,0 +1,424 @@
+"""Course final exams as files: `courses/<course-folder>/exam.yaml`, imported by `lms sync`.
+
+    slug: phone-etiquette-final        # unique; lowercase letters, digits, hyphens
+    title: 电话礼仪结业考试
+    description: |                     # optional Markdown, shown before the start button
+      ...
+    time_limit_minutes: 15             # 1 to 600
+    opens_at: 2027-01-04 09:00         # optional; without an offset, in LMS_TIMEZONE
+    closes_at: 2027-01-31 18:00        # optional
+    pass_percent: 70                   # 0 to 100, of the maximum score
+    attempts_allowed: 3                # 0 = unlimited
+    retake_delay_minutes: 30           # before the second attempt
+    later_retake_delay_minutes: 1440   # before the third and later
+    shuffle_questions: true
+    shuffle_options: true
+    grading_method: highest            # highest | average | first | last
+    review_policy: after_close         # after_close | immediately | never
+    pools:                             # draw `count` questions from `bank` carrying all `tags`
+      - bank: phone-etiquette
+        tags: [开场白]
+        count: 3
+
+The exam is the final exam of the course whose folder holds the file. Parsing is pure; errors
+name `path:line`. Banks are checked against those known when parsing (files and database) and
+again, with the questions each pool needs, when the import is applied.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from pathlib import Path
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+from flask import has_app_context
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, selectinload
+
+from lms.content.courses import SLUG, digest
+from lms.content.errors import ContentError, ContentInvalid
+from lms.content.frontmatter import YamlFile, parse_document, parse_yaml_file
+from lms.content.sync import IMPORTERS, SyncReport
+from lms.extensions import db
+from lms.models import Course, Exam, ExamAttempt, ExamPool, Question, QuestionBank
+from lms.models.exams import GRADING_METHODS, REVIEW_POLICIES
+from lms.rendering import render_markdown
+
+EXAM_FILE = "exam.yaml"
+RESERVED_SLUGS = {"manage", "marking", "attempts", "new"}  # taken by /exams/<word> pages
+REQUIRED = {"slug", "title", "time_limit_minutes", "pass_percent", "pools"}
+OPTIONAL = {"description", "opens_at", "closes_at", "attempts_allowed", "retake_delay_minutes",
+            "later_retake_delay_minutes", "shuffle_questions", "shuffle_options", "grading_method", "review_policy"}
+POOL_KEYS = {"bank", "tags", "count"}
+MAX_MINUTES = 600
+MAX_DELAY = 60 * 24 * 365
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    bank: str
+    tags: tuple[str, ...]
+    count: int
+    line: int
+
+
+@dataclass(frozen=True)
+class ExamSpec:
+    slug: str
+    path: str  # as errors show it
+    course_slug: str | None
+    title: str
+    description: str
+    time_limit_minutes: int
+    opens_at: datetime | None
+    closes_at: datetime | None
+    pass_percent: float
+    attempts_allowed: int
+    retake_delay_minutes: int
+    later_retake_delay_minutes: int
+    shuffle_questions: bool
+    shuffle_options: bool
+    grading_method: str
+    review_policy: str
+    pools: tuple[PoolSpec, ...]
+    source_hash: str
+    slug_line: int = 1
+
+
+def parse_exam(text: str, path: str, *, course_slug: str | None, tz: str = "Asia/Shanghai",
+               known_banks: set[str] | None = None) -> tuple[ExamSpec | None, list[ContentError]]:
+    """Parse one exam file. `known_banks`, when given, are the bank slugs a pool may name."""
+    doc = parse_yaml_file(text, path)
+    if doc.errors:
+        return None, doc.errors
+    if not isinstance(doc.data, dict):
+        doc.error((), "an exam file is a list of 'key: value' lines")
+        return None, doc.errors
+    meta = doc.data
+    for key in meta:
+        if key not in REQUIRED | OPTIONAL:
+            doc.error((key,), f"unknown key '{key}' (allowed: {', '.join(sorted(REQUIRED | OPTIONAL))})")
+    for key in sorted(REQUIRED - set(meta)):
+        doc.error((), f"'{key}' is required")
+    reader = _Reader(doc, meta)
+    slug = reader.text("slug", limit=80)
+    if slug and not SLUG.match(slug):
+        doc.error(("slug",), f"slug {slug!r} may hold only lowercase letters, digits and single hyphens")
+    elif slug in RESERVED_SLUGS:
+        doc.error(("slug",), f"slug {slug!r} is reserved; choose another")
+    title = reader.text("title", limit=200)
+    description = reader.text("description", limit=5000, required=False, strip=False)
+    time_limit = reader.integer("time_limit_minutes", 1, MAX_MINUTES, default=20)
+    opens_at = reader.moment("opens_at", tz)
+    closes_at = reader.moment("closes_at", tz)
+    if opens_at and closes_at and closes_at <= opens_at:
+        doc.error(("closes_at",), "'closes_at' must come after 'opens_at'")
+    pass_percent = reader.number("pass_percent", 0, 100, default=60)
+    attempts_allowed = reader.integer("attempts_allowed", 0, 100, default=0)
+    delay = reader.integer("retake_delay_minutes", 0, MAX_DELAY, default=0)
+    later_delay = reader.integer("later_retake_delay_minutes", 0, MAX_DELAY, default=0)
+    shuffle_questions = reader.boolean("shuffle_questions", default=True)
+    shuffle_options = reader.boolean("shuffle_options", default=True)
+    method = reader.choice("grading_method", GRADING_METHODS)
+    policy = reader.choice("review_policy", REVIEW_POLICIES)
+    pools = _pools(doc, meta.get("pools"), known_banks)
+    if doc.errors:
+        return None, sorted(doc.errors)
+    return ExamSpec(
+        slug=slug, path=path, course_slug=course_slug, title=title, description=description,
+        time_limit_minutes=time_limit, opens_at=opens_at, closes_at=closes_at, pass_percent=pass_percent,
+        attempts_allowed=attempts_allowed, retake_delay_minutes=delay, later_retake_delay_minutes=later_delay,
+        shuffle_questions=shuffle_questions, shuffle_options=shuffle_options, grading_method=method,
+        review_policy=policy, pools=pools, source_hash=digest(text), slug_line=doc.line_of("slug"),
+    ), []
+
+
+class _Reader:
+    """Typed reads of top-level keys; each problem is reported at its line."""
+
+    def __init__(self, doc: YamlFile, meta: dict):
+        self.doc, self.meta = doc, meta
+
+    def text(self, key: str, *, limit: int, required: bool = True, strip: bool = True) -> str:
+        value = self.meta.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required and key in self.meta:
+                self.doc.error((key,), f"'{key}' is required")
+            return ""
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            self.doc.error((key,), f"'{key}' must be text")
+            return ""
+        value = str(value).strip() if strip else str(value)
+        if len(value) > limit:
+            self.doc.error((key,), f"'{key}' is longer than {limit} characters")
+        return value
+
+    def integer(self, key: str, low: int, high: int, *, default: int) -> int:
+        value = self.meta.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.doc.error((key,), f"'{key}' must be a whole number from {low} to {high}, not {value!r}")
+            return default
+        return value
+
+    def number(self, key: str, low: float, high: float, *, default: float) -> float:
+        value = self.meta.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            self.doc.error((key,), f"'{key}' must be a number from {low:g} to {high:g}, not {value!r}")
+            return default
+        return float(value)
+
+    def boolean(self, key: str, *, default: bool) -> bool:
+        value = self.meta.get(key, default)
+        if not isinstance(value, bool):
+            self.doc.error((key,), f"'{key}' must be true or false, not {value!r}")
+            return default
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...]) -> str:
+        value = self.meta.get(key, choices[0])
+        if value not in choices:
+            self.doc.error((key,), f"'{key}' must be one of {', '.join(choices)}, not {value!r}")
+            return choices[0]
+        return value
+
+    def moment(self, key: str, tz: str) -> datetime | None:
+        value = self.meta.get(key)
+        if value is None:
+            return None
+        parsed = parse_moment(value, tz)
+        if parsed is None:
+            self.doc.error((key,), f"'{key}' must be a date and time like 2027-01-31 18:00, not {value!r}")
+        return parsed
+
+
+def parse_moment(value: Any, tz: str) -> datetime | None:
+    """A YAML timestamp or text like '2027-01-31 18:00' (+08:00 optional) as aware UTC; a time
+    without an offset is in `tz`. None when it is not a date and time."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time())
+    elif isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}", value.strip()):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(tz))
+    return moment.astimezone(timezone.utc)
+
+
+def _pools(doc: YamlFile, value: Any, known_banks: set[str] | None) -> tuple[PoolSpec, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        doc.error(("pools",), "'pools' is a list of {bank, tags, count} entries, at least one")
+        return ()
+    pools = []
+    for index, item in enumerate(value):
+        where = ("pools", index)
+        if not isinstance(item, dict):
+            doc.error(where, "each pool has 'bank', 'count' and optional 'tags'")
+            continue
+        for key in item:
+            if key not in POOL_KEYS:
+                doc.error(where + (key,), f"unknown pool key '{key}' (allowed: bank, count, tags)")
+        bank = item.get("bank")
+        if not isinstance(bank, str) or not bank.strip():
+            doc.error(where + ("bank",), "each pool names its question bank by slug: 'bank: phone-etiquette'")
+            continue
+        bank = bank.strip()
+        if known_banks is not None and bank not in known_banks:
+            doc.error(where + ("bank",), f"unknown question bank {bank!r}")
+        count = item.get("count")
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 200:
+            doc.error(where + ("count",), f"'count' must be a whole number from 1 to 200, not {count!r}")
+            count = 1
+        tags = item.get("tags") or []
+        if isinstance(tags, str):
+            tags = [tags]
+        if not isinstance(tags, list) or not all(isinstance(t, (str, int)) and str(t).strip() for t in tags):
+            doc.error(where + ("tags",), "'tags' is a list of tags, like [开场白, 转接]")
+            tags = []
+        pools.append(PoolSpec(bank, tuple(str(t).strip() for t in tags), count, doc.line_of(*where)))
+    return tuple(pools)
+
+
+def load_exam_files(courses_root: Path, *, tz: str = "Asia/Shanghai",
+                    known_banks: set[str] | None = None) -> tuple[list[ExamSpec], list[ContentError]]:
+    """Every `exam.yaml` in the course folders under `courses_root`; errors name paths relative to its parent."""
+    if not courses_root.is_dir():
+        return [], []  # the courses importer reports a missing folder
+    base = courses_root.parent
+    specs: list[ExamSpec] = []
+    errors: list[ContentError] = []
+    for folder in sorted(p for p in courses_root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        exam_file = folder / EXAM_FILE
+        if not exam_file.is_file():
+            continue
+        shown = str(exam_file.relative_to(base))
+        try:
+            text = exam_file.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            errors.append(ContentError(shown, exam_file.read_bytes()[: exc.start].count(b"\n") + 1,
+                                       "the file is not UTF-8 text"))
+            continue
+        spec, found = parse_exam(text, shown, course_slug=_course_slug(folder), tz=tz, known_banks=known_banks)
+        errors.extend(found)
+        if spec is not None:
+            specs.append(spec)
+    seen: dict[str, ExamSpec] = {}
+    for spec in specs:
+        if spec.slug in seen:
+            errors.append(ContentError(spec.path, spec.slug_line,
+                                       f"exam slug {spec.slug!r} is already used by {seen[spec.slug].path}"))
+        seen.setdefault(spec.slug, spec)
+    return specs, sorted(errors)
+
+
+def _course_slug(folder: Path) -> str | None:
+    """The slug in the folder's course.md; None when it cannot be read (the courses importer says why)."""
+    course_file = folder / "course.md"
+    if not course_file.is_file():
+        return None
+    try:
+        doc = parse_document(course_file.read_text(encoding="utf-8"), str(course_file))
+    except UnicodeDecodeError:
+        return None
+    slug = doc.meta.get("slug")
+    return slug if isinstance(slug, str) else None
+
+
+def bank_slugs(specs: Iterable[Any]) -> set[str]:
+    """Slugs of specs another importer produced (question banks), whatever their class."""
+    return {slug for slug in (getattr(spec, "slug", None) for spec in specs) if isinstance(slug, str)}
+
+
+# --- applying: exam specs into the database (inside `lms sync`'s one transaction) ----------------
+
+def load_exams(config) -> tuple[list[ExamSpec], list[ContentError]]:
+    """The `exams` importer's load: banks a pool may name are the bank files' and the database's."""
+    return load_exam_files(Path(config["LMS_COURSES_DIR"]), tz=config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"),
+                           known_banks=_known_banks(config))
+
+
+def _known_banks(config) -> set[str]:
+    known: set[str] = set()
+    for importer in IMPORTERS:
+        if importer.name in ("question banks", "question_banks", "banks"):
+            known |= bank_slugs(importer.load(config)[0])
+    if has_app_context():
+        try:
+            known |= set(db.session.scalars(select(QuestionBank.slug).where(QuestionBank.retired_at.is_(None))))
+        except SQLAlchemyError:  # no schema yet (`sync --check` before `db upgrade`): files only
+            db.session.rollback()
+    return known
+
+
+def apply_exams(session: Session, specs: list[ExamSpec], now: datetime) -> SyncReport:
+    """Create, update, retire or delete file exams to match `specs`; never commits.
+
+    Checked here against what the earlier importers wrote: the course exists, every pool's bank
+    exists and holds enough questions with its tags. Raises ContentInvalid naming the lines.
+    Exams made in the browser are left alone; a file exam gone from disk is deleted while nobody
+    has an attempt at it, retired once anyone has.
+    """
+    report = SyncReport()
+    courses = {course.slug: course for course in session.scalars(select(Course))}
+    banks = {bank.slug: bank for bank in session.scalars(select(QuestionBank).where(QuestionBank.retired_at.is_(None)))}
+    tags_by_bank: dict[int, list[set[str]]] = {}
+    for bank_id, tags in session.execute(select(Question.bank_id, Question.tags).where(Question.retired_at.is_(None))):
+        tags_by_bank.setdefault(bank_id, []).append(set(tags or []))
+    existing = {exam.slug: exam for exam in session.scalars(select(Exam).options(selectinload(Exam.pools)))}
+    by_course = {exam.course_id: exam for exam in existing.values() if exam.course_id is not None}
+    used = set(session.scalars(select(ExamAttempt.exam_id).distinct()))
+
+    errors: list[ContentError] = []
+    for spec in specs:
+        exam = existing.get(spec.slug)
+        if exam is not None and not exam.source_path:
+            errors.append(ContentError(spec.path, spec.slug_line,
+                                       f"exam slug {spec.slug!r} is taken by an exam made in the browser"))
+        course = courses.get(spec.course_slug) if spec.course_slug else None
+        if course is None:
+            errors.append(ContentError(spec.path, 1, "the folder holds no valid course for this exam"))
+        else:
+            other = by_course.get(course.id)
+            if other is not None and other.slug != spec.slug and not other.source_path:
+                errors.append(ContentError(spec.path, 1, f"course {course.slug!r} already has a final exam made "
+                                                         f"in the browser ({other.slug})"))
+        for pool in spec.pools:
+            bank = banks.get(pool.bank)
+            if bank is None:
+                errors.append(ContentError(spec.path, pool.line, f"unknown question bank {pool.bank!r}"))
+                continue
+            available = sum(1 for tags in tags_by_bank.get(bank.id, []) if set(pool.tags) <= tags)
+            if pool.count > available:
+                with_tags = f" with tags {', '.join(pool.tags)}" if pool.tags else ""
+                errors.append(ContentError(spec.path, pool.line, f"the pool asks for {pool.count} questions but "
+                                                                 f"bank {pool.bank!r} has {available}{with_tags}"))
+    if errors:
+        raise ContentInvalid(errors)
+
+    wanted = {spec.slug for spec in specs}
+    for spec in specs:
+        course = courses[spec.course_slug]
+        exam = existing.get(spec.slug)
+        pools = [(banks[p.bank].id, list(p.tags), p.count) for p in spec.pools]
+        if exam is None:
+            exam = Exam(slug=spec.slug)
+            session.add(exam)
+            report.created.append(spec.slug)
+        elif (exam.source_hash == spec.source_hash and exam.retired_at is None and exam.course_id == course.id
+              and exam.source_path == spec.path
+              and [(p.bank_id, list(p.tags), p.count) for p in exam.pools] == pools):
+            report.unchanged.append(spec.slug)
+            continue
+        else:
+            report.updated.append(spec.slug)
+        previous = by_course.get(course.id)
+        if previous is not None and previous is not exam:  # the course's exam moved to another file
+            previous.course = None
+            session.flush()
+        _write_exam(exam, spec, course)
+        exam.pools = [ExamPool(bank_id=bank_id, tags=tags, count=count, position=position)
+                      for position, (bank_id, tags, count) in enumerate(pools)]
+        by_course[course.id] = exam
+    for slug, exam in existing.items():
+        if slug in wanted or not exam.source_path or exam.retired_at is not None:
+            continue
+        if exam.id in used:
+            exam.retired_at = now
+            exam.course = None  # the course may get a new final exam; the record keeps its title
+            report.retired.append(slug)
+        else:
+            session.delete(exam)
+            report.deleted.append(slug)
+    session.flush()
+    return report
+
+
+def _write_exam(exam: Exam, spec: ExamSpec, course: Course) -> None:
+    exam.title = spec.title
+    exam.description = spec.description
+    exam.description_html = render_markdown(spec.description) if spec.description.strip() else ""
+    exam.course = course
+    exam.time_limit_minutes = spec.time_limit_minutes
+    exam.opens_at = spec.opens_at
+    exam.closes_at = spec.closes_at
+    exam.pass_percent = spec.pass_percent
+    exam.attempts_allowed = spec.attempts_allowed
+    exam.retake_delay_minutes = spec.retake_delay_minutes
+    exam.later_retake_delay_minutes = spec.later_retake_delay_minutes
+    exam.shuffle_questions = spec.shuffle_questions
+    exam.shuffle_options = spec.shuffle_options
+    exam.grading_method = spec.grading_method
+    exam.review_policy = spec.review_policy
+    exam.source_path = spec.path
+    exam.source_hash = spec.source_hash
+    exam.retired_at = None

@@ -1,0 +1,446 @@
+"""Role-play scenario files: a script and the rubric that scores it, in one Markdown file.
+
+    courses/<course-folder>/scenarios/<slug>.md
+
+The front matter holds the title and the rubric (pass mark and weighted criteria with one
+descriptor per level); the body holds the script in fixed sections:
+
+    ## 客户画像 / ## Persona            who calls
+    ## 情境 / ## Situation              what happened before the call
+    ## 步骤：标题 / ## Step: title      one per step, in order, each with
+      ### 客户（平静） ### 客户（生气） ### 客户（困惑）   the customer's line by mood
+          (Customer (calm) / (angry) / (confused)); calm is required
+      ### 好的做法 / ### Good practice             what a good agent does here
+      ### 参考话术 / ### Model phrasings           a "- " list
+      ### 常见错误 / ### Common mistakes           a "- " list (optional)
+
+Everything here is pure: text in, specs and `path:line` errors out. The file's course, and
+so the script's default star level, come from the folder it sits in.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from lms.content.errors import ContentError
+from lms.content.frontmatter import Document, front_matter_lines, parse_document
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MOODS = ("calm", "angry", "confused")
+SCENARIO_KEYS = {"title", "star_level", "minutes", "summary", "pass_percent", "criteria"}
+CRITERION_KEYS = {"key", "title", "weight", "fatal", "na", "levels"}
+MAX_STEPS = 12
+MIN_LEVELS, MAX_LEVELS = 2, 6
+
+SECTIONS = {"客户画像": "persona", "persona": "persona", "情境": "situation", "situation": "situation"}
+STEP_HEADING = re.compile(r"^(?:步骤|step)\s*[:：]\s*(?P<title>.+)$", re.IGNORECASE)
+STEP_PARTS = {
+    "客户(平静)": "calm", "customer(calm)": "calm",
+    "客户(生气)": "angry", "customer(angry)": "angry",
+    "客户(困惑)": "confused", "customer(confused)": "confused",
+    "好的做法": "good", "goodpractice": "good",
+    "参考话术": "phrasings", "modelphrasings": "phrasings",
+    "常见错误": "mistakes", "commonmistakes": "mistakes",
+}
+LIST_ITEM = re.compile(r"^\s{0,3}[-*+]\s+(?P<text>.*)$")
+FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    title: str
+    lines: dict[str, str]  # mood -> the customer's line; always has "calm"
+    good: str
+    phrasings: tuple[str, ...]
+    mistakes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ScriptSpec:
+    title: str
+    star_level: int | None  # None: the course's
+    minutes: int | None
+    summary: str
+    persona: str
+    situation: str
+    steps: tuple[StepSpec, ...]
+
+    @property
+    def content_hash(self) -> str:
+        return _hash(asdict(self))
+
+
+@dataclass(frozen=True)
+class CriterionSpec:
+    key: str
+    title: str
+    weight: int
+    fatal: bool
+    allow_na: bool
+    levels: tuple[str, ...]  # level i is worth i points
+
+    @property
+    def max_points(self) -> int:
+        return len(self.levels) - 1
+
+
+@dataclass(frozen=True)
+class RubricSpec:
+    pass_percent: float
+    criteria: tuple[CriterionSpec, ...]
+
+    @property
+    def content_hash(self) -> str:
+        return _hash(asdict(self))
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    slug: str
+    script: ScriptSpec
+    rubric: RubricSpec
+    source_hash: str
+    source_text: str
+    path: str = ""
+    course_slug: str = ""  # from the folder, for files
+
+
+def _hash(data) -> str:
+    return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- front matter -------------------------------------------------------------------------------
+
+class _Located:
+    """Reports errors at the line of a (possibly nested) front matter value."""
+
+    def __init__(self, doc: Document, lines: dict[tuple, int]):
+        self.doc, self.lines = doc, lines
+
+    def error(self, path: tuple, message: str) -> None:
+        for end in range(len(path), 0, -1):  # the value's own line, else its nearest parent's
+            if path[:end] in self.lines:
+                self.doc.errors.append(ContentError(self.doc.path, self.lines[path[:end]], message))
+                return
+        self.doc.errors.append(ContentError(self.doc.path, 1, message))
+
+
+def _text(where: _Located, path: tuple, value, *, required: bool, limit: int, name: str) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            where.error(path, f"'{name}' is required")
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        where.error(path, f"'{name}' must be text")
+        return ""
+    value = str(value).strip()
+    if len(value) > limit:
+        where.error(path, f"'{name}' is longer than {limit} characters")
+    return value
+
+
+def _whole(where: _Located, path: tuple, value, *, low: int, high: int, name: str) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        where.error(path, f"'{name}' must be a whole number from {low} to {high}, not {value!r}")
+        return None
+    return value
+
+
+def _flag(where: _Located, path: tuple, value, name: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        where.error(path, f"'{name}' must be true or false, not {value!r}")
+        return False
+    return value
+
+
+def _criterion(where: _Located, index: int, raw) -> CriterionSpec | None:
+    path = ("criteria", index)
+    if not isinstance(raw, dict):
+        where.error(path, f"criterion {index + 1} must be a list of 'key: value' lines (key, title, weight, levels)")
+        return None
+    before = len(where.doc.errors)
+    for key in raw:
+        if key not in CRITERION_KEYS:
+            where.error(path + (key,), f"unknown criterion key '{key}' (allowed: {', '.join(sorted(CRITERION_KEYS))})")
+    key = _text(where, path + ("key",), raw.get("key"), required=True, limit=80, name="key")
+    if key and not SLUG.match(key):
+        where.error(path + ("key",), f"criterion key {key!r} may hold only lowercase letters, digits and single hyphens")
+    title = _text(where, path + ("title",), raw.get("title"), required=True, limit=200, name="title")
+    weight = None
+    if raw.get("weight") is None:
+        where.error(path, f"criterion {key or index + 1} needs a 'weight'")
+    else:
+        weight = _whole(where, path + ("weight",), raw.get("weight"), low=1, high=100, name="weight")
+    fatal = _flag(where, path + ("fatal",), raw.get("fatal"), "fatal")
+    allow_na = _flag(where, path + ("na",), raw.get("na"), "na")
+    levels = raw.get("levels")
+    descriptors: list[str] = []
+    if not isinstance(levels, list) or not MIN_LEVELS <= len(levels) <= MAX_LEVELS:
+        where.error(path + ("levels",) if "levels" in raw else path,
+                    f"criterion {key or index + 1} needs 'levels': a list of {MIN_LEVELS} to {MAX_LEVELS} "
+                    "descriptors, the first worth 0 points")
+    else:
+        for level, text in enumerate(levels):
+            descriptors.append(_text(where, path + ("levels", level), text, required=True, limit=500,
+                                     name=f"level {level}"))
+    if len(where.doc.errors) > before:
+        return None
+    return CriterionSpec(key, title, weight, fatal, allow_na, tuple(descriptors))
+
+
+def _rubric(where: _Located) -> RubricSpec | None:
+    meta = where.doc.meta
+    pass_percent = meta.get("pass_percent")
+    if pass_percent is None:
+        where.error(("pass_percent",), "'pass_percent' is required: the percentage needed to pass, like 80")
+    elif isinstance(pass_percent, bool) or not isinstance(pass_percent, (int, float)) or not 0 < pass_percent <= 100:
+        where.error(("pass_percent",), f"'pass_percent' must be a number above 0 and up to 100, not {pass_percent!r}")
+        pass_percent = None
+    raw = meta.get("criteria")
+    if not isinstance(raw, list) or not raw:
+        where.error(("criteria",), "'criteria' is required: a list of rubric criteria")
+        return None
+    criteria = [_criterion(where, index, item) for index, item in enumerate(raw)]
+    seen: dict[str, int] = {}
+    for index, criterion in enumerate(criteria):
+        if criterion is None:
+            continue
+        if criterion.key in seen:
+            where.error(("criteria", index, "key"),
+                        f"criterion key {criterion.key!r} is also used by criterion {seen[criterion.key] + 1}")
+        seen.setdefault(criterion.key, index)
+    if pass_percent is None or any(criterion is None for criterion in criteria) or len(seen) < len(criteria):
+        return None
+    if all(criterion.allow_na for criterion in criteria):
+        where.error(("criteria",), "at least one criterion must not be 'na: true', or nothing could be scored")
+        return None
+    return RubricSpec(float(pass_percent), tuple(criteria))
+
+
+# --- body ---------------------------------------------------------------------------------------
+
+@dataclass
+class _Section:
+    kind: str  # persona, situation, step; for step parts: calm, angry, confused, good, phrasings, mistakes
+    line: int
+    text: list[str]
+    title: str = ""
+    parts: dict | None = None
+
+
+def _normalise(heading: str) -> str:
+    return re.sub(r"\s+", "", heading.replace("（", "(").replace("）", ")")).lower()
+
+
+def _split_body(doc: Document) -> list[_Section]:
+    """Top-level sections with, for steps, their parts. Headings inside code fences are text."""
+    sections: list[_Section] = []
+    current: _Section | None = None
+    part: _Section | None = None
+    in_fence = False
+    for offset, line in enumerate(doc.body.split("\n")):
+        number = doc.body_line + offset
+        if FENCE.match(line):
+            in_fence = not in_fence
+        heading = None if in_fence else re.match(r"^(#{2,3})\s+(.*?)\s*#*\s*$", line)
+        if heading and len(heading[1]) == 2:
+            name = heading[2].strip()
+            step = STEP_HEADING.match(name)
+            kind = "step" if step else SECTIONS.get(_normalise(name))
+            if kind is None:
+                doc.errors.append(ContentError(doc.path, number, f"unknown section '## {name}': use 客户画像 (Persona), "
+                                                                 "情境 (Situation) or 步骤：<title> (Step: <title>)"))
+                current, part = _Section("ignored", number, []), None
+                continue
+            current = _Section(kind, number, [], title=step["title"].strip() if step else "", parts={})
+            sections.append(current)
+            part = None
+            continue
+        if heading and current is not None and current.kind == "step":
+            name = heading[2].strip()
+            kind = STEP_PARTS.get(_normalise(name))
+            if kind is None:
+                doc.errors.append(ContentError(doc.path, number, f"unknown step part '### {name}': use 客户（平静）, "
+                                                                 "客户（生气）, 客户（困惑）, 好的做法, 参考话术 or 常见错误"))
+                part = _Section("ignored", number, [])
+                continue
+            if kind in current.parts:
+                doc.errors.append(ContentError(doc.path, number, f"'### {name}' is given twice in this step "
+                                                                 f"(first on line {current.parts[kind].line})"))
+            part = _Section(kind, number, [])
+            current.parts.setdefault(kind, part)
+            continue
+        if current is None:
+            if line.strip():
+                doc.errors.append(ContentError(doc.path, number, "text before the first section: start the body "
+                                                                 "with '## 客户画像'"))
+                current = _Section("ignored", number, [])
+            continue
+        (part if current.kind == "step" and part is not None else current).text.append(line)
+        if current.kind == "step" and part is None and line.strip():
+            doc.errors.append(ContentError(doc.path, number, "text in a step must sit under one of its '###' parts, "
+                                                             "like '### 客户（平静）'"))
+    return sections
+
+
+def _joined(lines: list[str]) -> str:
+    return "\n".join(lines).strip()
+
+
+def _list_items(doc: Document, section: _Section, name: str) -> tuple[str, ...]:
+    items: list[list[str]] = []
+    for offset, line in enumerate(section.text, start=1):
+        match = LIST_ITEM.match(line)
+        if match:
+            items.append([match["text"].strip()])
+        elif not line.strip():
+            continue
+        elif items and line.startswith((" ", "\t")):
+            items[-1].append(line.strip())
+        else:
+            doc.errors.append(ContentError(doc.path, section.line + offset,
+                                           f"write each of the {name} as a '- ' list item"))
+    texts = tuple(" ".join(part for part in item if part).strip() for item in items)
+    if any(not text for text in texts):
+        doc.errors.append(ContentError(doc.path, section.line, f"one of the {name} is empty"))
+    return texts
+
+
+def _step(doc: Document, section: _Section) -> StepSpec | None:
+    before = len(doc.errors)
+    parts = section.parts
+    if len(section.title) > 200:
+        doc.errors.append(ContentError(doc.path, section.line, "the step title is longer than 200 characters"))
+    lines = {mood: _joined(parts[mood].text) for mood in MOODS if mood in parts}
+    for mood, text in lines.items():
+        if not text:
+            doc.errors.append(ContentError(doc.path, parts[mood].line, "the customer's line is empty"))
+    if "calm" not in parts:
+        doc.errors.append(ContentError(doc.path, section.line,
+                                       f"step '{section.title}' needs the customer's calm line: '### 客户（平静）'"))
+    good = _joined(parts["good"].text) if "good" in parts else ""
+    if not good:
+        doc.errors.append(ContentError(doc.path, parts["good"].line if "good" in parts else section.line,
+                                       f"step '{section.title}' needs '### 好的做法': what a good agent does here"))
+    phrasings: tuple[str, ...] = ()
+    if "phrasings" in parts:
+        phrasings = _list_items(doc, parts["phrasings"], "model phrasings")
+    if not phrasings:
+        doc.errors.append(ContentError(doc.path, parts["phrasings"].line if "phrasings" in parts else section.line,
+                                       f"step '{section.title}' needs '### 参考话术' with at least one '- ' item"))
+    mistakes = _list_items(doc, parts["mistakes"], "common mistakes") if "mistakes" in parts else ()
+    if len(doc.errors) > before:
+        return None
+    return StepSpec(section.title, lines, good, phrasings, mistakes)
+
+
+def _script(doc: Document, where: _Located) -> ScriptSpec | None:
+    meta = doc.meta
+    title = _text(where, ("title",), meta.get("title"), required=True, limit=200, name="title")
+    star_level = minutes = None
+    if meta.get("star_level") is not None:
+        star_level = _whole(where, ("star_level",), meta["star_level"], low=0, high=5, name="star_level")
+    if meta.get("minutes") is not None:
+        minutes = _whole(where, ("minutes",), meta["minutes"], low=1, high=60, name="minutes")
+    summary = _text(where, ("summary",), meta.get("summary"), required=False, limit=500, name="summary")
+    before = len(doc.errors)
+    sections = _split_body(doc)
+    texts: dict[str, str] = {}
+    steps: list[StepSpec] = []
+    for section in sections:
+        if section.kind in ("persona", "situation"):
+            if section.kind in texts:
+                doc.errors.append(ContentError(doc.path, section.line, f"the {section.kind} section is given twice"))
+            texts[section.kind] = _joined(section.text)
+            if not texts[section.kind]:
+                doc.errors.append(ContentError(doc.path, section.line, f"the {section.kind} section is empty"))
+        elif section.kind == "step":
+            step = _step(doc, section)
+            if step is not None:
+                steps.append(step)
+    for kind, heading in (("persona", "## 客户画像"), ("situation", "## 情境")):
+        if kind not in texts:
+            doc.errors.append(ContentError(doc.path, doc.body_line, f"the script needs a '{heading}' section"))
+    step_count = sum(section.kind == "step" for section in sections)
+    if step_count == 0:
+        doc.errors.append(ContentError(doc.path, doc.body_line, "the script needs at least one '## 步骤：<title>' section"))
+    elif step_count > MAX_STEPS:
+        doc.errors.append(ContentError(doc.path, doc.body_line, f"the script has {step_count} steps; at most {MAX_STEPS}"))
+    if len(doc.errors) > before or not title:
+        return None
+    return ScriptSpec(title, star_level, minutes, summary, texts["persona"], texts["situation"], tuple(steps))
+
+
+def parse_scenario(text: str, path: str, slug: str) -> tuple[ScenarioSpec | None, list[ContentError]]:
+    """Parse one scenario file (or the same text typed in the browser). Returns the spec, or None
+    and every problem found with its line."""
+    doc = parse_document(text, path)
+    if doc.errors:
+        return None, sorted(doc.errors)
+    where = _Located(doc, front_matter_lines(text))
+    for key in doc.meta:
+        if key not in SCENARIO_KEYS:
+            doc.error(key, f"unknown key '{key}' (allowed: {', '.join(sorted(SCENARIO_KEYS))})")
+    if not SLUG.match(slug or ""):
+        doc.errors.append(ContentError(path, 1, f"the slug {slug!r} may hold only lowercase letters, digits and "
+                                                "single hyphens (it is the file name without .md)"))
+    rubric = _rubric(where)
+    script = _script(doc, where)
+    if doc.errors or script is None or rubric is None:
+        return None, sorted(doc.errors)
+    return ScenarioSpec(slug=slug, script=script, rubric=rubric, source_hash=digest(text), source_text=text,
+                        path=path), []
+
+
+def _course_slug(course_file: Path) -> str | None:
+    """The course's slug, read leniently: the courses importer reports a broken course.md."""
+    try:
+        slug = parse_document(course_file.read_text(encoding="utf-8"), str(course_file)).meta.get("slug")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return slug if isinstance(slug, str) and slug else None
+
+
+def load_scenario_tree(root: Path) -> tuple[list[ScenarioSpec], list[ContentError]]:
+    """Parse `<root>/<course-folder>/scenarios/*.md`; errors name paths relative to root's parent."""
+    base = root.parent
+    specs: list[ScenarioSpec] = []
+    errors: list[ContentError] = []
+    if not root.is_dir():
+        return [], []  # the courses importer reports the missing folder
+    seen: dict[str, str] = {}
+    for folder in sorted(path for path in root.iterdir() if path.is_dir() and not path.name.startswith(".")):
+        scenario_dir = folder / "scenarios"
+        if not scenario_dir.is_dir():
+            continue
+        course_slug = _course_slug(folder / "course.md")
+        for file in sorted(scenario_dir.glob("*.md")):
+            shown = str(file.relative_to(base))
+            if course_slug is None:
+                errors.append(ContentError(shown, 1, f"the course folder {folder.name} has no readable course slug"))
+                continue
+            slug = file.name[:-3]
+            if slug in seen:
+                errors.append(ContentError(shown, 1, f"scenario slug {slug!r} is also used by {seen[slug]}"))
+                continue
+            seen[slug] = shown
+            try:
+                text = file.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                errors.append(ContentError(shown, file.read_bytes()[: exc.start].count(b"\n") + 1,
+                                           "the file is not UTF-8 text"))
+                continue
+            spec, found = parse_scenario(text, shown, slug)
+            errors.extend(found)
+            if spec is not None:
+                specs.append(replace(spec, course_slug=course_slug))
+    return specs, sorted(errors)

@@ -1,0 +1,837 @@
+"""Sitting exams: start, save, submit, close on time, grade, mark essays, results and review.
+
+The attempt is the unit: everything it showed is stored when it starts (question versions, their
+order, the option order), its deadline is kept here and checked on every write, and an attempt
+past deadline + allowance is finalized by whoever touches it next (`finalize_if_overdue`), so no
+scheduler is needed. Services take plain values and the time (`now`), commit once per operation
+and raise the exceptions below; views turn those into messages.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.exceptions import Forbidden, NotFound
+
+from lms.content.exams import RESERVED_SLUGS
+from lms.exams import grading, timing
+from lms.extensions import db
+from lms.models import (AttemptAnswer, AttemptQuestion, Exam, ExamAttempt, ExamPool, Question, QuestionBank,
+                        QuestionVersion, User)
+from lms.questions.types import QUESTION_TYPES, InvalidResponse
+from lms.records.services import add_entry, audit, band_for
+from lms.rendering import render_markdown
+
+DEFAULT_GRACE_SECONDS = 30
+
+
+class ExamError(Exception):
+    """Base of the domain errors a view turns into a message."""
+
+
+class ExamLocked(ExamError):
+    """The exam belongs to a course the user may not open yet (star level, prerequisites)."""
+
+
+class ExamNotOpenYet(ExamError):
+    def __init__(self, opens_at: datetime):
+        super().__init__(f"opens at {opens_at.isoformat()}")
+        self.opens_at = opens_at
+
+
+class ExamClosed(ExamError):
+    """The exam's close time has passed."""
+
+
+class AttemptLimitReached(ExamError):
+    """Every allowed attempt is used."""
+
+
+class RetakeNotYet(ExamError):
+    def __init__(self, allowed_at: datetime):
+        super().__init__(f"retake allowed from {allowed_at.isoformat()}")
+        self.allowed_at = allowed_at
+
+
+class ExamEmpty(ExamError):
+    """No question can be drawn: the pools' banks are empty or retired."""
+
+
+class AttemptFinished(ExamError):
+    """The attempt takes no more answers: submitted, or past its deadline and allowance."""
+
+    def __init__(self, attempt_id: int, overdue: bool = False):
+        super().__init__(f"attempt {attempt_id} is finished")
+        self.attempt_id = attempt_id
+        self.overdue = overdue
+
+
+class UnknownSlot(ExamError):
+    """The attempt has no question at this position."""
+
+
+class MarkingNotAllowed(ExamError):
+    """Not pending, already marked, or the marker's own attempt."""
+
+
+class MarkInvalid(ExamError):
+    def __init__(self, slot: int, message: str):
+        super().__init__(message)
+        self.slot = slot
+
+
+def grace_seconds() -> int:
+    """The allowance after the deadline for answers still travelling on a slow network."""
+    return int(current_app.config.get("LMS_EXAM_GRACE_SECONDS", DEFAULT_GRACE_SECONDS))
+
+
+# --- exams and an agent's standing in one --------------------------------------------------------
+
+def load_exam(slug: str) -> Exam:
+    """The live exam with its pools and course, else 404."""
+    exam = db.session.scalar(select(Exam).where(Exam.slug == slug, Exam.retired_at.is_(None))
+                             .options(selectinload(Exam.pools), joinedload(Exam.course)))
+    if exam is None:
+        raise NotFound()
+    return exam
+
+
+@dataclass
+class ExamStatus:
+    """Where `user` stands with `exam` at `now`: attempts, what they may do next, the combined grade."""
+
+    exam: Exam
+    attempts: list[ExamAttempt]  # by number
+    now: datetime
+    locked: bool = False
+
+    @property
+    def open_attempt(self) -> ExamAttempt | None:
+        return next((a for a in self.attempts if a.state == "open"), None)
+
+    @property
+    def finished(self) -> list[ExamAttempt]:
+        return [a for a in self.attempts if a.state != "open"]
+
+    @property
+    def attempts_left(self) -> int | None:
+        return timing.attempts_left(self.exam.attempts_allowed, len(self.attempts))
+
+    @property
+    def window(self) -> str:
+        return timing.window_state(self.exam.opens_at, self.exam.closes_at, self.now)
+
+    @property
+    def retake_at(self) -> datetime | None:
+        """When the next attempt may start because of the retake delays (None: no delay applies)."""
+        if self.open_attempt is not None:
+            return None
+        allowed = timing.retake_allowed_at([a.submitted_at for a in self.finished],
+                                           self.exam.retake_delay_minutes, self.exam.later_retake_delay_minutes)
+        return allowed if allowed is not None and allowed > self.now else None
+
+    @property
+    def blocker(self) -> str | None:
+        """Why a new attempt cannot start now: locked, not_yet, closed, limit, wait; None if it can."""
+        if self.locked:
+            return "locked"
+        if self.window != timing.OPEN:
+            return self.window
+        if self.attempts_left == 0:
+            return "limit"
+        if self.retake_at is not None:
+            return "wait"
+        return None
+
+    @property
+    def can_resume(self) -> bool:
+        return self.open_attempt is not None
+
+    @property
+    def can_start(self) -> bool:
+        return self.open_attempt is None and self.blocker is None
+
+    @property
+    def combined_percent(self) -> float | None:
+        return grading.combine(self.exam.grading_method, [a.percent for a in self.finished])
+
+    @property
+    def combined_passed(self) -> bool | None:
+        percent = self.combined_percent
+        return None if percent is None else percent >= self.exam.pass_percent - 1e-9
+
+    @property
+    def combined_band(self) -> str | None:
+        return band_for(self.combined_percent, self.combined_passed)
+
+    @property
+    def pending(self) -> bool:
+        return any(a.state == "pending" for a in self.attempts)
+
+    def review_open(self, attempt: ExamAttempt) -> bool:
+        return timing.review_open(self.exam.review_policy, self.exam.closes_at, self.now,
+                                  finished=attempt.state != "open", attempts_left_after=self.attempts_left,
+                                  any_open=self.open_attempt is not None)
+
+
+def course_locked(user: User, exam: Exam) -> bool:
+    """A course's exam is for those who may open the course; trainers and admins may open all."""
+    if exam.course is None or user.can_author:
+        return False
+    from lms.catalog.services import load_progress  # the catalog shows exam cards: import late
+
+    progress = load_progress(user)
+    course = next((c for c in progress.courses if c.id == exam.course_id), None)
+    return course is None or not progress.access(course).is_open
+
+
+def exam_status(user: User, exam: Exam, now: datetime, *, locked: bool | None = None) -> ExamStatus:
+    """The user's attempts at `exam`, an overdue open one finalized first. `locked` may be given by a
+    caller that already knows the course access (the course page); else it is computed."""
+    attempts = _attempts_of(user.id, exam.id)
+    open_attempt = next((a for a in attempts if a.state == "open"), None)
+    if open_attempt is not None and finalize_if_overdue(open_attempt, now):
+        attempts = _attempts_of(user.id, exam.id)
+    if locked is None:
+        locked = course_locked(user, exam)
+    return ExamStatus(exam=exam, attempts=attempts, now=now, locked=locked)
+
+
+def _attempts_of(user_id: int, exam_id: int) -> list[ExamAttempt]:
+    return list(db.session.scalars(
+        select(ExamAttempt).where(ExamAttempt.user_id == user_id, ExamAttempt.exam_id == exam_id)
+        .order_by(ExamAttempt.number).execution_options(populate_existing=True)))
+
+
+def course_exam(course_id: int) -> Exam | None:
+    return db.session.scalar(select(Exam).where(Exam.course_id == course_id, Exam.retired_at.is_(None))
+                             .options(selectinload(Exam.pools)))
+
+
+def passed_course_ids(user: User, course_ids: list[int] | None = None) -> tuple[set[int], set[int]]:
+    """(courses with a live final exam, those whose exam `user` has passed) in one query."""
+    query = (
+        select(Exam.course_id, Exam.grading_method, Exam.pass_percent, ExamAttempt.number, ExamAttempt.state,
+               ExamAttempt.percent)
+        .outerjoin(ExamAttempt, (ExamAttempt.exam_id == Exam.id) & (ExamAttempt.user_id == user.id)
+                   & (ExamAttempt.state != "open"))
+        .where(Exam.course_id.is_not(None), Exam.retired_at.is_(None))
+        .order_by(Exam.course_id, ExamAttempt.number)
+    )
+    if course_ids is not None:
+        query = query.where(Exam.course_id.in_(course_ids))
+    with_exam: set[int] = set()
+    finished: dict[int, tuple[str, float, list]] = {}
+    for row in db.session.execute(query):
+        with_exam.add(row.course_id)
+        method_percent = finished.setdefault(row.course_id, (row.grading_method, row.pass_percent, []))
+        if row.number is not None:
+            method_percent[2].append(row.percent)
+    passed = {course_id for course_id, (method, mark, percents) in finished.items()
+              if grading.passed_exam(method, mark, percents)}
+    return with_exam, passed
+
+
+# --- authorization in one place ------------------------------------------------------------------
+
+def load_attempt_for(user: User, attempt_id: int, now: datetime, *, staff: bool = False) -> ExamAttempt:
+    """The attempt if `user` may see it, else 404 (no such attempt) or 403.
+
+    The owner always may; with `staff`, trainers and admins may too (results, review, marking).
+    Touching an attempt past its deadline + allowance finalizes it first.
+    """
+    attempt = db.session.scalar(select(ExamAttempt).where(ExamAttempt.id == attempt_id)
+                                .options(joinedload(ExamAttempt.exam), joinedload(ExamAttempt.user)))
+    if attempt is None:
+        raise NotFound()
+    if attempt.user_id != user.id and not (staff and user.can_author):
+        raise Forbidden()
+    finalize_if_overdue(attempt, now)
+    return attempt
+
+
+# --- starting: draw, order, pin -----------------------------------------------------------------
+
+def start_attempt(user: User, exam: Exam, now: datetime, *, rng: random.Random | None = None) -> ExamAttempt:
+    """Start a new attempt, or return the open one (a second click, another device).
+
+    Raises ExamLocked, ExamNotOpenYet, ExamClosed, AttemptLimitReached, RetakeNotYet, ExamEmpty.
+    Two starts in the same instant give one attempt: the database refuses the second number n+1.
+    """
+    status = exam_status(user, exam, now)
+    if status.open_attempt is not None:
+        return status.open_attempt
+    blocker = status.blocker
+    if blocker == "locked":
+        raise ExamLocked()
+    if blocker == timing.NOT_YET:
+        raise ExamNotOpenYet(exam.opens_at)
+    if blocker == timing.CLOSED:
+        raise ExamClosed()
+    if blocker == "limit":
+        raise AttemptLimitReached()
+    if blocker == "wait":
+        raise RetakeNotYet(status.retake_at)
+
+    drawn = draw_questions(exam, user, rng or random.Random())
+    if not drawn:
+        raise ExamEmpty()
+    number = max((a.number for a in status.attempts), default=0) + 1
+    attempt = ExamAttempt(exam_id=exam.id, user_id=user.id, number=number, state="open", started_at=now,
+                          deadline=timing.deadline_for(now, exam.time_limit_minutes, exam.closes_at),
+                          max_score=sum(version.points for _q, version, _o in drawn))
+    attempt.questions = [
+        AttemptQuestion(position=position, question_id=question.id, question_version_id=version.id,
+                        question_type=question.type, option_order=order, points=version.points)
+        for position, (question, version, order) in enumerate(drawn)
+    ]
+    db.session.add(attempt)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        winner = db.session.scalar(select(ExamAttempt).where(
+            ExamAttempt.exam_id == exam.id, ExamAttempt.user_id == user.id, ExamAttempt.number == number))
+        if winner is None or winner.state != "open":
+            raise
+        return winner
+    return attempt
+
+
+def draw_questions(exam: Exam, user: User, rng: random.Random) -> list[tuple[Question, QuestionVersion, list[str]]]:
+    """Pick each pool's questions at random among the live ones carrying all its tags, preferring
+    those this user has not seen in earlier attempts (then the least seen), never the same twice;
+    then order them (shuffled if the exam says so) and fix each question's option order."""
+    bank_ids = {pool.bank_id for pool in exam.pools}
+    candidates = list(db.session.scalars(
+        select(Question).join(QuestionBank)
+        .where(Question.bank_id.in_(bank_ids), Question.retired_at.is_(None), QuestionBank.retired_at.is_(None))
+        .order_by(Question.id)))
+    seen_counts = dict(db.session.execute(
+        select(AttemptQuestion.question_id, func.count())
+        .join(ExamAttempt, ExamAttempt.id == AttemptQuestion.attempt_id)
+        .where(ExamAttempt.user_id == user.id, ExamAttempt.exam_id == exam.id)
+        .group_by(AttemptQuestion.question_id)).all())
+    taken: set[int] = set()
+    drawn: list[Question] = []
+    for pool in sorted(exam.pools, key=lambda p: p.position):
+        wanted = set(pool.tags or [])
+        matching = [q for q in candidates if q.bank_id == pool.bank_id and q.id not in taken
+                    and q.current is not None and wanted <= set(q.tags or [])]
+        rng.shuffle(matching)
+        matching.sort(key=lambda q: seen_counts.get(q.id, 0))  # stable: random among equally seen
+        picked = matching[:pool.count]
+        if not exam.shuffle_questions:
+            picked.sort(key=lambda q: q.id)
+        taken.update(q.id for q in picked)
+        drawn.extend(picked)
+    if exam.shuffle_questions:
+        rng.shuffle(drawn)
+    result = []
+    for question in drawn:
+        kind = QUESTION_TYPES[question.type]
+        order = list(kind.option_ids(question.current.data))
+        if exam.shuffle_options or kind.always_shuffle:
+            rng.shuffle(order)
+        result.append((question, question.current, order))
+    return result
+
+
+# --- the sheet: what the take, review and marking pages show of each slot -----------------------
+
+@dataclass
+class Slot:
+    position: int
+    type: str
+    stem_html: str
+    points: float
+    public: dict
+    saved: Any  # the stored response as the browser expresses it
+    seq: int
+    answered: bool
+    awarded: float | None = None
+    review: dict | None = None  # right answers, feedback, explanation: only when review is open
+    marker_comment: str = ""
+    response_text: str | None = None  # essays and blanks, for markers
+
+    @property
+    def number(self) -> int:
+        return self.position + 1
+
+    @property
+    def label(self) -> str:
+        return str(QUESTION_TYPES[self.type].label)
+
+
+def load_sheet(attempt: ExamAttempt, *, review: bool = False) -> list[Slot]:
+    """Every slot of `attempt` with its saved response, in two queries whatever the exam's size.
+    With `review`, each slot also carries the key, feedback and explanation."""
+    questions = list(db.session.scalars(
+        select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id)
+        .options(joinedload(AttemptQuestion.version), joinedload(AttemptQuestion.answer))
+        .order_by(AttemptQuestion.position).execution_options(populate_existing=True)))
+    return [_slot(aq, review=review) for aq in questions]
+
+
+def _slot(aq: AttemptQuestion, *, review: bool) -> Slot:
+    kind = QUESTION_TYPES[aq.question_type]
+    data = aq.version.data
+    response = aq.answer.response if aq.answer is not None else None
+    slot = Slot(
+        position=aq.position, type=aq.question_type, stem_html=aq.version.stem_html, points=aq.points,
+        public=kind.public(data, aq.option_order), saved=kind.public_response(data, aq.option_order, response),
+        seq=aq.answer.seq if aq.answer is not None else 0, answered=response is not None,
+        awarded=aq.answer.points if aq.answer is not None else None,
+        marker_comment=aq.answer.marker_comment if aq.answer is not None else "",
+        response_text=response if isinstance(response, str) else None,
+    )
+    if review:
+        slot.review = review_view(aq.question_type, data, aq.option_order, response)
+        slot.review["explanation_html"] = aq.version.explanation_html
+    return slot
+
+
+def review_view(kind: str, data: dict, order: list[str], response: Any) -> dict:
+    """The agent's response beside the right answer, in the order the attempt showed."""
+    if kind in ("single", "multi"):
+        by_id = {o["id"]: o for o in data["options"]}
+        chosen = set(response if isinstance(response, list) else [response] if response else [])
+        return {"options": [{"text": by_id[i]["text"], "chosen": i in chosen, "right": by_id[i].get("weight", 0) > 0,
+                             "feedback": by_id[i].get("feedback", "") if i in chosen else ""}
+                            for i in order if i in by_id]}
+    if kind == "truefalse":
+        return {"given": response, "answer": data["answer"]}
+    if kind == "fill":
+        return {"given": response, "answers": data["answers"]}
+    if kind == "matching":
+        choices = {p["id"]: p["right"] for p in data["pairs"]}
+        choices.update({d["id"]: d["text"] for d in data.get("distractors", [])})
+        given = response or {}
+        return {"items": [{"left": p["left"], "given": choices.get(given.get(p["id"])), "right": p["right"],
+                           "ok": given.get(p["id"]) == p["id"]} for p in data["pairs"]]}
+    return {"given": response, "guidance": data.get("guidance", "")}
+
+
+# --- saving answers ------------------------------------------------------------------------------
+
+@dataclass
+class Saved:
+    slot: int
+    seq: int  # the seq the server holds for the slot now (>= the one sent when it was older)
+
+
+def save_answer(user: User, attempt_id: int, slot: int, raw: Any, seq: int, now: datetime) -> Saved:
+    """Store the response to one slot unless a newer one (higher seq) is already stored.
+
+    Replays and late arrivals of older saves are acknowledged without overwriting. Raises 404/403,
+    AttemptFinished (submitted, or past deadline + allowance: then it is finalized now),
+    UnknownSlot, InvalidResponse.
+    """
+    # FOR SHARE (PostgreSQL) holds off a concurrent finalize until this save is committed.
+    row = db.session.execute(
+        select(ExamAttempt.user_id, ExamAttempt.state, ExamAttempt.deadline)
+        .where(ExamAttempt.id == attempt_id).with_for_update(read=True)).one_or_none()
+    if row is None:
+        raise NotFound()
+    if row.user_id != user.id:
+        raise Forbidden()
+    _check_open(attempt_id, row.state, row.deadline, now)
+    target = db.session.execute(
+        select(AttemptQuestion.id, AttemptQuestion.question_type, AttemptQuestion.option_order, QuestionVersion.data)
+        .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
+        .where(AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == slot)).one_or_none()
+    if target is None:
+        raise UnknownSlot(slot)
+    response = QUESTION_TYPES[target.question_type].clean_response(target.data, target.option_order, raw)
+    stored = _write_answer(attempt_id, target.id, response, seq, now)
+    db.session.commit()
+    return Saved(slot=slot, seq=stored)
+
+
+def save_answers(user: User, attempt_id: int, raws: dict[int, Any], now: datetime) -> list[int]:
+    """Store a whole page of answers (the form without JavaScript), as newer than any earlier save.
+
+    Returns the slots whose input could not be understood (they keep their stored answer).
+    Raises like save_answer.
+    """
+    attempt = load_attempt_for(user, attempt_id, now)
+    current = db.session.execute(select(ExamAttempt.state, ExamAttempt.deadline)
+                                 .where(ExamAttempt.id == attempt.id).with_for_update(read=True)).one()
+    _check_open(attempt.id, current.state, current.deadline, now)
+    seq = int(now.timestamp() * 1000)
+    rejected = []
+    questions = db.session.scalars(select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id)
+                                   .options(joinedload(AttemptQuestion.version)))
+    for aq in questions:
+        if aq.position not in raws:
+            continue
+        try:
+            response = QUESTION_TYPES[aq.question_type].clean_response(aq.version.data, aq.option_order,
+                                                                      raws[aq.position])
+        except InvalidResponse:
+            rejected.append(aq.position)
+            continue
+        _write_answer(attempt.id, aq.id, response, seq, now)
+    db.session.commit()
+    return rejected
+
+
+def _check_open(attempt_id: int, state: str, deadline: datetime, now: datetime) -> None:
+    if state != "open":
+        raise AttemptFinished(attempt_id)
+    if timing.is_overdue(deadline, now, grace_seconds()):
+        db.session.rollback()
+        attempt = db.session.get(ExamAttempt, attempt_id)
+        finalize_if_overdue(attempt, now)
+        raise AttemptFinished(attempt_id, overdue=True)
+
+
+def _write_answer(attempt_id: int, attempt_question_id: int, response: Any, seq: int, now: datetime) -> int:
+    """Conditional writes, so a stale save never wins and nothing lands once the attempt is closed
+    (the attempt's state is checked inside the same statement). Returns the stored seq."""
+    still_open = exists().where(ExamAttempt.id == attempt_id, ExamAttempt.state == "open")
+    for _try in range(2):
+        updated = db.session.execute(
+            update(AttemptAnswer)
+            .where(AttemptAnswer.attempt_question_id == attempt_question_id, AttemptAnswer.seq < seq, still_open)
+            .values(response=response, seq=seq, saved_at=now)
+            .execution_options(synchronize_session=False))
+        if updated.rowcount:
+            return seq
+        current = db.session.execute(select(AttemptAnswer.seq).where(
+            AttemptAnswer.attempt_question_id == attempt_question_id)).scalar_one_or_none()
+        if not db.session.scalar(select(still_open)):
+            db.session.rollback()
+            raise AttemptFinished(attempt_id)
+        if current is not None:
+            return current  # a newer (or the same) save is already stored: acknowledge, keep it
+        try:
+            with db.session.begin_nested():
+                db.session.execute(insert(AttemptAnswer).values(
+                    attempt_question_id=attempt_question_id, response=response, seq=seq, saved_at=now,
+                    marker_comment=""))
+        except IntegrityError:
+            continue  # the same slot's first save from another tab won the insert: compare seqs again
+        # We hold the write lock now (SQLite) or share-lock the attempt (PostgreSQL): this check stands.
+        if not db.session.scalar(select(still_open)):
+            db.session.rollback()
+            raise AttemptFinished(attempt_id)
+        return seq
+    raise RuntimeError("answer row neither updated nor inserted")  # pragma: no cover
+
+
+# --- closing and grading -------------------------------------------------------------------------
+
+def submit_attempt(user: User, attempt_id: int, now: datetime, *, time_up: bool = False) -> ExamAttempt:
+    """Finish and grade the user's attempt (`time_up`: the page sent it because the time ran out).
+    Submitting a finished attempt again changes nothing."""
+    attempt = load_attempt_for(user, attempt_id, now)
+    if attempt.state == "open":
+        _finalize(attempt, now, auto=time_up)
+        db.session.commit()
+    return attempt
+
+
+def finalize_if_overdue(attempt: ExamAttempt, now: datetime) -> bool:
+    """Close and grade an open attempt past its deadline + allowance; True if this call did."""
+    if attempt.state != "open" or not timing.is_overdue(attempt.deadline, now, grace_seconds()):
+        return False
+    closed = _finalize(attempt, now, auto=True)
+    db.session.commit()
+    return closed
+
+
+def close_expired_attempts(now: datetime, *, exam_id: int | None = None) -> int:
+    """Finalize every open attempt past deadline + allowance (all exams, or one); how many closed."""
+    cutoff = now - timedelta(seconds=grace_seconds())
+    query = select(ExamAttempt.id).where(ExamAttempt.state == "open", ExamAttempt.deadline < cutoff)
+    if exam_id is not None:
+        query = query.where(ExamAttempt.exam_id == exam_id)
+    closed = 0
+    for attempt_id in list(db.session.scalars(query)):
+        attempt = db.session.get(ExamAttempt, attempt_id)
+        closed += finalize_if_overdue(attempt, now)
+    return closed
+
+
+def _finalize(attempt: ExamAttempt, now: datetime, *, auto: bool) -> bool:
+    """Claim the open attempt (a conditional update, so two closers cannot both grade it), grade
+    every slot against its pinned version, and write the record entry unless essays wait.
+    Does not commit. False when someone else closed it first."""
+    ended = min(now, attempt.deadline) if auto else now
+    claimed = db.session.execute(
+        update(ExamAttempt).where(ExamAttempt.id == attempt.id, ExamAttempt.state == "open")
+        .values(state="pending", submitted_at=ended, auto_submitted=auto)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.expire(attempt)
+    if not claimed:
+        return False
+    questions = list(db.session.scalars(
+        select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id)
+        .options(joinedload(AttemptQuestion.version), joinedload(AttemptQuestion.answer))
+        .order_by(AttemptQuestion.position).execution_options(populate_existing=True)))
+    for aq in questions:
+        answer = aq.answer
+        if answer is None:
+            answer = aq.answer = AttemptAnswer(response=None, seq=0, saved_at=ended)
+        answer.points = QUESTION_TYPES[aq.question_type].grade(aq.version.data, answer.response).points(aq.points)
+    attempt.max_score = sum(aq.points for aq in questions)
+    if any(aq.answer.points is None for aq in questions):
+        attempt.state = "pending"
+    else:
+        _complete(attempt, questions, now, recorded_by=None)
+    return True
+
+
+def _complete(attempt: ExamAttempt, questions: list[AttemptQuestion], now: datetime, *,
+              recorded_by: User | None) -> None:
+    """Every slot has its points: total, pass mark, band, and the entry in the training record."""
+    exam = attempt.exam
+    score = round(sum(aq.answer.points for aq in questions), 4)
+    attempt.score = score
+    attempt.percent = round(grading.percent_of(score, attempt.max_score), 2)
+    attempt.passed = grading.is_pass(score, attempt.max_score, exam.pass_percent)
+    attempt.band = band_for(attempt.percent, attempt.passed)
+    attempt.graded_at = now
+    attempt.state = "graded"
+    attempt.record_entry = add_entry(
+        user=attempt.user, kind="exam", title=exam.title, course=exam.course, score=score,
+        max_score=attempt.max_score, passed=attempt.passed, source_type="exam_attempt", source_id=attempt.id,
+        recorded_by=recorded_by, occurred_at=attempt.submitted_at,
+        details={"attempt_id": attempt.id, "exam_id": exam.id, "exam_slug": exam.slug, "attempt": attempt.number,
+                 "auto_submitted": attempt.auto_submitted, "pass_percent": exam.pass_percent,
+                 "question_version_ids": [aq.question_version_id for aq in questions]},
+    )
+
+
+# --- marking essays ------------------------------------------------------------------------------
+
+@dataclass
+class QueueItem:
+    attempt: ExamAttempt
+    unmarked: int
+
+
+def marking_queue(limit: int = 200) -> list[QueueItem]:
+    """Submitted attempts waiting for essay marks, oldest first, in one query."""
+    unmarked = func.count(AttemptAnswer.id)
+    rows = db.session.execute(
+        select(ExamAttempt, unmarked)
+        .join(AttemptQuestion, AttemptQuestion.attempt_id == ExamAttempt.id)
+        .join(AttemptAnswer, AttemptAnswer.attempt_question_id == AttemptQuestion.id)
+        .where(ExamAttempt.state == "pending", AttemptAnswer.points.is_(None))
+        .group_by(ExamAttempt.id)
+        .order_by(ExamAttempt.submitted_at, ExamAttempt.id)
+        .options(joinedload(ExamAttempt.exam), joinedload(ExamAttempt.user))
+        .limit(limit)).all()
+    return [QueueItem(attempt, count) for attempt, count in rows]
+
+
+@dataclass
+class Mark:
+    points: float
+    comment: str = ""
+
+
+def mark_essays(marker: User, attempt_id: int, marks: dict[int, Mark], now: datetime) -> ExamAttempt:
+    """Give points to essays waiting in `attempt_id`. When none waits any more the attempt is graded
+    and written to the record; every mark and the grade are audited. Marks of other slots, or of
+    essays someone has marked meanwhile, are refused.
+
+    Raises 404/403, MarkingNotAllowed (not waiting, or the marker's own attempt), MarkInvalid.
+    """
+    attempt = load_attempt_for(marker, attempt_id, now, staff=True)
+    if attempt.user_id == marker.id:
+        raise MarkingNotAllowed("own attempt")
+    if attempt.state != "pending":
+        raise MarkingNotAllowed("not waiting for marks")
+    questions = list(db.session.scalars(
+        select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id)
+        .options(joinedload(AttemptQuestion.version), joinedload(AttemptQuestion.answer))
+        .order_by(AttemptQuestion.position)))
+    by_slot = {aq.position: aq for aq in questions}
+    for slot, mark in sorted(marks.items()):
+        aq = by_slot.get(slot)
+        if aq is None or aq.answer is None or aq.answer.points is not None:
+            raise MarkInvalid(slot, "this answer is not waiting for a mark")
+        if not 0 <= mark.points <= aq.points:
+            raise MarkInvalid(slot, f"points run from 0 to {aq.points:g}")
+        marked = db.session.execute(
+            update(AttemptAnswer).where(AttemptAnswer.id == aq.answer.id, AttemptAnswer.points.is_(None))
+            .values(points=mark.points, marked_by_id=marker.id, marked_at=now, marker_comment=mark.comment.strip())
+            .execution_options(synchronize_session=False)).rowcount
+        if not marked:
+            db.session.rollback()
+            raise MarkInvalid(slot, "someone else has just marked this answer")
+        db.session.expire(aq.answer)
+        audit(marker, "exam_answer_marked", "attempt_answer", aq.answer.id, attempt_id=attempt.id, slot=slot,
+              points=mark.points, max_points=aq.points)
+    if all(aq.answer is not None and aq.answer.points is not None for aq in questions):
+        claimed = db.session.execute(
+            update(ExamAttempt).where(ExamAttempt.id == attempt.id, ExamAttempt.state == "pending")
+            .values(state="graded").execution_options(synchronize_session=False)).rowcount
+        if not claimed:
+            db.session.rollback()
+            raise MarkingNotAllowed("already graded")
+        _complete(attempt, questions, now, recorded_by=marker)
+        audit(marker, "exam_graded", "exam_attempt", attempt.id, score=attempt.score, max_score=attempt.max_score,
+              percent=attempt.percent, passed=attempt.passed)
+    db.session.commit()
+    return attempt
+
+
+# --- authoring (trainers) ------------------------------------------------------------------------
+
+class ExamInvalid(ExamError):
+    """Settings that cannot be saved: a list of (field, message), field like "slug" or "pools-1-count"."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__("; ".join(message for _field, message in problems))
+        self.problems = problems
+
+
+@dataclass
+class PoolSettings:
+    bank_id: int
+    tags: list[str]
+    count: int
+
+
+@dataclass
+class ExamSettings:
+    slug: str
+    title: str
+    description: str = ""
+    course_id: int | None = None
+    time_limit_minutes: int = 20
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    pass_percent: float = 60.0
+    attempts_allowed: int = 3
+    retake_delay_minutes: int = 0
+    later_retake_delay_minutes: int = 0
+    shuffle_questions: bool = True
+    shuffle_options: bool = True
+    grading_method: str = "highest"
+    review_policy: str = "after_close"
+    retired: bool = False
+    pools: list[PoolSettings] = field(default_factory=list)
+
+
+def available_questions(bank_ids: set[int]) -> dict[int, list[tuple[int, set[str]]]]:
+    """Live questions of live banks as (id, tags) per bank, in one query."""
+    found: dict[int, list[tuple[int, set[str]]]] = {bank_id: [] for bank_id in bank_ids}
+    rows = db.session.execute(
+        select(Question.bank_id, Question.id, Question.tags).join(QuestionBank)
+        .where(Question.bank_id.in_(bank_ids), Question.retired_at.is_(None), QuestionBank.retired_at.is_(None)))
+    for bank_id, question_id, tags in rows:
+        found[bank_id].append((question_id, set(tags or [])))
+    return found
+
+
+def pool_problems(pools: list[PoolSettings]) -> list[tuple[str, str]]:
+    """Pools asking for more questions than their bank holds with their tags (pools of one bank
+    share its questions: a question is never drawn twice)."""
+    available = available_questions({pool.bank_id for pool in pools})
+    problems = []
+    for index, pool in enumerate(pools):
+        matching = [qid for qid, tags in available.get(pool.bank_id, []) if set(pool.tags) <= tags]
+        if pool.count > len(matching):
+            problems.append((f"pools-{index}-count",
+                             _("Only %(n)s questions of this bank match.", n=len(matching))))
+    by_bank: dict[int, list[int]] = {}
+    for index, pool in enumerate(pools):
+        by_bank.setdefault(pool.bank_id, []).append(index)
+    for bank_id, indexes in by_bank.items():
+        if len(indexes) < 2:
+            continue
+        union = {qid for i in indexes for qid, tags in available.get(bank_id, []) if set(pools[i].tags) <= tags}
+        wanted = sum(pools[i].count for i in indexes)
+        if wanted > len(union):
+            problems.append((f"pools-{indexes[-1]}-count",
+                             _("The pools of this bank ask for %(wanted)s questions; it has %(n)s that match.",
+                               wanted=wanted, n=len(union))))
+    return problems
+
+
+def save_exam(actor: User, exam: Exam | None, settings: ExamSettings, now: datetime) -> Exam:
+    """Create (exam None) or update an exam with its pools; audited. Raises ExamInvalid."""
+    problems: list[tuple[str, str]] = []
+    if settings.slug in RESERVED_SLUGS:
+        problems.append(("slug", _("This slug is reserved; choose another.")))
+    clash = db.session.scalar(select(Exam.id).where(Exam.slug == settings.slug))
+    if clash is not None and (exam is None or clash != exam.id):
+        problems.append(("slug", _("Another exam uses this slug.")))
+    if settings.course_id is not None:
+        other = db.session.scalar(select(Exam).where(Exam.course_id == settings.course_id))
+        if other is not None and (exam is None or other.id != exam.id):
+            problems.append(("course_id", _("This course already has a final exam: %(title)s.", title=other.title)))
+    if settings.opens_at and settings.closes_at and settings.closes_at <= settings.opens_at:
+        problems.append(("closes_at", _("The close time must come after the open time.")))
+    if not settings.pools:
+        problems.append(("pools", _("Add at least one pool of questions.")))
+    problems.extend(pool_problems(settings.pools))
+    if problems:
+        raise ExamInvalid(problems)
+
+    created = exam is None
+    if created:
+        exam = Exam(slug=settings.slug)
+        db.session.add(exam)
+    exam.slug = settings.slug
+    exam.title = settings.title
+    exam.description = settings.description
+    exam.description_html = render_markdown(settings.description) if settings.description.strip() else ""
+    exam.course_id = settings.course_id
+    for name in ("time_limit_minutes", "opens_at", "closes_at", "pass_percent", "attempts_allowed",
+                 "retake_delay_minutes", "later_retake_delay_minutes", "shuffle_questions", "shuffle_options",
+                 "grading_method", "review_policy"):
+        setattr(exam, name, getattr(settings, name))
+    exam.retired_at = (exam.retired_at or now) if settings.retired else None
+    exam.pools = [ExamPool(bank_id=pool.bank_id, tags=list(pool.tags), count=pool.count, position=position)
+                  for position, pool in enumerate(settings.pools)]
+    db.session.flush()
+    audit(actor, "exam_created" if created else "exam_updated", "exam", exam.id, slug=exam.slug,
+          pools=[{"bank_id": p.bank_id, "tags": p.tags, "count": p.count} for p in settings.pools])
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same slug or course saved by someone else this instant
+        db.session.rollback()
+        raise ExamInvalid([("slug", _("Another exam uses this slug or course."))])
+    return exam
+
+
+@dataclass
+class ExamRow:
+    exam: Exam
+    attempts: int
+    pending: int
+
+
+def exams_overview() -> list[ExamRow]:
+    """Every exam with its attempt and marking counts, in two queries."""
+    exams = list(db.session.scalars(select(Exam).options(selectinload(Exam.pools).joinedload(ExamPool.bank),
+                                                         joinedload(Exam.course))
+                                    .order_by(Exam.retired_at.is_not(None), Exam.title)))
+    counts = {row.exam_id: row for row in db.session.execute(
+        select(ExamAttempt.exam_id, func.count().label("attempts"),
+               func.count().filter(ExamAttempt.state == "pending").label("pending"))
+        .group_by(ExamAttempt.exam_id))}
+    return [ExamRow(exam, counts[exam.id].attempts if exam.id in counts else 0,
+                    counts[exam.id].pending if exam.id in counts else 0) for exam in exams]
+
+
+def attempts_of_exam(exam: Exam, now: datetime, page: int, per_page: int = 50):
+    """The exam's attempts, newest first, paginated; expired open ones are closed first."""
+    close_expired_attempts(now, exam_id=exam.id)
+    return db.paginate(select(ExamAttempt).where(ExamAttempt.exam_id == exam.id)
+                       .options(joinedload(ExamAttempt.user))
+                       .order_by(ExamAttempt.started_at.desc(), ExamAttempt.id.desc()),
+                       page=page, per_page=per_page, error_out=False)

@@ -1,0 +1,372 @@
+"""Exam pages: the agent's landing, sitting, result and review pages, the JSON save endpoint, the
+trainer's marking queue and exam editor. Views parse input, call one service, then redirect or
+render; services' exceptions become messages here."""
+from __future__ import annotations
+
+from datetime import timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_datetime, get_timezone
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.exceptions import Forbidden, NotFound
+
+from lms.auth.permissions import role_required
+from lms.clock import utcnow
+from lms.exams import forms, services, timing
+from lms.exams.forms import Choice
+from lms.extensions import db
+from lms.models import Course, Exam, QuestionBank
+from lms.questions.types import InvalidResponse
+
+bp = Blueprint("exams", __name__, url_prefix="/exams")
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _message(exc: services.ExamError) -> str:
+    if isinstance(exc, services.ExamLocked):
+        return _("This exam opens when you may open its course.")
+    if isinstance(exc, services.ExamNotOpenYet):
+        return _("This exam opens at %(time)s.", time=format_datetime(exc.opens_at, "short"))
+    if isinstance(exc, services.ExamClosed):
+        return _("This exam is closed.")
+    if isinstance(exc, services.AttemptLimitReached):
+        return _("You have used every attempt this exam allows.")
+    if isinstance(exc, services.RetakeNotYet):
+        return _("You may try again from %(time)s.", time=format_datetime(exc.allowed_at, "short"))
+    if isinstance(exc, services.ExamEmpty):
+        return _("This exam has no questions yet. Tell your trainer.")
+    if isinstance(exc, services.AttemptFinished):
+        if exc.overdue:
+            return _("Time is up: the answers saved in time were graded.")
+        return _("This attempt is already submitted; answers can no longer change.")
+    if isinstance(exc, services.UnknownSlot):
+        return _("There is no such question in this attempt.")
+    if isinstance(exc, services.MarkingNotAllowed):
+        return _("This attempt cannot be marked by you now (already graded, or your own).")
+    return _("That did not work. Reload the page and try again.")
+
+
+# --- the agent -----------------------------------------------------------------------------------
+
+@bp.route("/<slug>")
+@login_required
+def show(slug: str):
+    exam = services.load_exam(slug)
+    status = services.exam_status(_me(), exam, utcnow())
+    return render_template("exams/show.html", exam=exam, status=status)
+
+
+@bp.route("/<slug>/start", methods=["POST"])
+@login_required
+def start(slug: str):
+    exam = services.load_exam(slug)
+    try:
+        attempt = services.start_attempt(_me(), exam, utcnow())
+    except services.ExamError as exc:
+        flash(_message(exc), "error")
+        return redirect(url_for("exams.show", slug=slug))
+    return redirect(url_for("exams.take", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>")
+@login_required
+def take(attempt_id: int):
+    now = utcnow()
+    attempt = services.load_attempt_for(_me(), attempt_id, now)
+    if not attempt.is_open:
+        return redirect(url_for("exams.result", attempt_id=attempt.id))
+    sheet = services.load_sheet(attempt)
+    return render_template("exams/take.html", attempt=attempt, exam=attempt.exam, sheet=sheet, now=now,
+                           grace=services.grace_seconds(), max_seq=max((s.seq for s in sheet), default=0),
+                           seconds_left=timing.seconds_left(attempt.deadline, now))
+
+
+def _json_error(message: str, status: int, **extra):
+    return jsonify({"saved": False, "error": message, **extra}), status
+
+
+@bp.route("/attempts/<int:attempt_id>/save", methods=["POST"])
+def save(attempt_id: int):
+    """JSON {slot, response, seq} -> {saved, slot, seq, server_now}. CSRF comes in X-CSRFToken."""
+    if not current_user.is_authenticated:
+        return _json_error(_("You are logged out. Log in again in another tab; your answers are kept here."), 401)
+    payload = request.get_json(silent=True)
+    if not (isinstance(payload, dict) and _whole(payload.get("slot")) and _whole(payload.get("seq"))
+            and payload["seq"] >= 1 and "response" in payload):
+        return _json_error(_("The answer could not be read."), 400)
+    now = utcnow()
+    try:
+        saved = services.save_answer(_me(), attempt_id, payload["slot"], payload["response"], payload["seq"], now)
+    except NotFound:
+        return _json_error(_("There is no such attempt."), 404)
+    except Forbidden:
+        return _json_error(_("This attempt is not yours."), 403)
+    except services.AttemptFinished as exc:
+        return _json_error(_message(exc), 409, finished=True,
+                           result_url=url_for("exams.result", attempt_id=attempt_id))
+    except services.UnknownSlot as exc:
+        return _json_error(_message(exc), 400)
+    except InvalidResponse:
+        return _json_error(_("This answer does not fit the question."), 400)
+    return jsonify({"saved": True, "slot": saved.slot, "seq": saved.seq, "server_now": _ms(now)})
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _ms(moment) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+@bp.route("/attempts/<int:attempt_id>/finish", methods=["POST"])
+@login_required
+def finish(attempt_id: int):
+    """The answer sheet posted as a form: saved (unless the script has saved every answer already),
+    then on to the confirmation, or back to the sheet with "Save answers"."""
+    now = utcnow()
+    attempt = services.load_attempt_for(_me(), attempt_id, now)
+    if not attempt.is_open:
+        flash(_message(services.AttemptFinished(attempt.id, overdue=attempt.auto_submitted)), "error")
+        return redirect(url_for("exams.result", attempt_id=attempt.id))
+    try:
+        if request.form.get("saved_by_script") != "1":
+            raws = forms.answers_from_form(request.form, services.load_sheet(attempt))
+            if services.save_answers(_me(), attempt.id, raws, now):
+                flash(_("Some answers could not be read and kept their earlier value."), "error")
+    except services.AttemptFinished as exc:
+        flash(_message(exc), "error")
+        return redirect(url_for("exams.result", attempt_id=attempt.id))
+    if request.form.get("action") == "save":
+        flash(_("Your answers are saved."), "success")
+        return redirect(url_for("exams.take", attempt_id=attempt.id))
+    return redirect(url_for("exams.confirm", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>/confirm")
+@login_required
+def confirm(attempt_id: int):
+    now = utcnow()
+    attempt = services.load_attempt_for(_me(), attempt_id, now)
+    if not attempt.is_open:
+        return redirect(url_for("exams.result", attempt_id=attempt.id))
+    sheet = services.load_sheet(attempt)
+    return render_template("exams/confirm.html", attempt=attempt, exam=attempt.exam, sheet=sheet,
+                           unanswered=[slot for slot in sheet if not slot.answered],
+                           seconds_left=timing.seconds_left(attempt.deadline, now))
+
+
+@bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
+@login_required
+def submit(attempt_id: int):
+    attempt = services.submit_attempt(_me(), attempt_id, utcnow(), time_up=request.form.get("time_up") == "1")
+    return redirect(url_for("exams.result", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>/result")
+@login_required
+def result(attempt_id: int):
+    now = utcnow()
+    me = _me()
+    attempt = services.load_attempt_for(me, attempt_id, now, staff=True)
+    if attempt.is_open and attempt.user_id == me.id:
+        return redirect(url_for("exams.take", attempt_id=attempt.id))
+    status = services.exam_status(attempt.user, attempt.exam, now)
+    return render_template("exams/result.html", attempt=attempt, exam=attempt.exam, status=status,
+                           own=attempt.user_id == me.id, review_open=status.review_open(attempt))
+
+
+@bp.route("/attempts/<int:attempt_id>/review")
+@login_required
+def review(attempt_id: int):
+    now = utcnow()
+    me = _me()
+    attempt = services.load_attempt_for(me, attempt_id, now, staff=True)
+    if attempt.is_open:
+        abort(403)
+    status = services.exam_status(attempt.user, attempt.exam, now)
+    if not (me.can_author or status.review_open(attempt)):
+        flash(_("The right answers are not shown yet."), "error")
+        return redirect(url_for("exams.result", attempt_id=attempt.id))
+    return render_template("exams/review.html", attempt=attempt, exam=attempt.exam,
+                           sheet=services.load_sheet(attempt, review=True))
+
+
+# --- marking -------------------------------------------------------------------------------------
+
+@bp.route("/marking")
+@role_required("trainer", "admin")
+def marking():
+    return render_template("exams/marking.html", queue=services.marking_queue())
+
+
+@bp.route("/marking/<int:attempt_id>", methods=["GET", "POST"])
+@role_required("trainer", "admin")
+def mark(attempt_id: int):
+    now = utcnow()
+    attempt = services.load_attempt_for(_me(), attempt_id, now, staff=True)
+    form = forms.MarkForm()
+    sheet = services.load_sheet(attempt, review=True)
+    waiting = [slot for slot in sheet if slot.type == "essay" and slot.answered and slot.awarded is None]
+    errors: dict[int, str] = {}
+    if form.validate_on_submit():
+        marks = {}
+        for slot in waiting:
+            raw = request.form.get(f"points-{slot.position}", "").strip()
+            if not raw:
+                continue
+            try:
+                points = float(Decimal(raw.replace(",", ".")))
+            except ArithmeticError:
+                errors[slot.position] = _("Give a number of points.")
+                continue
+            marks[slot.position] = services.Mark(points, request.form.get(f"comment-{slot.position}", "")[:2000])
+        if not errors and not marks:
+            flash(_("Give points to at least one answer."), "error")
+        elif not errors:
+            try:
+                services.mark_essays(_me(), attempt.id, marks, now)
+            except services.MarkInvalid as exc:
+                errors[exc.slot] = _("Points run from 0 to the question's maximum, once per answer.")
+            except services.MarkingNotAllowed as exc:
+                flash(_message(exc), "error")
+                return redirect(url_for("exams.marking"))
+            else:
+                if attempt.state == "graded":
+                    flash(_("Marked. %(name)s's attempt is graded and in the training record.",
+                            name=attempt.user.name), "success")
+                    return redirect(url_for("exams.marking"))
+                flash(_("Marks saved."), "success")
+                return redirect(url_for("exams.mark", attempt_id=attempt.id))
+    return render_template("exams/mark.html", attempt=attempt, exam=attempt.exam, sheet=sheet, waiting=waiting,
+                           form=form, errors=errors, own=attempt.user_id == current_user.id)
+
+
+# --- authoring -----------------------------------------------------------------------------------
+
+@bp.route("/manage")
+@role_required("trainer", "admin")
+def manage():
+    return render_template("exams/manage.html", rows=services.exams_overview())
+
+
+def _local(moment):
+    """An aware UTC time as the naive local time a datetime-local input shows."""
+    return moment.astimezone(ZoneInfo(str(get_timezone()))).replace(tzinfo=None) if moment else None
+
+
+def _utc(naive):
+    return naive.replace(tzinfo=ZoneInfo(str(get_timezone()))).astimezone(timezone.utc) if naive else None
+
+
+def _exam_form(exam: Exam | None) -> forms.ExamForm:
+    data = None
+    if exam is not None and request.method == "GET":
+        data = {name: getattr(exam, name) for name in (
+            "slug", "title", "description", "time_limit_minutes", "pass_percent", "attempts_allowed",
+            "retake_delay_minutes", "later_retake_delay_minutes", "shuffle_questions", "shuffle_options",
+            "grading_method", "review_policy")}
+        data.update(course_id=exam.course_id or 0, opens_at=_local(exam.opens_at), closes_at=_local(exam.closes_at),
+                    retired=exam.retired_at is not None,
+                    pools=[{"bank_id": p.bank_id, "tags": ", ".join(p.tags), "count": p.count} for p in exam.pools])
+    form = forms.ExamForm(data=data)
+    if request.method == "GET":
+        while len(form.pools.entries) < (len(exam.pools) if exam else 0) + 2:
+            form.pools.append_entry()
+    taken = set(db.session.scalars(select(Exam.course_id).where(Exam.course_id.is_not(None),
+                                                                Exam.id != (exam.id if exam else -1))))
+    courses = db.session.scalars(select(Course).where(Course.retired_at.is_(None))
+                                 .order_by(Course.star_level, Course.position))
+    form.course_id.choices = [Choice(0, _("None: a standalone exam"))] + [
+        Choice(c.id, c.title) for c in courses if c.id not in taken]
+    banks = list(db.session.scalars(select(QuestionBank).where(QuestionBank.retired_at.is_(None))
+                                    .order_by(QuestionBank.title)))
+    for entry in form.pools.entries:
+        entry.form.bank_id.choices = [Choice(0, _("(none)"))] + [Choice(b.id, b.title) for b in banks]
+    return form
+
+
+def _settings(form: forms.ExamForm) -> services.ExamSettings:
+    pools = [services.PoolSettings(entry.form.bank_id.data, entry.form.tag_list, entry.form.count.data or 0)
+             for entry in form.pools.entries if entry.form.bank_id.data]
+    return services.ExamSettings(
+        slug=form.slug.data.strip(), title=form.title.data.strip(), description=form.description.data or "",
+        course_id=form.course_id.data or None, time_limit_minutes=form.time_limit_minutes.data,
+        opens_at=_utc(form.opens_at.data), closes_at=_utc(form.closes_at.data),
+        pass_percent=float(form.pass_percent.data), attempts_allowed=form.attempts_allowed.data,
+        retake_delay_minutes=form.retake_delay_minutes.data,
+        later_retake_delay_minutes=form.later_retake_delay_minutes.data,
+        shuffle_questions=form.shuffle_questions.data, shuffle_options=form.shuffle_options.data,
+        grading_method=form.grading_method.data, review_policy=form.review_policy.data,
+        retired=form.retired.data, pools=pools)
+
+
+def _show_problems(form: forms.ExamForm, problems) -> None:
+    for name, message in problems:
+        if name.startswith("pools-"):
+            _prefix, index, field = name.split("-", 2)
+            kept = [entry for entry in form.pools.entries if entry.form.bank_id.data]
+            if int(index) < len(kept):
+                getattr(kept[int(index)].form, field).errors.append(message)
+                continue
+        target = getattr(form, name, None)
+        if target is not None and hasattr(target, "errors") and isinstance(target.errors, list):
+            target.errors.append(message)
+        else:
+            flash(message, "error")
+
+
+def _edit(exam: Exam | None):
+    form = _exam_form(exam)
+    if form.validate_on_submit():
+        missing = [entry for entry in form.pools.entries if entry.form.bank_id.data and not entry.form.count.data]
+        for entry in missing:
+            entry.form.count.errors.append(_("How many questions to draw from this bank?"))
+        if not missing:
+            try:
+                saved = services.save_exam(_me(), exam, _settings(form), utcnow())
+            except services.ExamInvalid as exc:
+                _show_problems(form, exc.problems)
+            else:
+                flash(_("Exam %(title)s saved.", title=saved.title), "success")
+                return redirect(url_for("exams.manage"))
+    return render_template("exams/form.html", form=form, exam=exam)
+
+
+@bp.route("/manage/new", methods=["GET", "POST"])
+@role_required("trainer", "admin")
+def new_exam():
+    return _edit(None)
+
+
+@bp.route("/manage/<int:exam_id>/edit", methods=["GET", "POST"])
+@role_required("trainer", "admin")
+def edit_exam(exam_id: int):
+    return _edit(db.get_or_404(Exam, exam_id))
+
+
+@bp.route("/manage/<int:exam_id>/attempts")
+@role_required("trainer", "admin")
+def exam_attempts(exam_id: int):
+    exam = db.get_or_404(Exam, exam_id)
+    pagination = services.attempts_of_exam(exam, utcnow(), request.args.get("page", 1, type=int))
+    return render_template("exams/attempts.html", exam=exam, pagination=pagination)
+
+
+@bp.app_template_filter("minutes_seconds")
+def minutes_seconds(seconds: int | float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+@bp.app_context_processor
+def exam_helpers():
+    return {"exam_ms": _ms, "grace_seconds": lambda: current_app.config.get("LMS_EXAM_GRACE_SECONDS", 30)}

@@ -1,0 +1,547 @@
+"""Trainers' question banks in the browser: permissions, authoring, search, upload with preview and
+confirmation, templates and exports, and a bank page whose query count does not grow with the bank."""
+import io
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+from flask import g
+from openpyxl import load_workbook
+from sqlalchemy import event, func, select
+
+from lms.banks.services import import_file
+from lms.content.banks import parse_bank
+from lms.content.gift import parse_gift
+from lms.extensions import db
+from lms.models import Question, QuestionBank, QuestionVersion
+
+ROLE_USERS = {"agent": ("agent",), "mentor": ("mentor", "agent"), "trainer": ("trainer",), "admin": ("admin",)}
+
+BANK = """\
+slug: complaints
+title: 投诉处理题库
+questions:
+  - id: ch-001
+    type: single
+    tags: [流程, 首问负责]
+    stem: 客户第三次来电，坐席首先应该做什么？
+    options:
+      - {text: 道歉并复述问题, correct: true, feedback: 先确认问题。}
+      - {text: 直接转接}
+  - id: ch-002
+    type: multi
+    tags: [流程]
+    stem: 处理投诉时哪些做法正确？
+    options:
+      - {text: 记录诉求, weight: 60}
+      - {text: 按时回访, weight: 40}
+      - {text: 超权限承诺, weight: -100}
+  - id: ch-003
+    type: truefalse
+    tags: [礼仪]
+    stem: 可以挂断。
+    answer: false
+"""
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    return {"LMS_BANKS_DIR": str(tmp_path / "question_banks")}
+
+
+@pytest.fixture(autouse=True)
+def fresh_globals_per_request(app):
+    """Each served request gets a fresh `g`; so do these (see tests/web/test_admin.py)."""
+    @app.teardown_request
+    def forget_request_globals(_error):
+        for name in list(g):
+            g.pop(name)
+
+
+@pytest.fixture
+def trainer(make_user):
+    return make_user(roles=("trainer",), employee_no="T0001", preferred_language="en")
+
+
+@pytest.fixture
+def trainer_client(trainer, login_as):
+    return login_as(trainer)
+
+
+@pytest.fixture
+def bank(app):
+    import_file(BANK.encode(), "complaints.yaml")
+    return db.session.scalar(select(QuestionBank).where(QuestionBank.slug == "complaints"))
+
+
+def question(key: str) -> Question:
+    db.session.expire_all()
+    return db.session.scalar(select(Question).where(Question.key == key))
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def upload(text: str | bytes, filename: str, **fields) -> dict:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return {"file": (io.BytesIO(data), filename), **fields}
+
+
+def page(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# --- Permissions: every route x every role ------------------------------------------------------------
+
+def _routes():
+    """(method, url, form data, status for trainers and admins)."""
+    single = {"stem": "新题", "right": "0", "options-0-text": "对", "options-1-text": "错"}
+    return [
+        ("GET", "/banks/", None, 200),
+        ("GET", "/banks/new", None, 200),
+        ("POST", "/banks/new", lambda: {"slug": "fresh-bank", "title": "新题库"}, 302),
+        ("GET", "/banks/complaints", None, 200),
+        ("GET", "/banks/complaints?q=客户&tag=流程&type=single&status=all&page=1", None, 200),
+        ("GET", "/banks/complaints/questions/new", None, 200),
+        ("GET", "/banks/complaints/questions/new?type=matching", None, 200),
+        ("POST", "/banks/complaints/questions/new?type=single", lambda: {**single, "key": "ch-100", "save": "1"}, 302),
+        ("GET", "/banks/complaints/questions/ch-001/edit", None, 200),
+        ("POST", "/banks/complaints/questions/ch-003/edit", lambda: {"stem": "改了", "answer": "true", "save": "1"},
+         302),
+        ("POST", "/banks/complaints/questions/ch-001/retire", lambda: {}, 302),
+        ("POST", "/banks/complaints/questions/ch-001/restore", lambda: {}, 302),
+        ("GET", "/banks/complaints/export.gift", None, 200),
+        ("GET", "/banks/complaints/export.yaml", None, 200),
+        ("GET", "/banks/import", None, 200),
+        ("POST", "/banks/import", lambda: upload("新题？{T}", "drill.gift"), 200),
+        ("POST", "/banks/import/confirm", lambda: {"token": "x" * 43}, 302),
+        ("GET", "/banks/import/template.xlsx", None, 200),
+        ("GET", "/banks/import/template.csv", None, 200),
+    ]
+
+
+@pytest.mark.parametrize("role", ["anonymous", "agent", "mentor", "trainer", "admin"])
+@pytest.mark.parametrize("method, url, data, status", _routes(), ids=[f"{m} {u}" for m, u, _d, _s in _routes()])
+def test_only_trainers_and_admins_use_question_banks(client, bank, make_user, login_as, role, method, url, data,
+                                                     status):
+    if role != "anonymous":
+        login_as(make_user(roles=ROLE_USERS[role]))
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, data=data(), content_type="multipart/form-data")
+    if role == "anonymous":
+        assert response.status_code == 302 and response.location.startswith("/login")
+    elif role in ("agent", "mentor"):
+        assert response.status_code == 403
+    else:
+        assert response.status_code == status, page(response)[:2000]
+    if method == "POST" and role not in ("trainer", "admin"):
+        assert count(QuestionBank) == 1 and question("ch-100") is None
+        assert question("ch-003").version == 1 and question("ch-001").retired_at is None
+
+
+def test_unknown_banks_and_questions_are_404(trainer_client, bank):
+    for url in ("/banks/nothing", "/banks/nothing/questions/new", "/banks/complaints/questions/none/edit",
+                "/banks/complaints/export.pdf", "/banks/import/template.pdf"):
+        assert trainer_client.get(url).status_code == 404, url
+    assert trainer_client.post("/banks/complaints/questions/none/retire").status_code == 404
+
+
+def test_nav_shows_question_banks_to_trainers_only(app, bank, make_user, login_as, trainer_client):
+    assert 'href="/banks/"' in page(trainer_client.get("/banks/"))
+    agent_client = app.test_client()
+    agent_client.post("/login", data={"employee_no": make_user().employee_no, "password": "password123"})
+    assert 'href="/banks/"' not in page(agent_client.get("/"))
+
+
+# --- Banks ----------------------------------------------------------------------------------------------
+
+def test_trainer_creates_a_bank_and_sees_it_listed(trainer_client, bank):
+    response = trainer_client.post("/banks/new", data={"slug": "phone-etiquette", "title": "电话礼仪题库",
+                                                       "description": "礼仪"})
+    assert response.status_code == 302 and response.location == "/banks/phone-etiquette"
+    listing = page(trainer_client.get("/banks/"))
+    assert "电话礼仪题库" in listing and "投诉处理题库" in listing
+    assert re.search(r"投诉处理题库</a>.*?<span class=\"count\">3 questions</span>", listing, re.S)
+
+
+@pytest.mark.parametrize("slug, message", [
+    ("complaints", "already exists"), ("Bad Slug", "Use lowercase letters"), ("import", "is reserved")])
+def test_bank_form_shows_problems(trainer_client, bank, slug, message):
+    response = trainer_client.post("/banks/new", data={"slug": slug, "title": "x"})
+    assert response.status_code == 200 and message in page(response)
+    assert count(QuestionBank) == 1
+
+
+# --- Questions: create, preview, edit, retire -------------------------------------------------------
+
+def new_question(client, kind, **fields):
+    return client.post(f"/banks/complaints/questions/new?type={kind}", data={"save": "1", **fields})
+
+
+def test_new_question_form_suggests_the_next_id_in_the_banks_style(trainer_client, bank):
+    form = page(trainer_client.get("/banks/complaints/questions/new?type=single"))
+    assert 'value="c-001"' in form  # "complaints" -> c; its ids are ch-..., so c-001 is free
+    import_file(b"::c-004::A?{T}", "x.gift", bank_slug="complaints")
+    assert 'value="c-005"' in page(trainer_client.get("/banks/complaints/questions/new?type=single"))
+    chooser = page(trainer_client.get("/banks/complaints/questions/new"))
+    for label in ("Single choice", "Multiple choice", "True/false", "Fill in the blank", "Matching", "Essay"):
+        assert label in chooser
+
+
+@pytest.mark.parametrize("kind, fields, data", [
+    ("single", {"right": "1", "options-0-text": "直接转接", "options-0-feedback": "不对",
+                "options-1-text": "道歉并复述", "options-2-text": ""},
+     {"options": [{"id": "o1", "text": "直接转接", "weight": 0.0, "feedback": "不对"},
+                  {"id": "o2", "text": "道歉并复述", "weight": 1.0, "feedback": ""}]}),
+    ("multi", {"options-0-text": "甲", "options-0-correct": "y", "options-1-text": "乙", "options-1-correct": "y",
+               "options-2-text": "丙"},
+     {"options": [{"id": "o1", "text": "甲", "weight": 0.5, "feedback": ""},
+                  {"id": "o2", "text": "乙", "weight": 0.5, "feedback": ""},
+                  {"id": "o3", "text": "丙", "weight": -1.0, "feedback": ""}]}),
+    ("multi", {"options-0-text": "甲", "options-0-weight": "70", "options-1-text": "乙", "options-1-weight": "30%",
+               "options-2-text": "丙", "options-2-weight": "-50"},
+     {"options": [{"id": "o1", "text": "甲", "weight": 0.7, "feedback": ""},
+                  {"id": "o2", "text": "乙", "weight": 0.3, "feedback": ""},
+                  {"id": "o3", "text": "丙", "weight": -0.5, "feedback": ""}]}),
+    ("truefalse", {"answer": "true"}, {"answer": True}),
+    ("fill", {"answers": "24\n二十四\n\n"}, {"answers": ["24", "二十四"]}),
+    ("fill", {"answers": "84.15", "tolerance": "0.5"}, {"answers": [84.15], "tolerance": 0.5}),
+    ("matching", {"pairs-0-left": "一级", "pairs-0-right": "2 小时", "pairs-1-left": "二级", "pairs-1-right": "24 小时",
+                  "distractors": "一周"},
+     {"pairs": [{"id": "p1", "left": "一级", "right": "2 小时"}, {"id": "p2", "left": "二级", "right": "24 小时"}],
+      "distractors": [{"id": "d1", "text": "一周"}]}),
+    ("essay", {"guidance": "要点"}, {"guidance": "要点"}),
+])
+def test_trainer_creates_every_type(trainer_client, trainer, bank, kind, fields, data):
+    response = new_question(trainer_client, kind, key="ch-100", stem="新的 **题目**", explanation="解析",
+                            points="2", difficulty="3", tags="流程，新", **fields)
+    assert response.status_code == 302, page(response)
+    created = question("ch-100")
+    assert (created.type, created.version, created.tags, created.difficulty) == (kind, 1, ["流程", "新"], 3)
+    version = created.current
+    assert version.data == data
+    assert (version.points, version.stem_html, version.explanation_html) == (2.0, "<p>新的 <strong>题目</strong></p>",
+                                                                             "<p>解析</p>")
+    assert version.created_by_id == trainer.id
+
+
+@pytest.mark.parametrize("kind, fields, message", [
+    ("single", {"options-0-text": "a", "options-1-text": "b"}, "exactly one option must be fully right"),
+    ("single", {"right": "0", "options-0-text": "a"}, "at least two options"),
+    ("multi", {"options-0-text": "a", "options-0-weight": "50", "options-1-text": "b", "options-1-weight": "20"},
+     "the positive weights add up to 70%, not 100%"),
+    ("multi", {"options-0-text": "a", "options-0-weight": "lots", "options-1-text": "b"}, "is a percent"),
+    ("truefalse", {}, "&#39;answer&#39; must be true or false"),
+    ("fill", {"answers": ""}, "&#39;answers&#39; must be a list"),
+    ("fill", {"answers": "二十四", "tolerance": "0.5"}, "with a tolerance every answer must be a number"),
+    ("matching", {"pairs-0-left": "a", "pairs-0-right": "b"}, "at least two pairs"),
+    ("matching", {"pairs-0-left": "a", "pairs-1-left": "c", "pairs-1-right": "d"}, "pair 1 must be [item, match]"),
+    ("essay", {"stem": ""}, "This field is required"),
+    ("essay", {"points": "0"}, "&#39;points&#39; must be a number above 0"),
+    ("essay", {"key": "ch-001"}, "the id ch-001 is already used in this bank"),
+    ("essay", {"key": "Bad Key"}, "Use lowercase letters, digits and single hyphens"),
+])
+def test_bad_question_is_shown_again_with_the_problem(trainer_client, bank, kind, fields, message):
+    data = {"key": "ch-100", "stem": "题目", **fields}
+    response = new_question(trainer_client, kind, **data)
+    assert response.status_code == 200
+    html = page(response)
+    assert message in html and 'class="error"' in html
+    if "stem" not in fields:
+        assert "题目</textarea>" in html  # what the trainer typed is kept
+    assert count(Question) == 3
+
+
+def test_preview_renders_markdown_safely_and_saves_nothing(trainer_client, bank):
+    response = trainer_client.post("/banks/complaints/questions/new?type=single", data={
+        "preview": "1", "key": "ch-100", "stem": "客户说：**我要投诉**<script>alert(1)</script>",
+        "explanation": "- 先安抚\n- 再确认", "right": "0", "options-0-text": "道歉", "options-1-text": "转接"})
+    html = page(response)
+    assert response.status_code == 200
+    assert "<strong>我要投诉</strong>" in html and "<script>alert" not in html
+    assert "<li>先安抚</li>" in html
+    assert re.search(r'<li class="right">道歉\s*<span class="meta">100%</span>', html)
+    assert "Not saved yet." in html
+    assert count(Question) == 3
+
+
+def test_preview_lists_problems_beside_the_rendered_text(trainer_client, bank):
+    html = page(trainer_client.post("/banks/complaints/questions/new?type=single", data={
+        "preview": "1", "stem": "**题**", "options-0-text": "a", "options-1-text": "b"}))
+    assert "<strong>题</strong>" in html and "exactly one option must be fully right" in html
+    assert "Correct the problems marked below before saving." in html
+
+
+def test_more_rows_adds_empty_options_without_complaining(trainer_client, bank):
+    html = page(trainer_client.post("/banks/complaints/questions/new?type=multi", data={
+        "more": "1", "stem": "题", "options-0-text": "甲", "options-3-text": "丁"}))
+    assert 'name="options-5-text"' in html and 'name="options-6-text"' not in html
+    assert 'value="甲"' in html and 'value="丁"' in html
+    assert 'class="error"' not in html and count(Question) == 3
+
+
+def test_edit_form_starts_from_the_current_version(trainer_client, bank):
+    single = page(trainer_client.get("/banks/complaints/questions/ch-001/edit"))
+    assert "Edit question ch-001" in single and "version 1" in single
+    assert 'value="道歉并复述问题"' in single and 'value="先确认问题。"' in single
+    assert re.search(r'name="right" value="0" checked', single)
+    assert 'name="base_version" type="hidden" value="1"' in single
+    multi = page(trainer_client.get("/banks/complaints/questions/ch-002/edit"))
+    assert 'name="options-0-weight" type="text" value="60"' in multi
+    assert 'name="options-2-weight" type="text" value="-100"' in multi
+
+
+def test_saving_an_edit_makes_a_new_version_and_keeps_the_old(trainer_client, bank):
+    response = trainer_client.post("/banks/complaints/questions/ch-003/edit", data={
+        "save": "1", "base_version": "1", "stem": "可以先挂断再回拨。", "answer": "false", "tags": "礼仪"})
+    assert response.status_code == 302
+    assert "Question ch-003 saved (version 2)." in page(trainer_client.get(response.location))
+    edited = question("ch-003")
+    assert edited.version == 2 and edited.current.stem == "可以先挂断再回拨。"
+    assert [v.stem for v in edited.versions] == ["可以挂断。", "可以先挂断再回拨。"]
+    # Saving the same content again makes no version.
+    trainer_client.post("/banks/complaints/questions/ch-003/edit", data={
+        "save": "1", "base_version": "2", "stem": "可以先挂断再回拨。", "answer": "false", "tags": "礼仪"})
+    assert question("ch-003").version == 2 and count(QuestionVersion) == 4
+
+
+def test_an_edit_based_on_an_old_version_is_not_saved_over_a_newer_one(trainer_client, bank):
+    import_file(BANK.replace("可以挂断。", "别人改过。").encode(), "complaints.yaml")  # version 2 by someone else
+    response = trainer_client.post("/banks/complaints/questions/ch-003/edit", data={
+        "save": "1", "base_version": "1", "stem": "我的修改", "answer": "true"})
+    html = page(response)
+    assert response.status_code == 200 and "Someone else saved this question meanwhile (now version 2)" in html
+    assert 'name="base_version" type="hidden" value="2"' in html and "我的修改" in html
+    assert question("ch-003").current.stem == "别人改过。"
+
+
+def test_retire_and_restore(trainer_client, bank):
+    response = trainer_client.post("/banks/complaints/questions/ch-002/retire?q=投诉&page=1")
+    assert response.status_code == 302 and response.location == "/banks/complaints?q=%E6%8A%95%E8%AF%89&page=1"
+    assert question("ch-002").retired_at is not None
+    assert listed(trainer_client, "/banks/complaints") == ["ch-001", "ch-003"]
+    assert listed(trainer_client, "/banks/complaints?status=retired") == ["ch-002"]
+    assert "Restore" in page(trainer_client.get("/banks/complaints?status=retired"))
+    assert "2 questions</span> (1 retired)" in page(trainer_client.get("/banks/"))
+    trainer_client.post("/banks/complaints/questions/ch-002/restore")
+    assert question("ch-002").retired_at is None
+
+
+# --- The bank page: search, pagination, bounded queries -------------------------------------------------
+
+def listed(client, url) -> list[str]:
+    response = client.get(url)
+    assert response.status_code == 200
+    return re.findall(r'class="question-key" href="[^"]+">([^<]+)</a>', page(response))
+
+
+@pytest.mark.parametrize("query, keys", [
+    ("", ["ch-001", "ch-002", "ch-003"]),
+    ("?q=投诉", ["ch-002"]),
+    ("?q=CH-003", ["ch-003"]),
+    ("?q=%25", []),  # a literal %, not a wildcard
+    ("?tag=流程", ["ch-001", "ch-002"]),
+    ("?tag=首问负责", ["ch-001"]),
+    ("?tag=流", []),  # whole tags only
+    ("?type=truefalse", ["ch-003"]),
+    ("?tag=流程&type=multi&q=做法", ["ch-002"]),
+    ("?status=retired", []),
+])
+def test_search_by_text_tag_and_type(trainer_client, bank, query, keys):
+    assert listed(trainer_client, f"/banks/complaints{query}") == keys
+
+
+def test_bank_page_is_paginated_keeping_the_filters(app, trainer_client, bank):
+    app.config["QUESTIONS_PER_PAGE"] = 2
+    assert listed(trainer_client, "/banks/complaints") == ["ch-001", "ch-002"]
+    assert listed(trainer_client, "/banks/complaints?page=2") == ["ch-003"]
+    first = page(trainer_client.get("/banks/complaints"))
+    assert "Page 1 of 2" in first and 'href="/banks/complaints?page=2"' in first
+    app.config["QUESTIONS_PER_PAGE"] = 1
+    filtered = page(trainer_client.get("/banks/complaints?tag=流程&status=all"))
+    next_link = re.search(r'href="(/banks/complaints\?[^"]*page=2[^"]*)">Next', filtered).group(1)
+    assert "tag=%E6%B5%81%E7%A8%8B" in next_link and "status=all" in next_link
+    assert listed(trainer_client, next_link.replace("&amp;", "&")) == ["ch-002"]
+
+
+def _queries(client, url) -> int:
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return len(statements)
+
+
+def test_bank_pages_run_the_same_number_of_queries_whatever_the_bank_size(app, trainer_client, bank):
+    app.config["QUESTIONS_PER_PAGE"] = 25
+    urls = ("/banks/", "/banks/complaints", "/banks/complaints?tag=流程&q=客户", "/banks/complaints/questions/ch-001/edit")
+    few = {url: _queries(trainer_client, url) for url in urls}
+    many = "".join(f"::bulk-{n:03d}::客户问题 {n}{{=对 ~错}}\n\n// [tag:流程]\n::tag-{n:03d}::客户{{T}}\n\n"
+                   for n in range(40))
+    import_file(many.encode(), "bulk.gift", bank_slug="complaints")
+    import_file(b"::x::A?{T}", "other.gift", bank_slug="other-bank")
+    for version in range(3):  # more versions of a question change nothing either
+        import_file(BANK.replace("可以挂断。", f"可以挂断 {version}。").encode(), "complaints.yaml")
+    assert {url: _queries(trainer_client, url) for url in urls} == few
+
+
+# --- Upload, preview, confirm -----------------------------------------------------------------------
+
+GIFT = """\
+// [tag:新]
+::ch-003::可以挂断。{FALSE#不行#对}
+
+::ch-010::一级投诉 ____ 小时内回访。{=24 =%50%48}
+
+::ch-011::配对{=一级 -> 2 小时 =二级 -> 24 小时}
+"""
+
+
+def test_upload_shows_a_preview_and_imports_on_confirmation(app, trainer_client, bank):
+    response = trainer_client.post("/banks/import", data=upload(GIFT, "drill.gift", bank="complaints"),
+                                   content_type="multipart/form-data")
+    html = page(response)
+    assert response.status_code == 200
+    assert "Into the existing bank 投诉处理题库 (complaints)." in html
+    assert re.findall(r"<code>(ch-\d+)</code>", html) == ["ch-003", "ch-010", "ch-011"]
+    assert re.findall(r'class="badge action-([a-z-]+)"', html) == ["updated", "new", "new"]
+    assert "drill.gift:2: true/false feedback has no place here" in html  # warnings, with their line
+    assert "drill.gift:4: the answer &#39;48&#39; is worth 50%" in html
+    assert count(Question) == 3  # nothing imported yet
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', html).group(1)
+    staged = Path(app.instance_path) / "bank-uploads"
+    assert sorted(path.name for path in staged.iterdir() if path.name.startswith(token)) == [
+        f"{token}.bin", f"{token}.json"]
+
+    done = trainer_client.post("/banks/import/confirm", data={"token": token})
+    assert done.status_code == 302 and done.location == "/banks/complaints"
+    assert "Imported into complaints: 2 new questions, 0 new versions, 1 updated" in page(trainer_client.get(
+        done.location))
+    assert count(Question) == 5 and question("ch-003").tags == ["新"] and question("ch-003").version == 1
+    again = trainer_client.post("/banks/import/confirm", data={"token": token})
+    assert again.location == "/banks/import"  # the upload is used up
+    assert count(Question) == 5
+
+
+def test_a_token_is_only_good_for_the_trainer_who_uploaded(app, trainer_client, bank, make_user):
+    html = page(trainer_client.post("/banks/import", data=upload(GIFT, "drill.gift", bank="complaints"),
+                                    content_type="multipart/form-data"))
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', html).group(1)
+    other = app.test_client()
+    other.post("/login", data={"employee_no": make_user(roles=("trainer",)).employee_no, "password": "password123"})
+    response = other.post("/banks/import/confirm", data={"token": token})
+    assert response.location == "/banks/import" and count(Question) == 3
+    for forged in ("../../secret_key", "short", ""):
+        assert trainer_client.post("/banks/import/confirm", data={"token": forged}).status_code in (302, 400)
+
+
+def test_upload_with_errors_lists_every_one_and_offers_no_import(trainer_client, bank):
+    bad = "Good?{T}\n\nBad?{=a ~b\n\n::x:: Nothing right?{~a ~b}\n"
+    html = page(trainer_client.post("/banks/import", data=upload(bad, "bad.gift", bank="complaints"),
+                                    content_type="multipart/form-data"))
+    assert "Nothing can be imported" in html
+    assert "bad.gift:3: the &#39;{&#39; on line 3 is never closed" in html
+    assert "bad.gift:5: the positive weights add up to 0%, not 100%" in html
+    assert 'name="token"' not in html and count(Question) == 3
+
+
+@pytest.mark.parametrize("filename, content, fmt, expected_keys", [
+    ("drill.txt", "新题？\nA. 对\nB. 错\nANSWER: A\n", "", 1),
+    ("drill.aiken", "新题？\nA. 对\nB. 错\nANSWER: A\n", "aiken", 1),
+    ("drill.csv", "id,type,stem,correct\nx-1,truefalse,对吗？,true\n", "", 1),
+    ("drill.yaml", "slug: drill\ntitle: 演练\nquestions:\n  - id: a\n    type: truefalse\n    stem: s\n    answer: true\n",
+     "", 1),
+])
+def test_upload_accepts_every_format(trainer_client, filename, content, fmt, expected_keys):
+    html = page(trainer_client.post("/banks/import", data=upload(content, filename, format=fmt),
+                                    content_type="multipart/form-data"))
+    assert "Into a new bank" in html and "(drill)" in html, html[:3000]
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', html).group(1)
+    trainer_client.post("/banks/import/confirm", data={"token": token})
+    created = db.session.scalar(select(QuestionBank).where(QuestionBank.slug == "drill"))
+    assert created is not None and len(created.questions) == expected_keys
+
+
+def test_upload_of_a_spreadsheet_names_bad_rows(trainer_client, bank):
+    html = page(trainer_client.post("/banks/import", data=upload(
+        "id,type,stem,correct\nx-1,truefalse,对吗？,true\nx-2,truefalse,错吗？,perhaps\n", "drill.csv",
+        bank="complaints"), content_type="multipart/form-data"))
+    assert "drill.csv:3: correct must be true or false" in html and 'name="token"' not in html
+
+
+def test_upload_form_requires_a_file(trainer_client):
+    html = page(trainer_client.post("/banks/import", data={"bank": "x"}, content_type="multipart/form-data"))
+    assert "Choose a file." in html
+
+
+# --- Templates and exports ----------------------------------------------------------------------------
+
+def test_templates_download(trainer_client):
+    xlsx = trainer_client.get("/banks/import/template.xlsx")
+    assert xlsx.headers["Content-Disposition"].startswith("attachment; filename=question-bank-template.xlsx")
+    workbook = load_workbook(io.BytesIO(xlsx.data))
+    assert workbook.worksheets[0]["C1"].value == "stem" and len(workbook.worksheets) == 2
+    csv_file = trainer_client.get("/banks/import/template.csv")
+    assert csv_file.data.decode("utf-8-sig").startswith("id,type,stem,option_a")
+
+
+def test_exports_import_back_to_the_same_questions(trainer_client, bank):
+    gift = trainer_client.get("/banks/complaints/export.gift")
+    assert gift.headers["Content-Disposition"].startswith("attachment; filename=complaints.gift")
+    native = trainer_client.get("/banks/complaints/export.yaml")
+    original = parse_bank(BANK, "complaints.yaml").questions
+    assert parse_gift(gift.data.decode("utf-8"), "complaints.gift").questions == original
+    assert parse_bank(native.data.decode("utf-8"), "complaints.yaml").questions == original
+    trainer_client.post("/banks/complaints/questions/ch-002/retire")
+    exported = parse_gift(trainer_client.get("/banks/complaints/export.gift").data.decode("utf-8"), "x").questions
+    assert [spec.key for spec in exported] == ["ch-001", "ch-003"]  # retired questions stay out
+
+
+# --- Forms carry the CSRF token -----------------------------------------------------------------------
+
+def test_every_post_form_carries_the_csrf_token(app, trainer_client, bank):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        pages = [trainer_client.get(url) for url in (
+            "/banks/new", "/banks/complaints", "/banks/complaints/questions/new?type=single",
+            "/banks/complaints/questions/ch-001/edit", "/banks/import")]
+        for response in pages:
+            for form in re.findall(r'<form method="post".*?</form>', page(response), re.S):
+                assert 'name="csrf_token"' in form, form[:300]
+        assert trainer_client.post("/banks/complaints/questions/ch-001/retire").status_code == 400
+        assert trainer_client.post("/banks/import/confirm", data={"token": "x" * 43}).status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert question("ch-001").retired_at is None
+
+
+@pytest.mark.parametrize("kind, field_name", [
+    ("single", 'name="right"'), ("multi", 'name="options-0-correct"'), ("truefalse", 'name="answer"'),
+    ("fill", 'name="tolerance"'), ("matching", 'name="pairs-2-right"'), ("essay", 'name="guidance"')])
+def test_each_type_has_its_own_fields(trainer_client, bank, kind, field_name):
+    html = page(trainer_client.get(f"/banks/complaints/questions/new?type={kind}"))
+    assert field_name in html
+    others = {'name="right"', 'name="options-0-correct"', 'name="answer"', 'name="tolerance"',
+              'name="pairs-2-right"', 'name="guidance"'} - {field_name}
+    assert not [other for other in others if other in html]
+
+
+def test_stale_uploads_are_cleaned_up(app, trainer_client, bank):
+    folder = Path(app.instance_path) / "bank-uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    old, recent = folder / ("o" * 43 + ".bin"), folder / ("r" * 43 + ".bin")
+    old.write_bytes(b"x")
+    recent.write_bytes(b"x")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    trainer_client.post("/banks/import", data=upload(GIFT, "drill.gift", bank="complaints"),
+                        content_type="multipart/form-data")
+    assert not old.exists() and recent.exists()
