@@ -50,7 +50,7 @@ class ExamForm(FlaskForm):
                                       validators=[InputRequired(), NumberRange(min=1, max=600)])
     opens_at = DateTimeLocalField(_l("Opens at (optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     closes_at = DateTimeLocalField(_l("Closes at (optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    pass_percent = DecimalField(_l("Pass mark (% of the maximum)"), default=60, places=None,
+    pass_percent = DecimalField(_l("Pass mark (percent of the maximum)"), default=60, places=None,
                                 validators=[InputRequired(), NumberRange(min=0, max=100)])
     attempts_allowed = IntegerField(_l("Attempts allowed (0 = unlimited)"), default=3,
                                     validators=[InputRequired(), NumberRange(min=0, max=100)])
