@@ -2,7 +2,8 @@
 
 Serves the app with gunicorn exactly as `lms serve` does, on SQLite and on PostgreSQL, seeds
 agents and a 30-question exam, and has simulated agents (already logged in) press Start in the same
-second, save every answer, and submit. In the same run it serves a bare Flask + SQLAlchemy app
+second, save every answer, and submit. Saves are measured twice: 200 agents answering at a
+human pace (latency), then flat out (throughput, the same load as the baseline's). In the same run it serves a bare Flask + SQLAlchemy app
 whose one endpoint inserts one row (benchmarks/baseline_app.py), the same way, and loads it the
 same way, so our save throughput is reported as a ratio of that baseline.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import re
 import secrets
 import socket
@@ -264,8 +266,10 @@ async def closed_loop(jobs, concurrency: int, call) -> Timings:
     return timings
 
 
-async def save_and_submit(agents: list[Agent], concurrency: int) -> tuple[Timings, Timings, int]:
-    """Each agent saves every answer (one request per answer, as the page does), then submits."""
+async def save_and_submit(agents: list[Agent], concurrency: int, think: float) -> tuple[Timings, Timings, Timings, int]:
+    """The first `concurrency` agents answer one question every `think` seconds, as people do
+    (save latency); then every other answer is saved by `concurrency` clients without pause
+    (save throughput, loaded the same way as the baseline); then every agent submits."""
     sessions = {id(agent): session_for(agent) for agent in agents}
     acknowledged = 0
 
@@ -288,13 +292,31 @@ async def save_and_submit(agents: list[Agent], concurrency: int) -> tuple[Timing
                 return None
             return f"submit: HTTP {response.status} -> {response.headers.get('Location', '')}"
 
-    # Agents answer in turn, slot by slot, so `concurrency` agents are saving at any moment.
-    jobs = [(agent, slot, kind) for agent in agents for slot, kind in agent.slots]
+    paced = Timings()
+
+    async def answer_at_pace(agent: Agent) -> None:
+        await asyncio.sleep(random.uniform(0, think))  # people do not answer in lockstep
+        for slot, kind in agent.slots:
+            began = time.perf_counter()
+            try:
+                problem = await save((agent, slot, kind))
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                problem = repr(exc)
+            if problem is None:
+                paced.latencies.append(time.perf_counter() - began)
+            else:
+                paced.fail(problem)
+            await asyncio.sleep(think)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(answer_at_pace(agent) for agent in agents[:concurrency]))
+    paced.wall = time.perf_counter() - began
+    jobs = [(agent, slot, kind) for agent in agents[concurrency:] for slot, kind in agent.slots]
     saves = await closed_loop(jobs, concurrency, save)
     submits = await closed_loop(agents, concurrency, submit)
     for http in sessions.values():
         await http.close()
-    return saves, submits, acknowledged
+    return paced, saves, submits, acknowledged
 
 
 async def baseline_saves(base: str, count: int, concurrency: int) -> Timings:
@@ -324,11 +346,15 @@ def run(database: str, database_url: str, args) -> None:
         try:
             start = asyncio.run(start_storm(server.url, slug, agents))
             sitting = [agent for agent in agents if agent.slots]
-            saves, submits, acknowledged = asyncio.run(save_and_submit(sitting, args.concurrency))
+            paced, saves, submits, acknowledged = asyncio.run(save_and_submit(sitting, args.concurrency, args.think))
         finally:
             server.stop()
         stored = stored_answers(database_url, secret)
 
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from baseline_app import create_table
+
+        create_table(database_url)
         port = free_port()
         baseline_argv = gunicorn_argv("127.0.0.1", port, args.workers, "baseline_app:create_app()")
         baseline_argv[3:3] = ["--chdir", str(ROOT / "benchmarks")]
@@ -342,8 +368,10 @@ def run(database: str, database_url: str, args) -> None:
     print(f"start   {len(start.latencies)}/{args.agents} served, {within} within 5 s, all done in {start.wall:.2f} s; "
           f"p50 {start.pct(50):.0f} ms  p95 {start.pct(95):.0f} ms  p99 {start.pct(99):.0f} ms  "
           f"errors {start.errors}")
-    print(f"save    {len(saves.latencies)} saves, {saves.throughput:.0f}/s  p50 {saves.pct(50):.1f} ms  "
-          f"p95 {saves.pct(95):.1f} ms  errors {saves.errors}")
+    print(f"save    {args.concurrency} agents answering every {args.think:g} s: {len(paced.latencies)} saves, "
+          f"p50 {paced.pct(50):.1f} ms  p95 {paced.pct(95):.1f} ms  p99 {paced.pct(99):.1f} ms  errors {paced.errors}")
+    print(f"save    flat out, {args.concurrency} clients: {len(saves.latencies)} saves, {saves.throughput:.0f}/s  "
+          f"p50 {saves.pct(50):.1f} ms  p95 {saves.pct(95):.1f} ms  errors {saves.errors}")
     print(f"submit  {len(submits.latencies)} submits  p50 {submits.pct(50):.0f} ms  p95 {submits.pct(95):.0f} ms  "
           f"errors {submits.errors}")
     print(f"kept    saves acknowledged {acknowledged}, answers stored {stored}"
@@ -351,7 +379,8 @@ def run(database: str, database_url: str, args) -> None:
     print(f"baseline {len(baseline.latencies)} one-row inserts, {baseline.throughput:.0f}/s  "
           f"p95 {baseline.pct(95):.1f} ms  errors {baseline.errors}")
     ratio = saves.throughput / baseline.throughput if baseline.throughput else float("nan")
-    for name, timings in (("start", start), ("save", saves), ("submit", submits), ("baseline", baseline)):
+    for name, timings in (("start", start), ("paced save", paced), ("save", saves), ("submit", submits),
+                          ("baseline", baseline)):
         if timings.first_error:
             print(f"first {name} error: {timings.first_error[:300]}")
     print(f"ratio   our save throughput = {ratio:.2f} x the baseline's")
@@ -361,6 +390,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--agents", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=200, help="agents saving and submitting at once")
+    parser.add_argument("--think", type=float, default=2.0, help="seconds between a paced agent's answers")
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default as lms serve)")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--postgres-url", default=os.environ.get(

@@ -7,7 +7,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from lms import config
+from lms import config, sqlite
 from lms.extensions import babel, csrf, db, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -28,6 +28,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = config.load_secret_key(instance)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         instance.mkdir(parents=True, exist_ok=True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = sqlite.engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
@@ -62,11 +64,5 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """WAL lets readers run beside the one writer; SQLite leaves foreign keys off unless asked."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
+    if isinstance(dbapi_connection, sqlite.sqlite3.Connection):
+        sqlite.apply_pragmas(dbapi_connection)

@@ -1,0 +1,92 @@
+"""The embedded SQLite database tuned for several gunicorn workers.
+
+SQLite allows one writer at a time. Its own wait for the write lock (the busy handler) sleeps in
+growing steps of up to 100 ms, so under a burst of saves most of the time goes to sleeping. Here a
+write transaction first queues on an exclusive file lock next to the database: the kernel wakes
+the next writer the moment the previous one commits. Reads never take the lock (WAL mode lets
+them run beside the writer).
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def apply_pragmas(connection: sqlite3.Connection) -> None:
+    """WAL lets readers run beside the one writer; SQLite leaves foreign keys off unless asked."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class _QueueingCursor(sqlite3.Cursor):
+    def execute(self, sql, parameters=()):
+        self.connection.queue_for_write(sql)
+        return super().execute(sql, parameters)
+
+    def executemany(self, sql, seq_of_parameters):
+        self.connection.queue_for_write(sql)
+        return super().executemany(sql, seq_of_parameters)
+
+
+class QueueingConnection(sqlite3.Connection):
+    """A connection whose write transactions take turns on `<database>-writelock`."""
+
+    def __init__(self, database, *args, **kwargs):
+        super().__init__(database, *args, **kwargs)
+        path = os.fspath(database)
+        self._lock_fd = None
+        if path not in ("", ":memory:") and not path.startswith("file:"):
+            self._lock_fd = os.open(f"{path}-writelock", os.O_RDWR | os.O_CREAT, 0o600)
+        self._holding = False
+
+    def cursor(self, factory=None):
+        return super().cursor(factory or _QueueingCursor)
+
+    def queue_for_write(self, sql: str) -> None:
+        # Python's sqlite3 opens the transaction at the first write statement: queue just before it.
+        if self._lock_fd is None or self._holding or self.in_transaction:
+            return
+        if sql.lstrip()[:7].upper().startswith(_WRITES):
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            self._holding = True
+
+    def _release(self) -> None:
+        if self._holding:
+            self._holding = False
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def commit(self):
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self):
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            self._release()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
+
+
+def engine_options(url: str, options: dict) -> dict:
+    """Engine options for `url`: for a SQLite file, connections that queue their writes."""
+    if not url.startswith("sqlite:///") or url.endswith(":memory:"):
+        return options
+    connect_args = {**options.get("connect_args", {}), "factory": QueueingConnection}
+    return {**options, "connect_args": connect_args}
