@@ -11,6 +11,7 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
 from lms.config import LANGUAGES
@@ -150,7 +151,7 @@ def search_users(query: str | None, page: int = 1, per_page: int = 50) -> Pagina
     """One page of accounts whose employee number, name or team contains `query` (any case),
     ordered by employee number. Three queries whatever the page size: the count, the users with
     their mentor joined, and their roles (selectin)."""
-    statement = select(User).order_by(User.employee_no)
+    statement = select(User).options(selectinload(User.role_rows), selectinload(User.mentor)).order_by(User.employee_no)
     text = (query or "").strip()
     if text:
         pattern = _like_pattern(text)

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import Forbidden, NotFound
@@ -287,9 +287,11 @@ def start_attempt(user: User, exam: Exam, now: datetime, *, rng: random.Random |
     attempt = ExamAttempt(exam_id=exam.id, user_id=user.id, number=number, state="open", started_at=now,
                           deadline=timing.deadline_for(now, exam.time_limit_minutes, exam.closes_at),
                           max_score=sum(version.points for _q, version, _o in drawn))
+    # Each slot gets its (empty) answer row now, so every save is one conditional UPDATE.
     attempt.questions = [
         AttemptQuestion(position=position, question_id=question.id, question_version_id=version.id,
-                        question_type=question.type, option_order=order, points=version.points)
+                        question_type=question.type, option_order=order, points=version.points,
+                        answer=AttemptAnswer(response=None, seq=0, saved_at=now, marker_comment=""))
         for position, (question, version, order) in enumerate(drawn)
     ]
     db.session.add(attempt)
@@ -434,23 +436,24 @@ def save_answer(user: User, attempt_id: int, slot: int, raw: Any, seq: int, now:
     AttemptFinished (submitted, or past deadline + allowance: then it is finalized now),
     UnknownSlot, InvalidResponse.
     """
-    # FOR SHARE (PostgreSQL) holds off a concurrent finalize until this save is committed.
+    # One read for the attempt and the slot. FOR SHARE (PostgreSQL) holds off a concurrent
+    # finalize until this save is committed.
     row = db.session.execute(
-        select(ExamAttempt.user_id, ExamAttempt.state, ExamAttempt.deadline)
-        .where(ExamAttempt.id == attempt_id).with_for_update(read=True)).one_or_none()
+        select(ExamAttempt.user_id, ExamAttempt.state, ExamAttempt.deadline, AttemptQuestion.id.label("slot_id"),
+               AttemptQuestion.question_type, AttemptQuestion.option_order, QuestionVersion.data)
+        .select_from(ExamAttempt)
+        .outerjoin(AttemptQuestion, and_(AttemptQuestion.attempt_id == ExamAttempt.id, AttemptQuestion.position == slot))
+        .outerjoin(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
+        .where(ExamAttempt.id == attempt_id).with_for_update(read=True, of=ExamAttempt)).one_or_none()
     if row is None:
         raise NotFound()
     if row.user_id != user.id:
         raise Forbidden()
     _check_open(attempt_id, row.state, row.deadline, now)
-    target = db.session.execute(
-        select(AttemptQuestion.id, AttemptQuestion.question_type, AttemptQuestion.option_order, QuestionVersion.data)
-        .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
-        .where(AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == slot)).one_or_none()
-    if target is None:
+    if row.slot_id is None:
         raise UnknownSlot(slot)
-    response = QUESTION_TYPES[target.question_type].clean_response(target.data, target.option_order, raw)
-    stored = _write_answer(attempt_id, target.id, response, seq, now)
+    response = QUESTION_TYPES[row.question_type].clean_response(row.data, row.option_order, raw)
+    stored = _write_answer(attempt_id, row.slot_id, response, seq, now)
     db.session.commit()
     return Saved(slot=slot, seq=stored)
 

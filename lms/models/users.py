@@ -40,8 +40,9 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
-    mentor: Mapped[User | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)
+    # Loaded when first used: a JSON answer save needs neither; lists that show them selectinload.
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan")
+    mentor: Mapped[User | None] = relationship(remote_side=[id])
 
     @property
     def roles(self) -> set[str]:
