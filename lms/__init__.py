@@ -46,10 +46,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     i18n.init_app(app)
     init_login(app, login_manager)
 
-    from lms import admin, auth, catalog, errors, lessons, rendering
-    from lms import mentoring, practicals
-    from lms import exams
-    from lms import banks
+    from lms import admin, auth, banks, catalog, errors, exams, lessons, mentoring, practicals, rendering
 
     for blueprint in (auth.bp, catalog.bp, lessons.bp, admin.bp, practicals.bp, mentoring.bp, exams.bp, banks.bp):
         app.register_blueprint(blueprint)
@@ -64,5 +61,6 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
+    """Every SQLite connection, the app's and the migrations', gets the same settings."""
     if isinstance(dbapi_connection, sqlite.sqlite3.Connection):
         sqlite.apply_pragmas(dbapi_connection)

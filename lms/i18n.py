@@ -1,6 +1,9 @@
 """Language choice: the user's preference, else the session's choice, else Accept-Language."""
 from __future__ import annotations
 
+from functools import lru_cache
+
+from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
@@ -10,7 +13,16 @@ from lms.config import LANGUAGES
 LANGUAGE_NAMES = {"zh_CN": "简体中文", "en": "English"}
 
 
-def select_locale() -> str:
+@lru_cache(maxsize=None)
+def _parsed(code: str) -> Locale:
+    return Locale.parse(code)  # parsing costs about a millisecond; Flask-Babel would do it per request
+
+
+def select_locale() -> Locale:
+    return _parsed(_chosen_language())
+
+
+def _chosen_language() -> str:
     if not has_request_context():
         return "en"  # the command line and services called outside a request speak the source language
     if current_user and current_user.is_authenticated and current_user.preferred_language in LANGUAGES:
