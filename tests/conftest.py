@@ -163,3 +163,45 @@ def catalog(app, course_root):
     write_course(course_root, "2-01-r", slug="refresh", level=2, track="refresher", extra="valid_months: 12\n")
     sync_courses(db.session, course_root, clock.utcnow())
     return course_root
+
+
+@pytest.fixture
+def writes(app):
+    """Every INSERT, UPDATE and DELETE the database receives while the test runs."""
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    yield statements
+    sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def count_queries(action) -> int:
+    """How many SQL statements `action()` sends to the database."""
+    statements = []
+
+    def record(*args):
+        statements.append(args[2])
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+def assert_access(response, role: str, allowed: set[str]) -> None:
+    """The permission matrices' rule: anonymous goes to the login page, allowed roles get the
+    page (or a redirect elsewhere than login), everyone else a 403."""
+    if role == "anonymous":
+        assert response.status_code == 302 and response.location.startswith("/login?next=")
+    elif role in allowed:
+        assert response.status_code in (200, 302), response.get_data(as_text=True)[:500]
+        if response.status_code == 302:
+            assert not response.location.startswith("/login")
+    else:
+        assert response.status_code == 403

@@ -9,11 +9,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from lms.admin.services import EMPLOYEE_NO, MAX_TEXT, MIN_PASSWORD
 from lms.models import ROLES
 
-try:
-    from wtforms.fields.choices import SelectChoice as Choice
-except ImportError:  # WTForms before 3.3 takes (value, label) tuples, which 3.3 deprecates
-    def Choice(value, label):  # noqa: N802
-        return (value, label)
+from wtforms.fields.choices import SelectChoice as Choice
 
 ROLE_LABELS = {"agent": _l("Agent"), "mentor": _l("Mentor"), "trainer": _l("Trainer"), "admin": _l("Admin")}
 STAR_CHOICES = [Choice(0, _l("0 (new hire)"))] + [Choice(level, str(level)) for level in range(1, 6)]

@@ -9,11 +9,7 @@ from lms.content.banks import MAX_TITLE, canonical_number, is_correct_scheme, pe
 from lms.models import Question
 from lms.questions.types import QUESTION_TYPES
 
-try:
-    from wtforms.fields.choices import SelectChoice as Choice
-except ImportError:  # WTForms before 3.3 takes (value, label) tuples, which 3.3 deprecates
-    def Choice(value, label):  # noqa: N802
-        return (value, label)
+from wtforms.fields.choices import SelectChoice as Choice
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MIN_OPTION_ROWS = 4

@@ -6,7 +6,6 @@ whatever the size of the catalog.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload

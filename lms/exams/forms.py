@@ -12,11 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from lms.content.courses import SLUG
 
-try:
-    from wtforms.fields.choices import SelectChoice as Choice
-except ImportError:  # WTForms before 3.3 takes (value, label) tuples, which 3.3 deprecates
-    def Choice(value, label):  # noqa: N802
-        return (value, label)
+from wtforms.fields.choices import SelectChoice as Choice
 
 GRADING_LABELS = {"highest": _l("Highest attempt"), "average": _l("Average of the attempts"),
                   "first": _l("First attempt"), "last": _l("Last attempt")}

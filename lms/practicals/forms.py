@@ -2,12 +2,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, SubmitField,
                      TextAreaField)
+from wtforms.fields.choices import SelectChoice as Choice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from lms.content.scenarios import SLUG
 from lms.practicals.services import MAX_COMMENT, MAX_REPLY
 
-MOOD_CHOICES = [("calm", _l("Calm")), ("angry", _l("Angry")), ("confused", _l("Confused"))]
+MOOD_CHOICES = [Choice("calm", _l("Calm")), Choice("angry", _l("Angry")), Choice("confused", _l("Confused"))]
 NA = "na"
 
 
@@ -60,9 +61,9 @@ def _marking_form(base: type, criteria, *, comments: bool) -> type:
     """A form class with one level choice (and comment) per criterion of a rubric version."""
     fields = {}
     for criterion in criteria:
-        choices = [(str(points), f"{points} · {descriptor}") for points, descriptor in enumerate(criterion.levels)]
+        choices = [Choice(str(points), f"{points} · {descriptor}") for points, descriptor in enumerate(criterion.levels)]
         if criterion.allow_na:
-            choices.append((NA, _l("Not applicable")))
+            choices.append(Choice(NA, _l("Not applicable")))
         fields[criterion_field(criterion.id)] = RadioField(
             criterion.title, choices=choices, validators=[InputRequired(message=_l("Choose a level."))])
         if comments:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from lms.banks.services import apply_banks, import_file
 from lms.config import PROJECT_ROOT
@@ -54,18 +54,6 @@ def bank_root(app, course_root) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     return root
 
-
-@pytest.fixture
-def writes(app):
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    yield statements
-    event.remove(db.engine, "before_cursor_execute", record)
 
 
 def sync(app, now=NOW) -> list[str]:

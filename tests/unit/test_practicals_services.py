@@ -3,7 +3,7 @@ immutability, corrections, acknowledgements, re-observation, rehearsals."""
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.content.errors import ContentInvalid
@@ -32,18 +32,6 @@ def people(make_user):
         "admin": make_user(roles=("admin",)),
     }
 
-
-@pytest.fixture
-def writes(app):
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    yield statements
-    event.remove(db.engine, "before_cursor_execute", record)
 
 
 def marks(scenario, empathy=2, verify=1, escalate=1):

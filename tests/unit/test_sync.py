@@ -3,7 +3,7 @@ import shutil
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from lms.content.errors import ContentInvalid
 from lms.content.sync import sync_courses
@@ -14,19 +14,6 @@ from tests.conftest import write_course
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 
-
-@pytest.fixture
-def writes(app):
-    """Collects every INSERT, UPDATE and DELETE the database receives."""
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    yield statements
-    event.remove(db.engine, "before_cursor_execute", record)
 
 
 def course(slug):

@@ -5,7 +5,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from lms.catalog.services import load_progress
 from lms.exams import services
@@ -13,6 +13,7 @@ from lms.extensions import db
 from lms.lessons.services import complete_lesson
 from lms.models import AuditEvent, Course, Exam, ExamAttempt, RecordEntry
 from tests.exam_support import SECRETS, answers_for, make_bank, make_exam, right_raw, wrong_raw
+from tests.conftest import assert_access, count_queries
 
 EN = {"Accept-Language": "en"}
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -465,14 +466,7 @@ def test_role_route_matrix(client, make_user, login_as, exam, role, method, path
     if role != "anonymous":
         login_as(make_user(roles=(role,)))
     response = client.open(path.format(attempt=attempt.id, exam=exam.id), method=method)
-    if role == "anonymous":
-        assert response.status_code == 302 and response.location.startswith("/login?next=")
-    elif role in allowed:
-        assert response.status_code in (200, 302)
-        if response.status_code == 302:
-            assert not response.location.startswith("/login")
-    else:
-        assert response.status_code == 403
+    assert_access(response, role, allowed)
 
 
 def test_the_nav_links(client, make_user, login_as, exam):
@@ -516,23 +510,8 @@ class TestCsrf:
 
 # --- queries -------------------------------------------------------------------------------------
 
-class QueryCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, *args):
-        self.count += 1
-
-
-def count_queries(client, path) -> int:
-    counter = QueryCounter()
-    event.listen(db.engine, "before_cursor_execute", counter)
-    try:
-        response = client.get(path)
-        assert response.status_code == 200, path
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counter)
-    return counter.count
+def page_queries(client, path) -> int:
+    return count_queries(lambda: client.get(path).status_code == 200 or pytest.fail(path))
 
 
 @pytest.mark.parametrize("page", ["take", "result", "review", "confirm", "show"])
@@ -553,5 +532,5 @@ def test_exam_pages_run_the_same_number_of_queries_whatever_the_size(client, log
                 "review": f"/exams/attempts/{attempt.id}/review",
                 "confirm": f"/exams/attempts/{attempt.id}/confirm", "show": f"/exams/{exam.slug}"}[page]
         client.get(path)
-        counts.append(count_queries(client, path))
+        counts.append(page_queries(client, path))
     assert counts[0] == counts[1] and counts[0] <= 16, counts

@@ -3,11 +3,10 @@ import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event
 
-from lms.extensions import db
 from lms.practicals import services
 from tests.practicals_support import criteria_ids, scenario  # noqa: F401 (fixtures)
+from tests.conftest import count_queries
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 EN = {"Accept-Language": "en"}
@@ -95,14 +94,6 @@ def test_a_mentor_without_mentees_sees_an_empty_page(mentor, client, login_as, a
     assert "Nobody has you as their mentor yet." in html and "Nothing pending." in html
 
 
-class QueryCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, *args):
-        self.count += 1
-
-
 @pytest.mark.parametrize("path", ["/mentoring", "/mentoring/mentees/{agent}", "/practicals/mine",
                                   "/practicals/{practical}", "/practicals/scenarios"])
 def test_pages_run_the_same_number_of_queries_whatever_the_numbers(scenario, mentor, make_user, client, login_as,
@@ -119,13 +110,7 @@ def test_pages_run_the_same_number_of_queries_whatever_the_numbers(scenario, men
     url = path.format(agent=agent.id, practical=first.source_id)
 
     def count() -> int:
-        counter = QueryCounter()
-        event.listen(db.engine, "before_cursor_execute", counter)
-        try:
-            assert client.get(url).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", counter)
-        return counter.count
+        return count_queries(lambda: client.get(url).status_code == 200 or pytest.fail(url))
 
     client.get(url)
     small = count()
