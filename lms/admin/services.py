@@ -1,8 +1,6 @@
 """Staff accounts without HTTP: create, edit, deactivate, and bulk import."""
 from __future__ import annotations
 
-import csv
-import io
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -15,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
 from lms.config import LANGUAGES
-from lms.content.spreadsheets import Row, Table
+from lms.content.spreadsheets import Row, Table, header_csv, header_workbook, workbook_bytes
 from lms.extensions import db
 from lms.models import ROLES, User
 
@@ -423,31 +421,15 @@ def _column_help() -> dict[str, str]:
 
 
 def template_csv() -> bytes:
-    """The header row of an import file, as CSV (UTF-8 with a BOM, so Excel reads it as UTF-8)."""
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(IMPORT_COLUMNS)
-    return buffer.getvalue().encode("utf-8-sig")
+    return header_csv(IMPORT_COLUMNS)
 
 
 def template_xlsx() -> bytes:
     """An import workbook: the first sheet holds only the header (it is what gets imported); the
     second explains each column, with an example row."""
-    from openpyxl import Workbook
     from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
-    workbook = Workbook()
-    staff = workbook.active
-    staff.title = "员工 Staff"
-    staff.append(IMPORT_COLUMNS)
-    staff.freeze_panes = "A2"
-    for index, name in enumerate(IMPORT_COLUMNS, start=1):
-        staff.cell(row=1, column=index).font = Font(bold=True)
-        column = staff.column_dimensions[get_column_letter(index)]
-        column.width = max(14, len(name) + 4)
-        if name in TEXT_COLUMNS:
-            column.number_format = "@"
-
+    workbook = header_workbook("员工 Staff", IMPORT_COLUMNS, lambda name: max(14, len(name) + 4), TEXT_COLUMNS)
     instructions = workbook.create_sheet("说明 Instructions")
     instructions.append([_("Fill in the first sheet, one person per row, below the header. "
                            "This sheet is never imported.")])
@@ -466,6 +448,4 @@ def template_xlsx() -> bytes:
     instructions.column_dimensions["A"].width = 22
     instructions.column_dimensions["B"].width = 80
     instructions.column_dimensions["C"].width = 16
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)

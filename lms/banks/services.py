@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session, selectinload
 from lms.clock import utcnow
 from lms.content.aiken import looks_like_aiken, parse_aiken
 from lms.content.bank_sheets import parse_sheet
+from lms.content.bank_writer import dump_bank
 from lms.content.banks import (MAX_TITLE, RESERVED_SLUGS, SLUG, BankSpec, ParsedBank, Problem, QuestionSpec,
-                               Reporter, bank_spec, check_key, dump_bank, parse_bank, read_question, read_text,
-                               slugify)
+                               Reporter, bank_spec, check_key, parse_bank, read_question, read_text, slugify)
 from lms.content.errors import ContentError, ContentInvalid
 from lms.content.gift import dump_gift, parse_gift
 from lms.content.spreadsheets import _

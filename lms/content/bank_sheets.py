@@ -22,13 +22,13 @@ Each row becomes the native format's question mapping and goes through the same 
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import replace
 
+from flask_babel import gettext as _
+
 from lms.content.banks import ParsedBank, Reporter, check_key, generated_key, read_question
-from lms.content.spreadsheets import SpreadsheetError, Table, _, read_table
+from lms.content.spreadsheets import SpreadsheetError, Table, header_csv, header_workbook, read_table, workbook_bytes
 
 OPTION_COLUMN = re.compile(r"^option_([a-z])$")
 TEMPLATE_OPTIONS = "abcdef"
@@ -240,30 +240,18 @@ def _column_help() -> dict[str, str]:
 
 
 def template_csv() -> bytes:
-    """The header row, as CSV (UTF-8 with a BOM, so Excel reads it as UTF-8)."""
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(COLUMNS)
-    return buffer.getvalue().encode("utf-8-sig")
+    return header_csv(COLUMNS)
 
 
 def template_xlsx() -> bytes:
     """A workbook: the first sheet holds only the header (it is what gets imported); the second
     explains each column with an example of every question type."""
-    from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "题目 Questions"
-    sheet.append(COLUMNS)
-    sheet.freeze_panes = "A2"
-    for index, name in enumerate(COLUMNS, start=1):
-        sheet.cell(row=1, column=index).font = Font(bold=True)
-        column = sheet.column_dimensions[get_column_letter(index)]
-        column.width = 40 if name in ("stem", "explanation", "guidance") else max(12, len(name) + 4)
-        column.number_format = "@"  # text: "24" stays "24", "1/2" does not become a date
-
+    workbook = header_workbook(
+        "题目 Questions", COLUMNS,
+        lambda name: 40 if name in ("stem", "explanation", "guidance") else max(12, len(name) + 4),
+        text_columns=set(COLUMNS))
     instructions = workbook.create_sheet("说明 Instructions")
     instructions.append([_("Fill in the first sheet, one question per row, below the header. This sheet is "
                            "never imported. If any row has a problem, nothing is imported.")])
@@ -286,6 +274,4 @@ def template_xlsx() -> bytes:
     instructions.column_dimensions["B"].width = 90
     for row in instructions.iter_rows(min_row=4, max_row=3 + len(help_texts)):
         row[1].alignment = Alignment(wrap_text=True, vertical="top")
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)

@@ -115,3 +115,38 @@ def read_table(filename: str, data: bytes) -> Table:
         values = {name: cells[index] if index < len(cells) else "" for index, name in named}
         table_rows.append(Row(number=number, values=values))
     return Table(header=[name for _index, name in named], rows=table_rows)
+
+
+def header_csv(columns: list[str]) -> bytes:
+    """A template's header row as CSV (UTF-8 with a BOM, so Excel reads it as UTF-8)."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(columns)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def header_workbook(title: str, columns: list[str], width: Callable[[str], int], text_columns):
+    """A template workbook whose first sheet holds only the bold, frozen header (it is what gets
+    imported). `width(name)` sizes each column; `text_columns` keep what is typed as text
+    ("00123" stays "00123", "1/2" does not become a date)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    sheet.append(columns)
+    sheet.freeze_panes = "A2"
+    for index, name in enumerate(columns, start=1):
+        sheet.cell(row=1, column=index).font = Font(bold=True)
+        column = sheet.column_dimensions[get_column_letter(index)]
+        column.width = width(name)
+        if name in text_columns:
+            column.number_format = "@"
+    return workbook
+
+
+def workbook_bytes(workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

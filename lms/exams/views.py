@@ -16,7 +16,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from lms.auth.permissions import role_required
 from lms.clock import utcnow
-from lms.exams import forms, services, timing
+from lms.exams import authoring, forms, services, timing
 from lms.exams.forms import Choice
 from lms.extensions import db
 from lms.models import Course, Exam, QuestionBank
@@ -254,7 +254,7 @@ def mark(attempt_id: int):
 @bp.route("/manage")
 @role_required("trainer", "admin")
 def manage():
-    return render_template("exams/manage.html", rows=services.exams_overview())
+    return render_template("exams/manage.html", rows=authoring.exams_overview())
 
 
 def _local(moment):
@@ -293,10 +293,10 @@ def _exam_form(exam: Exam | None) -> forms.ExamForm:
     return form
 
 
-def _settings(form: forms.ExamForm) -> services.ExamSettings:
-    pools = [services.PoolSettings(entry.form.bank_id.data, entry.form.tag_list, entry.form.count.data or 0)
+def _settings(form: forms.ExamForm) -> authoring.ExamSettings:
+    pools = [authoring.PoolSettings(entry.form.bank_id.data, entry.form.tag_list, entry.form.count.data or 0)
              for entry in form.pools.entries if entry.form.bank_id.data]
-    return services.ExamSettings(
+    return authoring.ExamSettings(
         slug=form.slug.data.strip(), title=form.title.data.strip(), description=form.description.data or "",
         course_id=form.course_id.data or None, time_limit_minutes=form.time_limit_minutes.data,
         opens_at=_utc(form.opens_at.data), closes_at=_utc(form.closes_at.data),
@@ -331,8 +331,8 @@ def _edit(exam: Exam | None):
             entry.form.count.errors.append(_("How many questions to draw from this bank?"))
         if not missing:
             try:
-                saved = services.save_exam(_me(), exam, _settings(form), utcnow())
-            except services.ExamInvalid as exc:
+                saved = authoring.save_exam(_me(), exam, _settings(form), utcnow())
+            except authoring.ExamInvalid as exc:
                 _show_problems(form, exc.problems)
             else:
                 flash(_("Exam %(title)s saved.", title=saved.title), "success")
@@ -356,7 +356,7 @@ def edit_exam(exam_id: int):
 @role_required("trainer", "admin")
 def exam_attempts(exam_id: int):
     exam = db.get_or_404(Exam, exam_id)
-    pagination = services.attempts_of_exam(exam, utcnow(), request.args.get("page", 1, type=int))
+    pagination = authoring.attempts_of_exam(exam, utcnow(), request.args.get("page", 1, type=int))
     return render_template("exams/attempts.html", exam=exam, pagination=pagination)
 
 

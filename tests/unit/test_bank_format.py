@@ -5,7 +5,8 @@ import textwrap
 import pytest
 
 from lms.config import PROJECT_ROOT
-from lms.content.banks import dump_bank, load_bank_tree, parse_bank
+from lms.content.bank_writer import dump_bank
+from lms.content.banks import load_bank_tree, parse_bank
 from lms.questions.types import QUESTION_TYPES
 
 PATH = "question_banks/complaint-handling.yaml"

@@ -10,7 +10,7 @@ from lms.content.errors import ContentInvalid
 from lms.content.exams import load_exam_files, parse_exam, parse_moment
 from lms.content.frontmatter import parse_yaml_file
 from lms.content.sync import IMPORTERS, sync_content
-from lms.exams import services
+from lms.exams import authoring, services
 from lms.extensions import db
 from lms.models import Exam, ExamAttempt
 from tests.conftest import write_course
@@ -215,8 +215,8 @@ def test_an_exam_made_in_the_browser_keeps_its_slug(app, course_with_exam, make_
     from lms.models import QuestionBank
 
     bank = db.session.scalar(select(QuestionBank).where(QuestionBank.slug == "kb"))
-    services.save_exam(make_user(roles=("trainer",)), None, services.ExamSettings(
-        slug="final-exam", title="网页上建的", pools=[services.PoolSettings(bank.id, [], 1)]), NOW)
+    authoring.save_exam(make_user(roles=("trainer",)), None, authoring.ExamSettings(
+        slug="final-exam", title="网页上建的", pools=[authoring.PoolSettings(bank.id, [], 1)]), NOW)
     with pytest.raises(ContentInvalid) as raised:
         sync(app)
     assert messages(raised.value.errors) == [
