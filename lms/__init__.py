@@ -11,6 +11,10 @@ from lms import config, sqlite
 from lms.extensions import babel, csrf, db, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+# The modules holding each blueprint (`bp`). Packages do not import their views themselves, so
+# services of one capability can use another's without pulling in its web layer.
+BLUEPRINTS = ("auth.views", "catalog.views", "lessons.views", "admin.views", "practicals.views", "mentoring.views",
+              "exams.views", "banks.views", "records.views", "promotions.views")
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -46,10 +50,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     i18n.init_app(app)
     init_login(app, login_manager)
 
-    from lms import admin, auth, banks, catalog, errors, exams, lessons, mentoring, practicals, rendering
+    from importlib import import_module
 
-    for blueprint in (auth.bp, catalog.bp, lessons.bp, admin.bp, practicals.bp, mentoring.bp, exams.bp, banks.bp):
-        app.register_blueprint(blueprint)
+    from lms import errors, rendering
+
+    for module in BLUEPRINTS:
+        app.register_blueprint(import_module(f"lms.{module}").bp)
     errors.init_app(app)
     app.add_template_filter(rendering.stored_html)
 

@@ -17,3 +17,22 @@ def freeze(moment: datetime | None) -> None:
         raise ValueError("freeze() needs an aware datetime")
     global _frozen
     _frozen = moment
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """`moment` moved by whole calendar months, the day clamped to the month's end (31 Jan + 1 = 28/29 Feb)."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, _days_in(year, month)))
+
+
+def months_between(start, end) -> int:
+    """Whole calendar months from `start` to `end` (dates or datetimes); negative when end is earlier."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months - 1 if months > 0 and end.day < start.day else months
+
+
+def _days_in(year: int, month: int) -> int:
+    import calendar
+
+    return calendar.monthrange(year, month)[1]

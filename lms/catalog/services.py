@@ -6,13 +6,12 @@ whatever the size of the catalog.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
-from lms.exams.services import passed_course_ids
-from lms.extensions import db
-from lms.models import Course, Lesson, LessonProgress, User
+from lms.clock import utcnow
+from lms.models import Course, Lesson, User
+from lms.records import completion
+from lms.records.completion import CourseState, Standing
 
 MAX_STAR = 5
 
@@ -29,7 +28,7 @@ class CourseLocked(Exception):
 class Access:
     reason: str | None = None  # None when open, "level" or "prerequisites"
     unlock_level: int | None = None
-    missing: tuple[Course, ...] = ()
+    missing: tuple[CourseState, ...] = ()  # the unfinished prerequisites, with what each still needs
 
     @property
     def is_open(self) -> bool:
@@ -42,10 +41,16 @@ OPEN = Access()
 @dataclass
 class CourseCard:
     course: Course
-    done: int
-    total: int
+    state: CourseState
     access: Access
-    exam_pending: bool = False  # the course has a final exam the user has not passed yet
+
+    @property
+    def done(self) -> int:
+        return self.state.requirement("lessons").done
+
+    @property
+    def total(self) -> int:
+        return self.state.requirement("lessons").total
 
     @property
     def percent(self) -> int:
@@ -53,7 +58,11 @@ class CourseCard:
 
     @property
     def complete(self) -> bool:
-        return self.done >= self.total and not self.exam_pending
+        return self.state.status == completion.COMPLETE
+
+    @property
+    def status(self) -> str:
+        return self.state.status
 
 
 @dataclass
@@ -65,45 +74,52 @@ class LevelGroup:
 
     @property
     def required_done(self) -> int:
-        return sum(card.complete for card in self.required)
+        return sum(card.state.counts for card in self.required)
 
 
 @dataclass
 class LearnerProgress:
-    user: User
-    courses: list[Course]
+    """`user`'s standing over the live catalog (lms.records.completion), with what the catalog
+    adds: access, the lesson to resume, the level groups."""
+
+    standing: Standing
     completed_lesson_ids: set[int]
     last_opened_unfinished: Lesson | None
     last_completed: Lesson | None
-    exam_course_ids: set[int] = field(default_factory=set)  # courses with a final exam
-    passed_exam_course_ids: set[int] = field(default_factory=set)  # ... whose exam the user passed
 
-    def exam_pending(self, course: Course) -> bool:
-        return course.id in self.exam_course_ids and course.id not in self.passed_exam_course_ids
+    @property
+    def user(self) -> User:
+        return self.standing.user
+
+    @property
+    def courses(self) -> list[Course]:
+        return self.standing.courses
+
+    def state(self, course: Course) -> CourseState:
+        return self.standing.state(course)
 
     def lessons_done(self, course: Course) -> int:
-        return sum(lesson.id in self.completed_lesson_ids for lesson in course.live_lessons)
+        return self.state(course).requirement("lessons").done
 
     def is_complete(self, course: Course) -> bool:
-        """A course is complete when every live lesson is read and its final exam, if any, passed."""
-        return self.lessons_done(course) >= len(course.live_lessons) and not self.exam_pending(course)
+        return self.state(course).status == completion.COMPLETE
 
     def access(self, course: Course) -> Access:
         if self.user.can_author:
             return OPEN
         if course.star_level > self.user.star_level:
             return Access(reason="level", unlock_level=course.star_level)
+        # A prerequisite once completed stays fulfilled, even when its refresher is due again.
         missing = tuple(
-            prerequisite for prerequisite in course.prerequisites
-            if prerequisite.retired_at is None and not self.is_complete(prerequisite)
+            self.state(prerequisite) for prerequisite in course.prerequisites
+            if prerequisite.retired_at is None and not self.state(prerequisite).ever_completed
         )
         if missing:
             return Access(reason="prerequisites", missing=missing)
         return OPEN
 
     def card(self, course: Course) -> CourseCard:
-        return CourseCard(course, self.lessons_done(course), len(course.live_lessons), self.access(course),
-                          exam_pending=self.exam_pending(course))
+        return CourseCard(course, self.state(course), self.access(course))
 
     def levels(self) -> list[LevelGroup]:
         groups = {level: LevelGroup(level, locked=level > self.user.star_level and not self.user.can_author)
@@ -143,36 +159,18 @@ class LearnerProgress:
         return later[0] if later else None
 
 
-def live_courses_query():
-    return (
-        select(Course)
-        .where(Course.retired_at.is_(None))
-        .options(selectinload(Course.lessons), selectinload(Course.prerequisites))
-        .order_by(Course.star_level, Course.position, Course.id)
-    )
-
-
-def load_progress(user: User) -> LearnerProgress:
-    """Snapshot of `user`'s progress over the live catalog: five queries whatever its size."""
-    courses = list(db.session.scalars(live_courses_query()))
-    lessons = {lesson.id: lesson for course in courses for lesson in course.live_lessons}
-    rows = db.session.execute(
-        select(LessonProgress.lesson_id, LessonProgress.opened_at, LessonProgress.completed_at)
-        .where(LessonProgress.user_id == user.id)
-    ).all()
-    completed = {row.lesson_id for row in rows if row.completed_at is not None}
-    live_rows = [row for row in rows if row.lesson_id in lessons]
-    unfinished = [row for row in live_rows if row.completed_at is None]
-    finished = [row for row in live_rows if row.completed_at is not None]
-    exam_courses, passed_exams = passed_course_ids(user)
+def load_progress(user: User, now: datetime | None = None) -> LearnerProgress:
+    """Snapshot of `user`'s progress over the live catalog, in a fixed number of queries."""
+    standing = completion.load_standing(user, now or utcnow())
+    lessons = {lesson.id: lesson for course in standing.courses for lesson in course.live_lessons}
+    rows = [row for row in standing.facts.progress[user.id] if row.lesson_id in lessons]
+    unfinished = [row for row in rows if row.completed_at is None]
+    finished = [row for row in rows if row.completed_at is not None]
     return LearnerProgress(
-        user=user,
-        courses=courses,
-        completed_lesson_ids=completed,
+        standing=standing,
+        completed_lesson_ids=standing.completed_lesson_ids,
         last_opened_unfinished=lessons[_latest(unfinished, "opened_at")] if unfinished else None,
         last_completed=lessons[_latest(finished, "completed_at")] if finished else None,
-        exam_course_ids=exam_courses,
-        passed_exam_course_ids=passed_exams,
     )
 
 

@@ -1,7 +1,10 @@
 """Course folders: `course.md` (front matter + introduction) and one Markdown file per lesson.
 
     courses/<folder>/course.md         slug, title, star_level, kind, track, summary, minutes,
-                                       valid_months (refresher only), prerequisites
+                                       valid_months (refresher only), prerequisites,
+                                       practicals (scenario slugs whose practical must be
+                                       signed off as passed), customer_evaluation (the
+                                       satisfaction % the latest evaluation must reach)
     courses/<folder>/01-<slug>.md      title, minutes; Markdown body
 
 Folders are listed in name order within a star level; lessons in file-name order, their slug
@@ -20,7 +23,8 @@ from lms.models.courses import KINDS, TRACKS
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LESSON_FILE = re.compile(r"^(?:\d+[-_])?(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
-COURSE_KEYS = {"slug", "title", "star_level", "kind", "track", "summary", "minutes", "valid_months", "prerequisites"}
+COURSE_KEYS = {"slug", "title", "star_level", "kind", "track", "summary", "minutes", "valid_months", "prerequisites",
+               "practicals", "customer_evaluation"}
 LESSON_KEYS = {"title", "minutes"}
 
 
@@ -47,6 +51,8 @@ class CourseSpec:
     minutes: int
     valid_months: int | None
     prerequisites: tuple[str, ...]
+    practicals: tuple[str, ...]
+    evaluation_threshold: float | None
     intro: str
     lessons: tuple[LessonSpec, ...]
     source_hash: str
@@ -140,13 +146,26 @@ def parse_course(text: str, path: str, folder: str, position: int,
         prerequisites = []
     if slug in prerequisites:
         doc.error("prerequisites", "a course cannot be its own prerequisite")
+    practicals = doc.meta.get("practicals") or []
+    if not isinstance(practicals, list) or not all(isinstance(item, str) and SLUG.match(item) for item in practicals):
+        doc.error("practicals", "'practicals' must be a list of scenario slugs, like [bill-went-up]")
+        practicals = []
+    elif len(set(practicals)) != len(practicals):
+        doc.error("practicals", "'practicals' names a scenario twice")
+    threshold = doc.meta.get("customer_evaluation")
+    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
+                                  or not 0 < threshold <= 100):
+        doc.error("customer_evaluation", "'customer_evaluation' is the satisfaction percentage the agent's latest "
+                                         f"evaluation must reach: a number above 0 and at most 100, not {threshold!r}")
+        threshold = None
     if doc.errors:
         return None, doc.errors, doc
     spec = CourseSpec(
         slug=slug, folder=folder, position=position, title=title, star_level=star_level, kind=kind,
         track=track, summary=summary,
         minutes=minutes if minutes is not None else sum(lesson.minutes for lesson in lessons),
-        valid_months=valid_months, prerequisites=tuple(prerequisites), intro=doc.body,
+        valid_months=valid_months, prerequisites=tuple(prerequisites), practicals=tuple(practicals),
+        evaluation_threshold=float(threshold) if threshold is not None else None, intro=doc.body,
         lessons=lessons, source_hash=digest(text),
     )
     return spec, [], doc
@@ -196,6 +215,7 @@ def load_course_tree(root: Path) -> tuple[list[CourseSpec], list[ContentError]]:
             specs.append(spec)
             documents[spec.folder] = doc
     errors.extend(_check_catalog(specs, documents))
+    errors.extend(_check_practicals(specs, documents, {path.stem for path in root.glob("*/scenarios/*.md")}))
     return specs, sorted(errors)
 
 
@@ -233,6 +253,14 @@ def _check_catalog(specs: list[CourseSpec], documents: dict[str, Document]) -> l
         doc = documents[by_slug[slug].folder]
         errors.append(ContentError(doc.path, doc.line_of("prerequisites"), "the prerequisites form a cycle"))
     return errors
+
+
+def _check_practicals(specs: list[CourseSpec], documents: dict[str, Document],
+                      scenarios: set[str]) -> list[ContentError]:
+    """Every practical a course names is a scenario file somewhere under courses/*/scenarios/."""
+    return [ContentError(documents[spec.folder].path, documents[spec.folder].line_of("practicals"),
+                         f"unknown scenario {slug!r} in 'practicals' (no courses/*/scenarios/{slug}.md)")
+            for spec in specs for slug in spec.practicals if slug not in scenarios]
 
 
 def _cycle_members(by_slug: dict[str, CourseSpec]) -> list[str]:

@@ -171,6 +171,8 @@ def _write_course(course: Course, spec: CourseSpec) -> None:
     course.summary = spec.summary
     course.minutes = spec.minutes
     course.valid_months = spec.valid_months
+    course.practicals = list(spec.practicals)
+    course.evaluation_threshold = spec.evaluation_threshold
     course.intro_html = render_markdown(spec.intro) if spec.intro.strip() else ""
     course.position = spec.position
     course.source_path = spec.folder
@@ -224,7 +226,21 @@ BANKS = ContentImporter(name="question banks", load=_load_banks, apply=_apply_ba
 
 # In dependency order: later importers may refer to what earlier ones wrote (a scenario to its
 # course, an exam to its bank).
-IMPORTERS: list[ContentImporter] = [COURSES, BANKS, SCENARIOS]
+def _load_ladder(config):
+    from lms.records.ladder_file import load_ladder  # imported late, as the other importers
+
+    return load_ladder(config)
+
+
+def _apply_ladder(session, specs, now):
+    from lms.records.ladder_file import apply_ladder
+
+    return apply_ladder(session, specs, now)
+
+
+LADDER = ContentImporter(name="star ladder", load=_load_ladder, apply=_apply_ladder)
+
+IMPORTERS: list[ContentImporter] = [COURSES, BANKS, SCENARIOS, LADDER]
 
 
 def _load_exams(config):

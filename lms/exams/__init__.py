@@ -1,5 +1,2 @@
 """Timed theory exams: drawing, sitting with answers saved as given, closing on time, grading,
 essay marking, results into the training record, and the trainer's exam editor."""
-from lms.exams.views import bp
-
-__all__ = ["bp"]

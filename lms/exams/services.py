@@ -9,7 +9,7 @@ and raise the exceptions below; views turn those into messages.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from lms.extensions import db
 from lms.models import (AttemptAnswer, AttemptQuestion, Exam, ExamAttempt, Question, QuestionBank,
                         QuestionVersion, User)
 from lms.questions.types import QUESTION_TYPES, InvalidResponse
+from lms.records import completion
 from lms.records.services import add_entry, audit, band_for
 
 DEFAULT_GRACE_SECONDS = 30
@@ -105,9 +106,11 @@ class ExamStatus:
     """Where `user` stands with `exam` at `now`: attempts, what they may do next, the combined grade."""
 
     exam: Exam
-    attempts: list[ExamAttempt]  # by number
+    attempts: list[ExamAttempt]  # by number: those of the current recertification cycle (all, mostly)
     now: datetime
     locked: bool = False
+    earlier: list[ExamAttempt] = field(default_factory=list)  # attempts of earlier cycles
+    cycle_start: datetime | None = None  # a refresher's new cycle: attempts count afresh from here
 
     @property
     def open_attempt(self) -> ExamAttempt | None:
@@ -198,7 +201,10 @@ def exam_status(user: User, exam: Exam, now: datetime, *, locked: bool | None = 
         attempts = _attempts_of(user.id, exam.id)
     if locked is None:
         locked = course_locked(user, exam)
-    return ExamStatus(exam=exam, attempts=attempts, now=now, locked=locked)
+    since = completion.cycle_start(user, exam.course, now) if exam.course is not None else None
+    current = [a for a in attempts if since is None or a.started_at >= since or a.state == "open"]
+    earlier = [a for a in attempts if a not in current]
+    return ExamStatus(exam=exam, attempts=current, now=now, locked=locked, earlier=earlier, cycle_start=since)
 
 
 def _attempts_of(user_id: int, exam_id: int) -> list[ExamAttempt]:
@@ -210,30 +216,6 @@ def _attempts_of(user_id: int, exam_id: int) -> list[ExamAttempt]:
 def course_exam(course_id: int) -> Exam | None:
     return db.session.scalar(select(Exam).where(Exam.course_id == course_id, Exam.retired_at.is_(None))
                              .options(selectinload(Exam.pools)))
-
-
-def passed_course_ids(user: User, course_ids: list[int] | None = None) -> tuple[set[int], set[int]]:
-    """(courses with a live final exam, those whose exam `user` has passed) in one query."""
-    query = (
-        select(Exam.course_id, Exam.grading_method, Exam.pass_percent, ExamAttempt.number, ExamAttempt.state,
-               ExamAttempt.percent)
-        .outerjoin(ExamAttempt, (ExamAttempt.exam_id == Exam.id) & (ExamAttempt.user_id == user.id)
-                   & (ExamAttempt.state != "open"))
-        .where(Exam.course_id.is_not(None), Exam.retired_at.is_(None))
-        .order_by(Exam.course_id, ExamAttempt.number)
-    )
-    if course_ids is not None:
-        query = query.where(Exam.course_id.in_(course_ids))
-    with_exam: set[int] = set()
-    finished: dict[int, tuple[str, float, list]] = {}
-    for row in db.session.execute(query):
-        with_exam.add(row.course_id)
-        method_percent = finished.setdefault(row.course_id, (row.grading_method, row.pass_percent, []))
-        if row.number is not None:
-            method_percent[2].append(row.percent)
-    passed = {course_id for course_id, (method, mark, percents) in finished.items()
-              if grading.passed_exam(method, mark, percents)}
-    return with_exam, passed
 
 
 # --- authorization in one place ------------------------------------------------------------------
@@ -280,7 +262,7 @@ def start_attempt(user: User, exam: Exam, now: datetime, *, rng: random.Random |
     drawn = draw_questions(exam, user, rng or random.Random())
     if not drawn:
         raise ExamEmpty()
-    number = max((a.number for a in status.attempts), default=0) + 1
+    number = max((a.number for a in status.attempts + status.earlier), default=0) + 1
     attempt = ExamAttempt(exam_id=exam.id, user_id=user.id, number=number, state="open", started_at=now,
                           deadline=timing.deadline_for(now, exam.time_limit_minutes, exam.closes_at),
                           max_score=sum(version.points for _q, version, _o in drawn))
@@ -609,6 +591,8 @@ def _complete(attempt: ExamAttempt, questions: list[AttemptQuestion], now: datet
                  "auto_submitted": attempt.auto_submitted, "pass_percent": exam.pass_percent,
                  "question_version_ids": [aq.question_version_id for aq in questions]},
     )
+    if exam.course is not None and attempt.passed:
+        completion.record_completions(attempt.user, now)
 
 
 # --- marking essays ------------------------------------------------------------------------------

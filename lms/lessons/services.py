@@ -10,6 +10,7 @@ from lms.catalog.services import CourseLocked, LearnerProgress, find_course, loa
 from lms.clock import utcnow
 from lms.extensions import db
 from lms.models import Lesson, LessonProgress, User
+from lms.records import completion
 
 
 class LessonNotFound(LookupError):
@@ -59,8 +60,11 @@ def record_opened(user: User, lesson: Lesson) -> None:
 
 
 def complete_lesson(user: User, lesson: Lesson) -> None:
-    """Mark `lesson` read by `user`. Completing twice keeps the first completion time."""
+    """Mark `lesson` read by `user`. Completing twice keeps the first completion time. A course
+    whose every requirement is now met is written to the record as complete."""
     _touch(user, lesson, completed=True)
+    if completion.record_completions(user, utcnow(), courses=[lesson.course]):
+        db.session.commit()
 
 
 def _touch(user: User, lesson: Lesson, *, completed: bool) -> None:

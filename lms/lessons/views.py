@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -13,8 +13,9 @@ def _load(course_slug: str, lesson_slug: str) -> services.LessonView:
         return services.load_lesson_for(current_user, course_slug, lesson_slug)
     except services.LessonNotFound:
         abort(404)
-    except CourseLocked:
-        abort(403)
+    except CourseLocked as locked:
+        # Explain what keeps the course closed rather than a bare "forbidden".
+        abort(make_response(render_template("lessons/locked.html", locked=locked, course_slug=course_slug), 403))
 
 
 @bp.route("/courses/<course_slug>/lessons/<lesson_slug>")

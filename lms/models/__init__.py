@@ -1,7 +1,9 @@
 """SQLAlchemy models, one module per domain; importing this package registers them all."""
+from lms.models.certificates import CERTIFICATE_KINDS, Certificate
 from lms.models.courses import KINDS, TRACKS, Course, Lesson, course_prerequisites
 from lms.models.exams import (ATTEMPT_STATES, GRADING_METHODS, REVIEW_POLICIES, AttemptAnswer, AttemptQuestion,
                               Exam, ExamAttempt, ExamPool)
+from lms.models.ladder import STAR_CHANGE_KINDS, StarChange, StarLevel
 from lms.models.progress import LessonProgress
 from lms.models.practicals import (MOODS, PRACTICAL_STATUSES, Practical, PracticalAcknowledgement,
                                    PracticalCorrection, PracticalScore, Rehearsal, RubricCriterion,
@@ -15,7 +17,7 @@ __all__ = [
     "ROLES", "STAR_LEVELS", "User", "UserRole", "BANDS", "ENTRY_KINDS", "AuditEvent", "RecordEntry",
     "QUESTION_TYPES", "Question", "QuestionBank", "QuestionVersion",
     "GRADING_METHODS", "REVIEW_POLICIES", "ATTEMPT_STATES", "Exam", "ExamPool", "ExamAttempt", "AttemptQuestion",
-    "AttemptAnswer",
+    "AttemptAnswer", "CERTIFICATE_KINDS", "Certificate", "STAR_CHANGE_KINDS", "StarChange", "StarLevel",
     "MOODS", "PRACTICAL_STATUSES", "Scenario", "ScriptVersion", "RubricVersion", "RubricCriterion",
     "Rehearsal", "Practical", "PracticalScore", "PracticalCorrection", "PracticalAcknowledgement",
 ]

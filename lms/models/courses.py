@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.clock import utcnow
@@ -37,6 +37,11 @@ class Course(Base):
     summary: Mapped[str] = mapped_column(String(500), default="")
     minutes: Mapped[int] = mapped_column(Integer, default=0)
     valid_months: Mapped[int | None] = mapped_column(Integer)
+    # What completes the course beyond its lessons and final exam (see lms.records.completion):
+    # scenario slugs whose practical must be signed off as passed, and the customer-satisfaction
+    # percentage the agent's latest evaluation must reach.
+    practicals: Mapped[list[str]] = mapped_column(JSON, default=list)
+    evaluation_threshold: Mapped[float | None] = mapped_column(Float)
     intro_html: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
     source_path: Mapped[str] = mapped_column(String(300), default="")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.clock import utcnow
@@ -23,6 +23,7 @@ BANDS = ("excellent", "good", "pass", "needs_improvement")
 class RecordEntry(Base):
     __tablename__ = "record_entries"
     __table_args__ = (
+        Index("ix_record_entries_user_id_kind", "user_id", "kind"),
         CheckConstraint(f"kind IN {ENTRY_KINDS!r}", name="known_kind"),
         CheckConstraint(f"band IS NULL OR band IN {BANDS!r}", name="known_band"),
     )
@@ -38,6 +39,8 @@ class RecordEntry(Base):
     passed: Mapped[bool | None] = mapped_column(Boolean)  # None while pending (essay marking, say)
     band: Mapped[str | None] = mapped_column(String(20))
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    period: Mapped[str | None] = mapped_column(String(7))  # "2026-10": the month a monthly result is for
+    valid_until: Mapped[datetime | None]  # a refresher course's completion expires then
     source_type: Mapped[str | None] = mapped_column(String(30))  # e.g. "exam_attempt", "signoff"
     source_id: Mapped[int | None] = mapped_column(Integer)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -21,6 +21,7 @@ from lms.extensions import db
 from lms.models import (Course, Practical, PracticalAcknowledgement, PracticalCorrection, PracticalScore,
                         RecordEntry, Rehearsal, RubricCriterion, RubricVersion, Scenario, ScriptVersion, User)
 from lms.practicals.scoring import Criterion, NothingToScore, RubricResult, ScoringError, score_rubric
+from lms.records import completion
 from lms.records.services import add_entry, audit
 from lms.rendering import render_markdown
 
@@ -530,6 +531,8 @@ def sign_off(actor: User, practical: Practical, *, script_version_id: int, rubri
         raise AlreadySigned(practical.id)
     audit(actor, "practical.signed", "practical", practical.id, record_entry_id=entry.id, agent_id=practical.agent_id,
           passed=result.passed, percent=result.percent, script_version_id=script.id, rubric_version_id=rubric.id)
+    if result.passed:
+        completion.record_completions(practical.agent, now)
     db.session.commit()
     db.session.expire(practical)
     return entry
@@ -566,6 +569,7 @@ def correct_practical(actor: User, practical: Practical, *, marks: dict[int, int
     db.session.flush()
     audit(actor, "practical.corrected", "practical", practical.id, record_entry_id=entry.id,
           corrects=previous.id, reason=reason, passed=result.passed, percent=result.percent)
+    completion.after_correction(practical.agent, previous, reason, actor, now)
     db.session.commit()
     return correction
 

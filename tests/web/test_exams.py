@@ -291,7 +291,8 @@ def test_course_exam_card_and_completion(catalog, client, login_as, agent):
     for lesson in course.live_lessons:
         complete_lesson(agent, lesson)
     assert not load_progress(agent).is_complete(course)
-    assert "Pass the final exam to complete this course." in text_of(client.get("/courses/basics-a", headers=EN))
+    page = text_of(client.get("/courses/basics-a", headers=EN))
+    assert "Lessons read" in page and f"Exam to pass: {exam.title}" in page and "Complete" not in page
 
     attempt = start(client, exam)
     assert "Resume the exam" in text_of(client.get("/courses/basics-a", headers=EN))
@@ -300,8 +301,12 @@ def test_course_exam_card_and_completion(catalog, client, login_as, agent):
     client.post(f"/exams/attempts/{attempt.id}/submit")
     page = text_of(client.get("/courses/basics-a", headers=EN))
     assert "Your grade: 100%" in page and "Attempts left: 1 of 2" in page and "Try again" in page
+    assert f"Exam passed: {exam.title}" in page and "Complete" in page
     progress = load_progress(agent)
     assert progress.is_complete(course) and progress.card(course).complete
+    entries = db.session.scalars(select(RecordEntry).where(RecordEntry.kind == "course")).all()
+    assert [(e.user_id, e.course_id, e.passed) for e in entries] == [(agent.id, course.id, True)]
+    assert entries[0].occurred_at == db.session.get(ExamAttempt, attempt.id).submitted_at  # when the last one was met
     # basics-b needed basics-a complete: it opens now
     assert progress.access(db.session.scalar(select(Course).where(Course.slug == "basics-b"))).is_open
 

@@ -1,0 +1,134 @@
+"""`courses/ladder.yaml`: the star ladder's titles and the rules beyond courses, imported by `lms sync`.
+
+    levels:
+      1:
+        title: 一星坐席
+        min_months_since_hire: 3          # optional: months since the hire date
+      2:
+        title: 二星坐席
+        min_months_since_promotion: 6     # optional: months since the last promotion
+        min_average_score: 80             # optional: average % of exam and practical results
+                                          # since the last promotion
+
+The rules under level N are what it takes to be promoted *to* N, on top of every required course
+of level N-1 being complete and not expired. Levels not listed have no extra rule and a default
+title. The file is optional: without it only the courses count.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.content.errors import ContentError
+from lms.content.frontmatter import parse_yaml_file
+from lms.models import StarLevel
+
+FILE_NAME = "ladder.yaml"
+LEVEL_KEYS = {"title", "min_months_since_hire", "min_months_since_promotion", "min_average_score"}
+
+
+@dataclass(frozen=True)
+class LevelSpec:
+    level: int
+    title: str
+    min_months_since_hire: int | None
+    min_months_since_promotion: int | None
+    min_average_score: float | None
+    source_hash: str
+
+
+def parse_ladder(text: str, path: str) -> tuple[list[LevelSpec], list[ContentError]]:
+    doc = parse_yaml_file(text, path)
+    if doc.errors:
+        return [], doc.errors
+    data = doc.data
+    if not isinstance(data, dict) or set(data) != {"levels"} or not isinstance(data["levels"], dict):
+        doc.error((), "the ladder file holds one key, 'levels', mapping star levels (0 to 5) to their rules")
+        return [], doc.errors
+    specs = []
+    for level, rules in data["levels"].items():
+        where = ("levels", level)
+        if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 5:
+            doc.error(where, f"star level {level!r} must be a whole number from 0 to 5")
+            continue
+        if not isinstance(rules, dict):
+            doc.error(where, f"level {level}: give its rules as 'key: value' lines (title, ...)")
+            continue
+        for key in rules:
+            if key not in LEVEL_KEYS:
+                doc.error(where + (key,), f"unknown key '{key}' (allowed: {', '.join(sorted(LEVEL_KEYS))})")
+        title = rules.get("title")
+        if not isinstance(title, str) or not title.strip() or len(title) > 100:
+            doc.error(where + ("title",), f"level {level}: 'title' is required, as text of at most 100 characters")
+            title = ""
+
+        def whole(key: str, high: int) -> int | None:
+            value = rules.get(key)
+            if value is None:
+                return None
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
+                doc.error(where + (key,), f"level {level}: '{key}' must be a whole number from 0 to {high}")
+                return None
+            return value
+
+        score = rules.get("min_average_score")
+        if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))
+                                  or not 0 <= score <= 100):
+            doc.error(where + ("min_average_score",), f"level {level}: 'min_average_score' must be a number "
+                                                       "from 0 to 100")
+            score = None
+        canonical = repr(sorted(rules.items(), key=lambda item: str(item[0])))
+        specs.append(LevelSpec(level, title.strip(), whole("min_months_since_hire", 600),
+                               whole("min_months_since_promotion", 600),
+                               float(score) if score is not None else None,
+                               hashlib.sha256(canonical.encode("utf-8")).hexdigest()))
+    return (specs, []) if not doc.errors else ([], sorted(doc.errors))
+
+
+def load_ladder(config: Mapping[str, Any]) -> tuple[list[LevelSpec], list[ContentError]]:
+    """The importer's read step: courses/ladder.yaml, if there is one."""
+    root = Path(config["LMS_COURSES_DIR"])
+    path = root / FILE_NAME
+    if not path.is_file():
+        return [], []
+    shown = str(path.relative_to(root.parent))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return [], [ContentError(shown, 1, "the file is not UTF-8 text")]
+    return parse_ladder(text, shown)
+
+
+def apply_ladder(session: Session, specs: list[LevelSpec], now):
+    """The importer's write step (no commit): levels as the file says, unchanged ones untouched,
+    levels gone from the file removed (their courses and history stay)."""
+    from lms.content.sync import SyncReport
+
+    report = SyncReport()
+    existing = {row.level: row for row in session.scalars(select(StarLevel))}
+    for spec in specs:
+        row = existing.get(spec.level)
+        if row is not None and row.source_hash == spec.source_hash:
+            report.unchanged.append(str(spec.level))
+            continue
+        if row is None:
+            row = StarLevel(level=spec.level)
+            session.add(row)
+            report.created.append(str(spec.level))
+        else:
+            report.updated.append(str(spec.level))
+        row.title, row.source_hash = spec.title, spec.source_hash
+        row.min_months_since_hire = spec.min_months_since_hire
+        row.min_months_since_promotion = spec.min_months_since_promotion
+        row.min_average_score = spec.min_average_score
+    for level, row in existing.items():
+        if level not in {spec.level for spec in specs}:
+            session.delete(row)
+            report.deleted.append(str(level))
+    session.flush()
+    return report
