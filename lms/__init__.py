@@ -14,7 +14,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # The modules holding each blueprint (`bp`). Packages do not import their views themselves, so
 # services of one capability can use another's without pulling in its web layer.
 BLUEPRINTS = ("auth.views", "catalog.views", "lessons.views", "admin.views", "practicals.views", "mentoring.views",
-              "exams.views", "banks.views", "records.views", "promotions.views")
+              "exams.views", "banks.views", "records.views", "records.export_views", "promotions.views",
+              "evaluations.views", "certificates.views")
 
 
 def create_app(overrides: dict | None = None) -> Flask:

@@ -50,6 +50,8 @@ def from_environment(instance: Path) -> dict:
         "LMS_BANKS_DIR": os.environ.get("LMS_BANKS_DIR", str(PROJECT_ROOT / "question_banks")),
         # answers arriving this long after an exam's deadline still count (slow networks)
         "LMS_EXAM_GRACE_SECONDS": int(os.environ.get("LMS_EXAM_GRACE_SECONDS", "30")),
+        # a refresher course is due this many days before its completion expires
+        "LMS_RECERT_LEAD_DAYS": int(os.environ.get("LMS_RECERT_LEAD_DAYS", "30")),
         "SESSION_COOKIE_SECURE": os.environ.get("LMS_SECURE_COOKIES", "0") == "1",
         "REMEMBER_COOKIE_SECURE": os.environ.get("LMS_SECURE_COOKIES", "0") == "1",
     }

@@ -196,7 +196,7 @@ def record_star_change(user: User, to_level: int, *, kind: str, actor: User | No
 
 def confirm_promotion(actor: User, agent: User, now: datetime, reason: str = "") -> StarChange:
     """Promote an eligible agent one star, with a certificate. Raises TopLevel, NotEligible."""
-    from lms.records.certificates import issue_for_promotion
+    from lms.certificates.services import issue_for_promotion
 
     if agent.star_level >= MAX_STAR:
         raise TopLevel()

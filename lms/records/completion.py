@@ -311,7 +311,7 @@ def record_completions(user: User, now: datetime, *, courses: list[Course] | Non
     """Write a `course` entry for every course `user` has newly met (a first completion, or a
     recertification in an open cycle), with its certificate. Call it after the operation's own
     writes are flushed; it does not commit. Returns the new entries."""
-    from lms.records.certificates import issue_for_completion
+    from lms.certificates.services import issue_for_completion
     from lms.records.services import add_entry
 
     db.session.flush()
