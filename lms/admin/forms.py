@@ -49,6 +49,7 @@ class NewUserForm(UserForm):
 
 class EditUserForm(UserForm):
     employee_no = None  # the number identifies the person in records and imports; it is not edited
+    star_reason = StringField(_l("Reason for a change of star level"), validators=[Optional(), Length(max=500)])
 
 
 class ActiveForm(FlaskForm):

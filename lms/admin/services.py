@@ -15,11 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from lms.config import LANGUAGES
 from lms.content.spreadsheets import Row, Table, header_csv, header_workbook, workbook_bytes
 from lms.extensions import db
+from lms.clock import utcnow
 from lms.models import ROLES, User
+from lms.promotions.services import record_star_change
 
 EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 MIN_PASSWORD = 8
 MAX_TEXT = 100  # name and team columns
+IMPORT_REASON = "bulk import"  # the star history's reason for a level set by a staff file
 
 
 class AccountInvalid(ValueError):
@@ -55,7 +58,18 @@ def validate_account_fields(*, employee_no: str, name: str, roles: set[str], sta
         raise AccountInvalid(_("Password: at least %(n)s characters.", n=MIN_PASSWORD), "password")
 
 
-def _find_mentor(employee_no: str, mentor_employee_no: str | None) -> User | None:
+def mentor_problem(*, mentor_roles: set[str], mentor_star: int, mentee_star: int) -> str | None:
+    """Why this account may not mentor that one, else None: a mentor holds the mentor role and a
+    higher star level than the mentee."""
+    if "mentor" not in mentor_roles:
+        return _("a mentor must hold the mentor role.")
+    if mentor_star <= mentee_star:
+        return _("a mentor must have a higher star level than the mentee (%(mentor)s stars, not above %(mentee)s).",
+                 mentor=mentor_star, mentee=mentee_star)
+    return None
+
+
+def _find_mentor(employee_no: str, mentor_employee_no: str | None, star_level: int) -> User | None:
     mentor_no = (mentor_employee_no or "").strip()
     if not mentor_no:
         return None
@@ -64,6 +78,9 @@ def _find_mentor(employee_no: str, mentor_employee_no: str | None) -> User | Non
     mentor = find_by_employee_no(mentor_no)
     if mentor is None:
         raise AccountInvalid(_("Mentor %(no)s does not exist.", no=mentor_no), "mentor_employee_no")
+    problem = mentor_problem(mentor_roles=mentor.roles, mentor_star=mentor.star_level, mentee_star=star_level)
+    if problem:
+        raise AccountInvalid(_("Mentor %(no)s: %(problem)s", no=mentor_no, problem=problem), "mentor_employee_no")
     return mentor
 
 
@@ -87,40 +104,46 @@ def _commit_or_taken(employee_no: str) -> None:
 
 def create_user(*, employee_no: str, name: str, password: str, roles: set[str] | None = None,
                 star_level: int = 0, team: str = "", hire_date: date | None = None,
-                mentor_employee_no: str | None = None, preferred_language: str | None = None) -> User:
-    """Create and commit an account. Raises AccountInvalid for a bad value, a taken employee
-    number or an unknown mentor."""
+                mentor_employee_no: str | None = None, preferred_language: str | None = None,
+                actor: User | None = None) -> User:
+    """Create and commit an account; its star level starts its star history. Raises
+    AccountInvalid for a bad value, a taken employee number, an unknown or unfit mentor."""
     roles = roles or {"agent"}
     validate_account_fields(employee_no=employee_no, name=name, roles=roles, star_level=star_level,
                             preferred_language=preferred_language, password=password, team=team)
     if find_by_employee_no(employee_no) is not None:
         raise AccountInvalid(_("Employee number %(no)s is taken.", no=employee_no), "employee_no")
-    mentor = _find_mentor(employee_no, mentor_employee_no)
+    mentor = _find_mentor(employee_no, mentor_employee_no, star_level)
     user = User(employee_no=employee_no, name=name.strip(), team=(team or "").strip(), star_level=star_level,
                 hire_date=hire_date, mentor=mentor, preferred_language=preferred_language or None, active=True)
     user.roles = roles
     user.set_password(password)
     db.session.add(user)
+    record_star_change(user, star_level, kind="initial", actor=actor, reason="", now=utcnow())
     _commit_or_taken(employee_no)
     return user
 
 
 def update_user(user: User, *, name: str, team: str, hire_date: date | None, star_level: int, roles,
                 mentor_employee_no: str | None, preferred_language: str | None, active: bool,
-                actor: User | None, new_password: str | None = None) -> User:
+                actor: User | None, new_password: str | None = None, star_reason: str = "") -> User:
     """Change an account (not its employee number) and commit; a blank `new_password` keeps the
-    current one. Raises AccountInvalid for a bad value, an unknown mentor, the user as their own
-    mentor, or an `actor` deactivating themself or removing their own admin role."""
+    current one. A new star level goes into the star history with `star_reason` (required to
+    lower it). Raises AccountInvalid for a bad value, an unknown or unfit mentor, the user as
+    their own mentor, a demotion without a reason, or an `actor` deactivating themself or
+    removing their own admin role."""
     roles = set(roles)
     new_password = new_password or None
     validate_account_fields(employee_no=user.employee_no, name=name, roles=roles, star_level=star_level,
                             preferred_language=preferred_language, password=new_password, team=team)
-    mentor = _find_mentor(user.employee_no, mentor_employee_no)
+    mentor = _find_mentor(user.employee_no, mentor_employee_no, star_level)
     _check_not_locking_out(user, actor, active=active, roles=roles)
+    if star_level < user.star_level and not (star_reason or "").strip():
+        raise AccountInvalid(_("Say why the star level is lowered."), "star_reason")
     user.name = name.strip()
     user.team = (team or "").strip()
     user.hire_date = hire_date
-    user.star_level = star_level
+    record_star_change(user, star_level, kind="edit", actor=actor, reason=star_reason, now=utcnow())
     user.roles = roles
     user.mentor = mentor
     user.preferred_language = preferred_language or None
@@ -331,9 +354,33 @@ def _validate(table: Table, actor: User | None) -> tuple[list[_StaffRow], dict[s
         record, problems = _parse_row(row, first_rows, existing, actor)
         errors.extend(RowError(row.number, problem) for problem in problems)
         records.append(record)
+    if not errors:
+        errors.extend(_mentor_errors(records, existing))
     if errors:
         raise ImportInvalid(errors)
     return records, existing
+
+
+def _mentor_errors(records: list[_StaffRow], existing: dict[str, User]) -> list[RowError]:
+    """Each named mentor, as the file leaves them, holds the mentor role and a higher star level."""
+    in_file = {record.employee_no: record for record in records}
+
+    def after_import(employee_no: str) -> tuple[set[str], int]:
+        record, user = in_file.get(employee_no), existing.get(employee_no)
+        roles = record.roles if record and record.roles is not None else (user.roles if user else {"agent"})
+        star = record.star_level if record and record.star_level is not None else (user.star_level if user else 0)
+        return roles, star
+
+    errors = []
+    for record in records:
+        if record.mentor_employee_no:
+            mentor_roles, mentor_star = after_import(record.mentor_employee_no)
+            problem = mentor_problem(mentor_roles=mentor_roles, mentor_star=mentor_star,
+                                     mentee_star=after_import(record.employee_no)[1])
+            if problem:
+                errors.append(RowError(record.number, _("mentor_employee_no %(value)s: %(problem)s",
+                                                        value=record.mentor_employee_no, problem=problem)))
+    return errors
 
 
 def import_users(table: Table, actor: User | None = None) -> ImportResult:
@@ -342,42 +389,47 @@ def import_users(table: Table, actor: User | None = None) -> ImportResult:
     Every row is checked first; any problem raises ImportInvalid with all of them, and nothing is
     written. Blank cells give a new account the defaults (agent, 0 stars, a temporary password
     returned in `passwords`) and leave an existing account's value as it is. A mentor may be an
-    existing account or any row of the file, before or after. `actor` (the importing admin) may
-    not remove their own admin role.
+    existing account or any row of the file, before or after, holding the mentor role and a
+    higher star level. Star levels set or changed go into the star history (a lower one as a
+    demotion with the reason "bulk import"). `actor` (the importing admin) may not remove their
+    own admin role.
     """
     records, existing = _validate(table, actor)
     result = ImportResult()
+    now = utcnow()
     accounts = dict(existing)
-    for record in records:
-        user = existing.get(record.employee_no)
-        if user is None:
-            user = User(employee_no=record.employee_no, name=record.name, team=record.team or "",
-                        hire_date=record.hire_date, star_level=record.star_level or 0,
-                        preferred_language=record.preferred_language, active=True)
-            user.roles = record.roles or {"agent"}
-            password = record.password or generate_password()
-            if record.password is None:
-                result.passwords[record.employee_no] = password
-            user.set_password(password)
-            db.session.add(user)
-            result.created.append(record.employee_no)
-        else:
-            user.name = record.name
-            if record.team is not None:
-                user.team = record.team
-            if record.hire_date is not None:
-                user.hire_date = record.hire_date
-            if record.star_level is not None:
-                user.star_level = record.star_level
-            if record.roles is not None:
-                user.roles = record.roles
-            if record.preferred_language is not None:
-                user.preferred_language = record.preferred_language
-            if record.password is not None:
-                user.set_password(record.password)
-            result.updated.append(record.employee_no)
-        accounts[record.employee_no] = user
     try:
+        for record in records:
+            user = existing.get(record.employee_no)
+            if user is None:
+                user = User(employee_no=record.employee_no, name=record.name, team=record.team or "",
+                            hire_date=record.hire_date, star_level=0,
+                            preferred_language=record.preferred_language, active=True)
+                user.roles = record.roles or {"agent"}
+                password = record.password or generate_password()
+                if record.password is None:
+                    result.passwords[record.employee_no] = password
+                user.set_password(password)
+                db.session.add(user)
+                record_star_change(user, record.star_level or 0, kind="initial", actor=actor, reason="", now=now)
+                result.created.append(record.employee_no)
+            else:
+                user.name = record.name
+                if record.team is not None:
+                    user.team = record.team
+                if record.hire_date is not None:
+                    user.hire_date = record.hire_date
+                if record.star_level is not None:
+                    record_star_change(user, record.star_level, kind="import", actor=actor, reason=IMPORT_REASON,
+                                       now=now)
+                if record.roles is not None:
+                    user.roles = record.roles
+                if record.preferred_language is not None:
+                    user.preferred_language = record.preferred_language
+                if record.password is not None:
+                    user.set_password(record.password)
+                result.updated.append(record.employee_no)
+            accounts[record.employee_no] = user
         # Insert first, then link mentors by id: a mentor may be on a later row, and two rows may
         # name each other, which no INSERT order (nor the ORM's dependency sort) could satisfy.
         db.session.flush()

@@ -54,7 +54,7 @@ def new_user():
     if form.validate_on_submit():
         try:
             user = services.create_user(employee_no=form.employee_no.data.strip(), password=form.password.data,
-                                        **_account_fields(form))
+                                        actor=current_user._get_current_object(), **_account_fields(form))
         except services.AccountInvalid as exc:
             _show_invalid(form, exc)
         else:
@@ -75,7 +75,8 @@ def edit_user(user_id: int):
     if form.validate_on_submit():
         try:
             services.update_user(user, active=form.active.data, new_password=form.password.data,
-                                 actor=current_user._get_current_object(), **_account_fields(form))
+                                 actor=current_user._get_current_object(), star_reason=form.star_reason.data or "",
+                                 **_account_fields(form))
         except services.AccountInvalid as exc:
             _show_invalid(form, exc)
         else:

@@ -60,11 +60,34 @@ def test_valid_file_creates_accounts_with_roles_mentors_and_temporary_passwords(
     assert result.passwords["E2001"] != result.passwords["M0009"]
 
 
-def test_two_new_hires_may_mentor_each_other_whatever_the_order(app):
-    import_users(csv_table("employee_no,name,mentor_employee_no\nB1,乙,A1\nA1,甲,B1\n"))
+def test_a_mentor_may_be_on_a_later_row(app):
+    import_users(csv_table("employee_no,name,star_level,roles,mentor_employee_no\nB1,乙,0,agent,A1\n"
+                           "A1,甲,3,mentor,\n"))
     db.session.expire_all()
     assert find_by_employee_no("B1").mentor.employee_no == "A1"
-    assert find_by_employee_no("A1").mentor.employee_no == "B1"
+
+
+@pytest.mark.parametrize("rows, problem", [
+    ("B1,乙,0,agent,A1\nA1,甲,3,agent,\n", "mentor role"),  # no mentor role
+    ("B1,乙,2,agent,A1\nA1,甲,2,mentor,\n", "higher star level"),  # not above the mentee
+    ("B1,乙,1,mentor,A1\nA1,甲,1,mentor,B1\n", "higher star level"),  # naming each other: one is not above
+])
+def test_a_mentor_holds_the_role_and_a_higher_star_level(app, rows, problem):
+    with pytest.raises(ImportInvalid) as raised:
+        import_users(csv_table("employee_no,name,star_level,roles,mentor_employee_no\n" + rows))
+    assert raised.value.errors[0].row == 2 and problem in raised.value.errors[0].message
+    assert find_by_employee_no("B1") is None  # nothing imported
+
+
+def test_star_levels_from_a_file_go_into_the_star_history(app, make_user):
+    from lms.models import AuditEvent, StarChange
+
+    make_user(star_level=3, employee_no="E1")
+    import_users(csv_table("employee_no,name,star_level\nE1,甲,1\nN1,新人,2\n"))
+    changes = {(c.user.employee_no, c.kind, c.from_level, c.to_level, c.reason)
+               for c in db.session.scalars(select(StarChange))}
+    assert changes == {("E1", "demotion", 3, 1, "bulk import"), ("N1", "initial", None, 2, "")}
+    assert {e.action for e in db.session.scalars(select(AuditEvent))} >= {"star.demotion", "star.initial"}
 
 
 def test_existing_accounts_are_updated_and_keep_what_is_blank(app, make_user):
@@ -76,7 +99,7 @@ def test_existing_accounts_are_updated_and_keep_what_is_blank(app, make_user):
         "employee_no,name,team,hire_date,star_level,roles,mentor_employee_no,password\n"
         "E1,新名字,,,,,M2,\n"  # a new mentor, created further down
         "M1,导师,质检组,,5,mentor trainer,,new-password-1\n"
-        "M2,新导师,,,,mentor,,\n"
+        "M2,新导师,,,4,mentor,,\n"
     ))
 
     assert result.created == ["M2"] and result.updated == ["E1", "M1"] and list(result.passwords) == ["M2"]

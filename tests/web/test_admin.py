@@ -153,7 +153,7 @@ def test_user_list_runs_the_same_number_of_queries_whatever_the_number_of_users(
 # --- Create and edit ------------------------------------------------------------------------------
 
 def test_admin_creates_an_account_that_can_log_in(app, admin_client, make_user):
-    make_user(roles=("mentor",), employee_no="M0001")
+    make_user(roles=("mentor",), employee_no="M0001", star_level=4)
     response = admin_client.post("/admin/users/new", data=account_form(
         roles=["agent", "mentor"], mentor_employee_no="M0001", preferred_language="en"))
     assert response.status_code == 302
@@ -188,7 +188,7 @@ def test_bad_new_account_form_is_shown_again_with_the_problem(admin_client, chan
 
 def test_admin_edits_roles_and_details_and_a_blank_password_keeps_the_old_one(admin_client, make_user):
     user = make_user(roles=("agent",), employee_no="E1001", password="old-password")
-    make_user(roles=("mentor",), employee_no="M0001")
+    make_user(roles=("mentor",), employee_no="M0001", star_level=4)
     page = admin_client.get(f"/admin/users/{user.id}/edit").get_data(as_text=True)
     assert "E1001" in page and user.name in page
 
@@ -203,9 +203,40 @@ def test_admin_edits_roles_and_details_and_a_blank_password_keeps_the_old_one(ad
     assert user.mentor.employee_no == "M0001"
     assert user.check_password("old-password")
 
-    admin_client.post(f"/admin/users/{user.id}/edit", data=account_form(password="brand-new-pw"))
+    admin_client.post(f"/admin/users/{user.id}/edit", data=account_form(password="brand-new-pw", star_level="3"))
     db.session.expire_all()
     assert db.session.get(User, user.id).check_password("brand-new-pw")
+
+
+def test_a_star_change_by_hand_is_in_the_history_and_a_demotion_needs_a_reason(admin_client, make_user):
+    from lms.models import AuditEvent, StarChange
+
+    user = make_user(roles=("agent",), star_level=2, employee_no="E1001")
+    response = admin_client.post(f"/admin/users/{user.id}/edit", data=account_form(star_level="1", password=""),
+                                 headers={"Accept-Language": "en"})
+    assert response.status_code == 200 and "Say why the star level is lowered." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).star_level == 2 and db.session.scalar(select(StarChange.id)) is None
+
+    admin_client.post(f"/admin/users/{user.id}/edit",
+                      data=account_form(star_level="1", password="", star_reason="连续两月质检不合格"))
+    admin_client.post(f"/admin/users/{user.id}/edit", data=account_form(star_level="2", password=""))
+    changes = [(c.kind, c.from_level, c.to_level, c.reason, c.changed_by.employee_no)
+               for c in db.session.scalars(select(StarChange).order_by(StarChange.id))]
+    assert [c[:4] for c in changes] == [("demotion", 2, 1, "连续两月质检不合格"), ("edit", 1, 2, "")]
+    assert {a.action for a in db.session.scalars(select(AuditEvent))} == {"star.demotion", "star.edit"}
+
+
+def test_a_mentor_needs_the_role_and_a_higher_star_level(admin_client, make_user):
+    user = make_user(roles=("agent",), star_level=2, employee_no="E1001")
+    make_user(roles=("agent",), star_level=4, employee_no="A0009")
+    make_user(roles=("mentor",), star_level=2, employee_no="M0002")
+    for mentor_no, message in (("A0009", "must hold the mentor role"), ("M0002", "higher star level")):
+        response = admin_client.post(f"/admin/users/{user.id}/edit", headers={"Accept-Language": "en"},
+                                     data=account_form(star_level="2", password="", mentor_employee_no=mentor_no))
+        assert response.status_code == 200 and message in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).mentor_id is None
 
 
 def test_bad_edit_is_shown_again_and_changes_nothing(admin_client, make_user):
