@@ -35,6 +35,8 @@ def register_commands(app: Flask) -> None:
     from lms.banks.cli import banks
 
     app.cli.add_command(banks)
+    from lms.records.cli import records
+    app.cli.add_command(records)
 
 
 def _print_errors(exc: ContentInvalid) -> None:
@@ -152,16 +154,18 @@ def user() -> None:
               type=click.Choice(["agent", "mentor", "trainer", "admin"]))
 @click.option("--star-level", type=click.IntRange(0, 5), default=0, show_default=True)
 @click.option("--team", default="")
+@click.option("--mentor", "mentor_no", default="", help="The mentor's employee number (holds the mentor role and "
+                                                        "a higher star level).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @with_appcontext
-def user_create(employee_no: str, name: str, roles: tuple[str, ...], star_level: int, team: str,
+def user_create(employee_no: str, name: str, roles: tuple[str, ...], star_level: int, team: str, mentor_no: str,
                 password: str) -> None:
     """Create an account (the first admin, say)."""
     from lms.admin.services import AccountInvalid, create_user
 
     try:
         created = create_user(employee_no=employee_no, name=name, roles=set(roles), star_level=star_level,
-                              team=team, password=password)
+                              team=team, mentor_employee_no=mentor_no or None, password=password)
     except AccountInvalid as exc:
         raise click.ClickException(str(exc))
     click.echo(f"Created {created.employee_no} ({', '.join(sorted(created.roles))}).")

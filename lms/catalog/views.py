@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 from lms.catalog import services
 from lms.clock import utcnow
 from lms.exams.services import course_exam, exam_status
+from lms.promotions.services import eligibility_of
 
 bp = Blueprint("catalog", __name__)
 
@@ -11,12 +12,15 @@ bp = Blueprint("catalog", __name__)
 @bp.route("/")
 @login_required
 def home():
-    progress = services.load_progress(current_user)
+    now = utcnow()
+    progress = services.load_progress(current_user, now)
     return render_template(
         "catalog/home.html",
         levels=progress.levels(),
         next_lesson=progress.next_lesson(),
         progress=progress,
+        due=progress.standing.due_or_expired(),
+        next_star=eligibility_of(progress.standing, now) if current_user.has_role("agent") else None,
     )
 
 

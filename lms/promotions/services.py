@@ -141,15 +141,23 @@ def _eligibility(standing: Standing, rules: dict[int, StarLevel], history: list[
 
 def eligibilities(users: list[User], now: datetime) -> dict[int, Eligibility]:
     """Each user's checklist to the next star, in a fixed number of queries whatever their number."""
-    ids = [user.id for user in users]
-    standings = load_standings(users, now, live_courses())
-    rules, histories, scores = ladder(), _histories(ids), _scores(ids)
-    return {user.id: _eligibility(standings[user.id], rules, histories[user.id], scores[user.id], now)
-            for user in users}
+    return _checklists(list(load_standings(users, now, live_courses()).values()), now)
 
 
 def eligibility(user: User, now: datetime) -> Eligibility:
     return eligibilities([user], now)[user.id]
+
+
+def eligibility_of(standing: Standing, now: datetime) -> Eligibility:
+    """The checklist of an agent whose standing is already loaded (the home page's)."""
+    return _checklists([standing], now)[standing.user.id]
+
+
+def _checklists(standings: list[Standing], now: datetime) -> dict[int, Eligibility]:
+    ids = [standing.user.id for standing in standings]
+    rules, histories, scores = ladder(), _histories(ids), _scores(ids)
+    return {standing.user.id: _eligibility(standing, rules, histories[standing.user.id], scores[standing.user.id],
+                                           now) for standing in standings}
 
 
 def ready_for_promotion(now: datetime) -> list[Eligibility]:
