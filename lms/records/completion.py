@@ -12,9 +12,10 @@ completion stands: content added to the course later does not take it back; only
 a result it rested on can (`after_correction` then writes a correcting entry).
 
 A course with `valid_months` (a refresher) expires that many months after its completion. From
-`LMS_RECERT_LEAD_DAYS` before expiry a new cycle opens: the course is *due*, the exam's attempts
-and the practicals count afresh from the cycle's start, lessons already read stay read. Until
-expiry a due course still counts for promotion; an expired one does not.
+`LMS_RECERT_LEAD_DAYS` before expiry a new cycle opens: the course is *due*, and its lessons
+(read again: opened since the cycle began), the exam's attempts and the practicals count afresh
+from the cycle's start. Until expiry a due course still counts for promotion; an expired one
+does not.
 
 Everything is computed from `Facts` loaded in a fixed number of queries for any number of agents,
 so the catalog, the exam card, the archive, the mentor page and the promotion list all ask here.
@@ -213,7 +214,7 @@ def course_state(course: Course, user_id: int, facts: Facts, now: datetime) -> C
     completions = facts.completions[user_id].get(course.id, [])
     completion = completions[-1] if completions else None
     cycle_start = _open_cycle(completion.valid_until, now) if completion is not None else None
-    requirements = [_lessons(course, facts.progress[user_id])]
+    requirements = [_lessons(course, facts.progress[user_id], cycle_start)]
     exam = facts.exams.get(course.id)
     if exam is not None:
         requirements.append(_exam(exam, facts.attempts[user_id].get(exam.id, []), cycle_start))
@@ -225,9 +226,12 @@ def course_state(course: Course, user_id: int, facts: Facts, now: datetime) -> C
     return CourseState(course, requirements, completion, cycle_start, now)
 
 
-def _lessons(course: Course, rows) -> Requirement:
+def _lessons(course: Course, rows, since: datetime | None) -> Requirement:
+    """Every live lesson read; in a recertification cycle, read again (opened) since it began."""
     live = {lesson.id for lesson in course.live_lessons}
-    read = [row.completed_at for row in rows if row.lesson_id in live and row.completed_at is not None]
+    read = [row.completed_at if since is None or row.completed_at >= since else row.opened_at for row in rows
+            if row.lesson_id in live and row.completed_at is not None
+            and (since is None or row.completed_at >= since or row.opened_at >= since)]
     met = len(read) >= len(live)
     return Requirement("lessons", met, max(read) if met and read else None, done=len(read), total=len(live))
 

@@ -52,7 +52,7 @@ def parse_ladder(text: str, path: str) -> tuple[list[LevelSpec], list[ContentErr
         return [], doc.errors
     specs = []
     for level, rules in data["levels"].items():
-        where = ("levels", level)
+        where = ("levels", str(level))  # YamlFile keys lines by the key's text
         if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 5:
             doc.error(where, f"star level {level!r} must be a whole number from 0 to 5")
             continue
