@@ -82,6 +82,7 @@ def _histories(user_ids: list[int]) -> dict[int, list[StarChange]]:
     histories: dict[int, list[StarChange]] = defaultdict(list)
     if user_ids:
         for change in db.session.scalars(select(StarChange).where(StarChange.user_id.in_(user_ids))
+                                         .options(selectinload(StarChange.changed_by))
                                          .order_by(StarChange.changed_at, StarChange.id)):
             histories[change.user_id].append(change)
     return histories
@@ -164,7 +165,7 @@ def ready_for_promotion(now: datetime) -> list[Eligibility]:
     """Active agents below five stars who meet every condition of their next star, declined ones last."""
     agents = list(db.session.scalars(
         select(User).join(UserRole).where(UserRole.role == "agent", User.active.is_(True), User.star_level < MAX_STAR)
-        .options(selectinload(User.role_rows), selectinload(User.mentor)).order_by(User.team, User.employee_no)))
+        .order_by(User.team, User.employee_no)))
     ready = [e for e in eligibilities(agents, now).values() if e.eligible]
     return sorted(ready, key=lambda e: (e.declined is not None, e.user.team, e.user.employee_no))
 

@@ -1,5 +1,6 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from lms.auth.permissions import role_required
@@ -45,7 +46,8 @@ def confirm(employee_no: str):
         flash(_("%(name)s no longer meets every condition of the next star: nothing was changed.", name=agent.name),
               "error")
     else:
-        flash(_("%(name)s is promoted to %(n)s stars.", name=agent.name, n=change.to_level), "success")
+        flash(ngettext("%(name)s is promoted to %(num)s star.", "%(name)s is promoted to %(num)s stars.",
+                       change.to_level, name=agent.name), "success")
     return redirect(url_for("promotions.ready"))
 
 
