@@ -41,7 +41,7 @@ def test_higher_levels_are_visible_but_locked(catalog, make_user, get_home):
     html = get_home(make_user(star_level=0))
     level1 = section(html, 1)
     assert "课程 level-one" in level1
-    assert "Unlocks when you reach 1 stars" in text_of(level1)
+    assert "Unlocks when you reach 1 star:" in text_of(level1)
     assert 'class="level-group locked"' in html
     assert "course-card locked" in level1
 
@@ -82,7 +82,7 @@ def test_continue_card_resumes_the_last_opened_unfinished_lesson(catalog, client
 def test_course_page_for_a_locked_level_lists_lessons_without_links(catalog, client, make_user, login_as):
     login_as(make_user(star_level=0))
     html = client.get("/courses/level-one", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert "This course opens when you reach 1 stars." in html
+    assert "This course opens when you reach 1 star." in html
     assert "/courses/level-one/lessons/" not in html
 
 
