@@ -1,7 +1,10 @@
 """Settings read from the environment (LMS_*), with defaults for the embedded SQLite."""
 from __future__ import annotations
 
+import json
+import math
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -38,6 +41,68 @@ def load_secret_key(instance: Path) -> str:
     return key
 
 
+BAND_NAMES = ("excellent", "good")
+DEFAULT_BAND_THRESHOLDS = {"excellent": 90.0, "good": 80.0}
+
+
+def _number(name: str, default: float, low: float, high: float, *, whole: bool = False) -> float:
+    """The environment variable `name` as a number in low..high, else RuntimeError naming it."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    kind = "a whole number" if whole else "a number"
+    try:
+        value = int(text) if whole else float(text)
+    except ValueError:
+        raise RuntimeError(f"{name} must be {kind} from {low:g} to {high:g}, not {text!r}") from None
+    if not (math.isfinite(value) and low <= value <= high):
+        raise RuntimeError(f"{name} must be {kind} from {low:g} to {high:g}, not {text!r}")
+    return value
+
+
+def parse_band_thresholds(text: str, name: str = "LMS_BAND_THRESHOLDS") -> dict[str, float]:
+    """`excellent=90,good=75` (or JSON `{"excellent": 90, "good": 75}`) as percentages of the maximum.
+    Raises RuntimeError naming `name` unless both are numbers in 0..100 and excellent > good."""
+    usage = f'{name} must look like "excellent=90,good=80" (or JSON), with 100 >= excellent > good >= 0'
+    text = (text or "").strip()
+    if text.startswith("{"):
+        try:
+            raw = json.loads(text)
+        except ValueError:
+            raise RuntimeError(f"{usage}; its JSON cannot be read: {text!r}") from None
+        if not isinstance(raw, dict):
+            raise RuntimeError(f"{usage}, not {text!r}")
+    else:
+        raw = {}
+        for part in (piece.strip() for piece in re.split(r"[,;]", text)):
+            if not part:
+                continue
+            key, separator, value = part.partition("=") if "=" in part else part.partition(":")
+            if not separator:
+                raise RuntimeError(f"{usage}, not {text!r}")
+            raw[key.strip().lower()] = value.strip()
+    unknown = sorted(set(raw) - set(BAND_NAMES))
+    missing = [key for key in BAND_NAMES if key not in raw]
+    if unknown or missing:
+        raise RuntimeError(f"{usage}; missing {', '.join(missing) or 'nothing'}, "
+                           f"unknown {', '.join(unknown) or 'nothing'}")
+    limits = {}
+    for key in BAND_NAMES:
+        value = raw[key]
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            number = float(value)
+        except (TypeError, ValueError):
+            raise RuntimeError(f"{usage}; {key} is not a number: {value!r}") from None
+        if not (math.isfinite(number) and 0 <= number <= 100):
+            raise RuntimeError(f"{usage}; {key} is outside 0..100: {value!r}")
+        limits[key] = number
+    if limits["excellent"] <= limits["good"]:
+        raise RuntimeError(f"{usage}; excellent ({limits['excellent']:g}) is not above good ({limits['good']:g})")
+    return limits
+
+
 def from_environment(instance: Path) -> dict:
     language = os.environ.get("LMS_DEFAULT_LANGUAGE", "zh_CN").replace("-", "_")
     if language not in LANGUAGES:
@@ -51,7 +116,13 @@ def from_environment(instance: Path) -> dict:
         # answers arriving this long after an exam's deadline still count (slow networks)
         "LMS_EXAM_GRACE_SECONDS": int(os.environ.get("LMS_EXAM_GRACE_SECONDS", "30")),
         # a refresher course is due this many days before its completion expires
-        "LMS_RECERT_LEAD_DAYS": int(os.environ.get("LMS_RECERT_LEAD_DAYS", "30")),
+        "LMS_RECERT_LEAD_DAYS": int(_number("LMS_RECERT_LEAD_DAYS", 30, 0, 365, whole=True)),
+        # result bands above the pass mark: percent of the maximum (a fail is "needs improvement")
+        "LMS_BAND_THRESHOLDS": (parse_band_thresholds(os.environ["LMS_BAND_THRESHOLDS"])
+                                if os.environ.get("LMS_BAND_THRESHOLDS", "").strip()
+                                else dict(DEFAULT_BAND_THRESHOLDS)),
+        # a customer evaluation (monthly satisfaction) passes at this percentage
+        "LMS_EVALUATION_PASS_PERCENT": _number("LMS_EVALUATION_PASS_PERCENT", 90.0, 0, 100),
         "SESSION_COOKIE_SECURE": os.environ.get("LMS_SECURE_COOKIES", "0") == "1",
         "REMEMBER_COOKIE_SECURE": os.environ.get("LMS_SECURE_COOKIES", "0") == "1",
     }
@@ -66,6 +137,6 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session: a long exam must not expire it
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     "USERS_PER_PAGE": 50,
-    # result bands above the pass mark: percent of the maximum (a fail is "needs improvement")
-    "LMS_BAND_THRESHOLDS": {"excellent": 90.0, "good": 80.0},
+    "LMS_BAND_THRESHOLDS": dict(DEFAULT_BAND_THRESHOLDS),  # overridden by from_environment
+    "LMS_EVALUATION_PASS_PERCENT": 90.0,
 }

@@ -1,3 +1,56 @@
-from flask import Blueprint
+from io import BytesIO
+from pathlib import PurePath
 
-bp = Blueprint("evaluations", __name__)
+from flask import Blueprint, abort, current_app, render_template, send_file
+from flask_login import current_user
+
+from lms.auth.permissions import role_required
+from lms.clock import utcnow
+from lms.config import DEFAULT_BAND_THRESHOLDS
+from lms.content.spreadsheets import SpreadsheetError, read_table
+from lms.evaluations import services
+from lms.evaluations.forms import ImportForm
+
+bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
+
+TEMPLATES = {
+    "csv": (services.template_csv, "text/csv"),
+    "xlsx": (services.template_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+
+
+@bp.app_context_processor
+def band_thresholds():
+    """The result bands' lower limits, for `band_scale` in templates/exams/_macros.html.
+    (Registered here because the app factory is not ours to edit.)"""
+    return {"band_thresholds": current_app.config.get("LMS_BAND_THRESHOLDS") or DEFAULT_BAND_THRESHOLDS}
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@role_required("trainer", "admin")
+def import_form():
+    form = ImportForm()
+    errors, result = [], None
+    if form.validate_on_submit():
+        upload = form.file.data
+        filename = PurePath(upload.filename or "").name[:200]
+        try:
+            table = read_table(filename, upload.read())
+            result = services.import_evaluations(table, actor=current_user._get_current_object(),
+                                                 filename=filename, now=utcnow())
+        except SpreadsheetError as exc:
+            form.file.errors.append(str(exc))
+        except services.ImportInvalid as exc:
+            errors = exc.errors
+    return render_template("evaluations/import.html", form=form, errors=errors, result=result,
+                           pass_percent=services.pass_percent())
+
+
+@bp.route("/template.<fmt>")
+@role_required("trainer", "admin")
+def template(fmt: str):
+    if fmt not in TEMPLATES:
+        abort(404)
+    make, mimetype = TEMPLATES[fmt]
+    return send_file(BytesIO(make()), mimetype=mimetype, as_attachment=True,
+                     download_name=f"evaluations-template.{fmt}", max_age=0)

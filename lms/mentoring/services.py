@@ -2,18 +2,27 @@
 
 A practical's result in force is its newest record entry: the signed one, or the latest
 correction of it. Pass rates count those, so a corrected result counts once.
+
+Each mentee's learning (courses of their level, latest exam results, essays waiting for marks,
+refreshers due) comes from lms.records.completion for all mentees at once. Exam results show
+the grade and pass/fail, never answers.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased, joinedload
 
+from lms.clock import utcnow
 from lms.extensions import db
-from lms.models import Practical, RecordEntry, Rehearsal, User
+from lms.models import Exam, ExamAttempt, Practical, RecordEntry, Rehearsal, User
+from lms.records.access import is_mentor_of
+from lms.records.completion import CourseState, load_standings
 
 RECENT = 10
+LATEST_EXAMS = 3  # graded attempts shown per mentee
 
 
 class MenteeNotFound(LookupError):
@@ -25,10 +34,27 @@ class NotYourMentee(PermissionError):
 
 
 @dataclass
+class ExamResult:
+    """A finished attempt as the mentor sees it: the grade, never the answers."""
+
+    exam_title: str
+    number: int
+    state: str  # graded / pending (essays wait for a marker)
+    percent: float | None
+    passed: bool | None
+    submitted_at: datetime | None
+
+
+@dataclass
 class MenteeRow:
     user: User
     observed: int = 0
     passed: int = 0
+    required_done: int = 0  # required courses of the mentee's current star level that count
+    required_total: int = 0
+    exams: list[ExamResult] = field(default_factory=list)  # latest graded attempts, newest first
+    pending: list[ExamResult] = field(default_factory=list)  # attempts whose essays wait for marks
+    refreshers: list[CourseState] = field(default_factory=list)  # due or expired, most urgent first
 
     @property
     def pass_rate(self) -> int | None:
@@ -56,7 +82,37 @@ def results_in_force():
     return and_(RecordEntry.kind == "practical", ~exists().where(later.corrects_id == RecordEntry.id))
 
 
-def mentor_overview(mentor: User) -> MentorOverview:
+def _add_learning(rows: dict[int, MenteeRow], mentees: list[User], now: datetime) -> None:
+    """Course progress of each mentee's level, latest exam results, pending essays, refreshers:
+    a fixed number of queries for all mentees."""
+    for user_id, standing in load_standings(mentees, now).items():
+        row = rows[user_id]
+        for course in standing.courses:
+            if course.star_level == row.user.star_level and course.kind == "required":
+                row.required_total += 1
+                row.required_done += standing.state(course).counts
+        row.refreshers = standing.due_or_expired()
+    if not rows:
+        return
+    newest = func.row_number().over(partition_by=ExamAttempt.user_id,
+                                    order_by=(ExamAttempt.submitted_at.desc(), ExamAttempt.id.desc()))
+    graded = (select(ExamAttempt.user_id, Exam.title, ExamAttempt.number, ExamAttempt.state, ExamAttempt.percent,
+                     ExamAttempt.passed, ExamAttempt.submitted_at, newest.label("rank"))
+              .join(Exam, Exam.id == ExamAttempt.exam_id)
+              .where(ExamAttempt.user_id.in_(list(rows)), ExamAttempt.state == "graded").subquery())
+    for row in db.session.execute(select(graded).where(graded.c.rank <= LATEST_EXAMS)
+                                  .order_by(graded.c.user_id, graded.c.rank)):
+        rows[row.user_id].exams.append(ExamResult(row.title, row.number, row.state, row.percent, row.passed,
+                                                  row.submitted_at))
+    for row in db.session.execute(
+            select(ExamAttempt.user_id, Exam.title, ExamAttempt.number, ExamAttempt.state, ExamAttempt.submitted_at)
+            .join(Exam, Exam.id == ExamAttempt.exam_id)
+            .where(ExamAttempt.user_id.in_(list(rows)), ExamAttempt.state == "pending")
+            .order_by(ExamAttempt.submitted_at, ExamAttempt.id)):
+        rows[row.user_id].pending.append(ExamResult(row.title, row.number, row.state, None, None, row.submitted_at))
+
+
+def mentor_overview(mentor: User, now: datetime | None = None) -> MentorOverview:
     mentees = list(db.session.scalars(select(User).where(User.mentor_id == mentor.id, User.active.is_(True))
                                       .order_by(User.name, User.employee_no)))
     mentee_ids = select(User.id).where(User.mentor_id == mentor.id, User.active.is_(True)).scalar_subquery()
@@ -66,6 +122,7 @@ def mentor_overview(mentor: User) -> MentorOverview:
         .where(results_in_force(), RecordEntry.user_id.in_(mentee_ids)).group_by(RecordEntry.user_id))
     for user_id, observed, passed in rates:
         rows[user_id].observed, rows[user_id].passed = observed, int(passed or 0)
+    _add_learning(rows, mentees, now or utcnow())
     scheduled = list(db.session.scalars(
         select(Practical).where(Practical.agent_id.in_(mentee_ids), Practical.status == "scheduled")
         .options(joinedload(Practical.agent), joinedload(Practical.scenario))
@@ -93,10 +150,11 @@ def mentor_overview(mentor: User) -> MentorOverview:
 
 
 def load_mentee_for(viewer: User, user_id: int) -> User:
-    """The agent if `viewer` is their mentor, a trainer or an admin. Raises MenteeNotFound, NotYourMentee."""
+    """The agent if `viewer` is their mentor (the mentor role and the link), a trainer or an admin.
+    Raises MenteeNotFound, NotYourMentee."""
     mentee = db.session.get(User, user_id)
     if mentee is None:
         raise MenteeNotFound(user_id)
-    if mentee.mentor_id != viewer.id and not viewer.has_role("trainer", "admin"):
+    if not is_mentor_of(viewer, mentee) and not viewer.has_role("trainer", "admin"):
         raise NotYourMentee(user_id)
     return mentee

@@ -11,20 +11,21 @@ from typing import Any
 from flask import current_app
 
 from lms.clock import utcnow
+from lms.config import DEFAULT_BAND_THRESHOLDS  # noqa: F401 (kept importable from here)
 from lms.extensions import db
 from lms.models import AuditEvent, Course, RecordEntry, User
-
-DEFAULT_BAND_THRESHOLDS = {"excellent": 90.0, "good": 80.0}  # also in config.DEFAULTS
 
 
 def band_for(percent: float | None, passed: bool | None, thresholds: dict[str, float] | None = None) -> str | None:
     """excellent / good / pass / needs_improvement. A fail is always needs_improvement; a pass is
-    excellent or good from the configured percentages (LMS_BAND_THRESHOLDS), else pass."""
+    excellent or good from the configured percentages (LMS_BAND_THRESHOLDS, validated at start-up),
+    else pass. The percent is compared as shown, to one decimal: 89.96 shows as 90 and is excellent."""
     if passed is None or percent is None:
         return None
     if not passed:
         return "needs_improvement"
-    limits = thresholds or current_app.config.get("LMS_BAND_THRESHOLDS", DEFAULT_BAND_THRESHOLDS)
+    limits = thresholds or current_app.config.get("LMS_BAND_THRESHOLDS") or DEFAULT_BAND_THRESHOLDS
+    percent = round(percent, 1)
     if percent >= limits["excellent"]:
         return "excellent"
     if percent >= limits["good"]:

@@ -1,0 +1,298 @@
+"""Customer evaluations (客户评价): monthly satisfaction per agent, imported into the training record.
+
+Each row of an import file becomes an `evaluation` record entry for its month (`period`). The
+record is append-only: a month imported again with other values is a correction of the entry in
+force, never a replacement; the same values again change nothing. Courses that ask for a
+customer evaluation (`customer_evaluation:` in course.md) complete, or are corrected, in the
+same commit.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from lms.content.spreadsheets import Table, header_csv, header_workbook, workbook_bytes
+from lms.extensions import db
+from lms.models import RecordEntry, User
+from lms.records import completion
+from lms.records.services import add_entry, audit
+
+COLUMNS = ["employee_no", "month", "satisfaction", "sample_size", "comment"]
+REQUIRED_COLUMNS = ("employee_no", "month", "satisfaction")
+TEXT_COLUMNS = ("employee_no", "month", "satisfaction")  # "2026-10" must not become a date, "92.5%" not 0.925
+MAX_COMMENT = 500
+REASON = "re-import"
+# 2026-10, 2026/10, 2026.10, 2026年10月; and a date in the month (an Excel date cell reads 2026-10-01).
+MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*(?:月|[-/.]\s*\d{1,2}\s*日?)?$")
+PERCENT = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*[%％]?$")
+DEFAULT_PASS_PERCENT = 90.0
+
+
+def pass_percent() -> float:
+    return float(current_app.config.get("LMS_EVALUATION_PASS_PERCENT", DEFAULT_PASS_PERCENT))
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    message: str
+
+
+class ImportInvalid(Exception):
+    """Every problem found in an import file, by row; nothing was written."""
+
+    def __init__(self, errors: list[RowError]):
+        super().__init__(f"{len(errors)} problem(s)")
+        self.errors = sorted(errors, key=lambda error: error.row)
+
+
+@dataclass
+class ImportResult:
+    """(employee number, month) of each row, by what became of it."""
+
+    created: list[tuple[str, str]] = field(default_factory=list)
+    corrected: list[tuple[str, str]] = field(default_factory=list)
+    unchanged: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _EvaluationRow:
+    number: int
+    employee_no: str
+    period: str
+    satisfaction: float
+    sample_size: int | None
+    comment: str
+
+
+def parse_month(text: str) -> str | None:
+    """"2026-10" for what a person typed as a month (or a day in it), else None."""
+    match = MONTH.match((text or "").strip())
+    if not match:
+        return None
+    year, month = int(match.group(1)), int(match.group(2))
+    if not (1 <= month <= 12 and year >= 1900):
+        return None
+    return f"{year:04d}-{month:02d}"
+
+
+def parse_percent(text: str) -> float | None:
+    """92.5 for "92.5", "92.5%" or "92.5 ％", else None (range is the caller's check)."""
+    match = PERCENT.match((text or "").strip())
+    if not match:
+        return None
+    value = float(match.group(1))
+    return value if math.isfinite(value) else None
+
+
+def current_month(now: datetime) -> str:
+    """The month it is at `now` where the center is (BABEL_DEFAULT_TIMEZONE), as "2026-10"."""
+    local = now.astimezone(ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC"))
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+def _check_header(header: list[str]) -> list[RowError]:
+    errors = []
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if missing:
+        errors.append(RowError(1, _("Missing required column(s): %(names)s.", names=", ".join(missing))))
+    unknown = [name for name in header if name not in COLUMNS]
+    if unknown:
+        errors.append(RowError(1, _("Unknown column(s): %(names)s. The columns are: %(allowed)s.",
+                                    names=", ".join(unknown), allowed=", ".join(COLUMNS))))
+    return errors
+
+
+def _parse_row(values: dict[str, str], number: int, users: dict[str, User], this_month: str,
+               first_rows: dict[tuple[str, str], int]) -> tuple[_EvaluationRow, list[str]]:
+    problems = []
+    employee_no = values.get("employee_no", "")
+    if not employee_no:
+        problems.append(_("employee_no is required."))
+    elif employee_no not in users:
+        problems.append(_("employee_no %(value)s: no such account.", value=employee_no))
+
+    period = ""
+    month_text = values.get("month", "")
+    if not month_text:
+        problems.append(_("month is required."))
+    else:
+        period = parse_month(month_text) or ""
+        if not period:
+            problems.append(_("month %(value)s: use YYYY-MM, for example 2026-10.", value=month_text))
+        elif period > this_month:
+            problems.append(_("month %(value)s is in the future.", value=month_text))
+        elif employee_no and first_rows.get((employee_no, period), number) != number:
+            problems.append(_("%(no)s already has month %(month)s on row %(row)s.", no=employee_no, month=period,
+                              row=first_rows[(employee_no, period)]))
+
+    satisfaction = 0.0
+    text = values.get("satisfaction", "")
+    if not text:
+        problems.append(_("satisfaction is required."))
+    else:
+        parsed = parse_percent(text)
+        if parsed is None or not 0 <= parsed <= 100:
+            problems.append(_("satisfaction %(value)s: use a percentage from 0 to 100, for example 92.5.",
+                              value=text))
+        else:
+            satisfaction = round(parsed, 2)
+
+    sample_size = None
+    if values.get("sample_size"):
+        text = values["sample_size"]
+        if text.isdigit() and int(text) >= 1:
+            sample_size = int(text)
+        else:
+            problems.append(_("sample_size %(value)s: use a whole number of at least 1, or leave it blank.",
+                              value=text))
+
+    comment = values.get("comment", "")
+    if len(comment) > MAX_COMMENT:
+        problems.append(_("comment: at most %(n)s characters.", n=MAX_COMMENT))
+
+    return _EvaluationRow(number, employee_no, period, satisfaction, sample_size, comment), problems
+
+
+def _validate(table: Table, now: datetime) -> tuple[list[_EvaluationRow], dict[str, User]]:
+    errors = _check_header(table.header)
+    if any(name not in table.header for name in REQUIRED_COLUMNS):
+        raise ImportInvalid(errors)
+    if not table.rows:
+        raise ImportInvalid(errors + [RowError(2, _("The file has no rows below the header."))])
+    numbers = {row.values.get("employee_no", "") for row in table.rows} - {""}
+    users = {user.employee_no: user for user in db.session.scalars(
+        select(User).where(User.employee_no.in_(numbers)))} if numbers else {}
+    first_rows: dict[tuple[str, str], int] = {}
+    for row in table.rows:
+        period = parse_month(row.values.get("month", ""))
+        if period:
+            first_rows.setdefault((row.values.get("employee_no", ""), period), row.number)
+    this_month = current_month(now)
+    records = []
+    for row in table.rows:
+        record, problems = _parse_row(row.values, row.number, users, this_month, first_rows)
+        errors.extend(RowError(row.number, problem) for problem in problems)
+        records.append(record)
+    if errors:
+        raise ImportInvalid(errors)
+    return records, users
+
+
+def evaluations_in_force(user_ids: set[int], periods: set[str]) -> dict[tuple[int, str], RecordEntry]:
+    """The evaluation entry in force for each (user id, month) asked about that has one."""
+    found: dict[tuple[int, str], RecordEntry] = {}
+    if not user_ids or not periods:
+        return found
+    for entry in db.session.scalars(
+            select(RecordEntry).where(RecordEntry.kind == "evaluation", RecordEntry.user_id.in_(user_ids),
+                                      RecordEntry.period.in_(periods), completion.in_force())
+            .order_by(RecordEntry.occurred_at, RecordEntry.id)):
+        found[(entry.user_id, entry.period)] = entry  # the latest wins should two be in force
+    return found
+
+
+def _same(entry: RecordEntry, record: _EvaluationRow) -> bool:
+    details = entry.details or {}
+    return (entry.score is not None and abs(entry.score - record.satisfaction) < 0.005
+            and details.get("sample_size") == record.sample_size and (details.get("comment") or "") == record.comment)
+
+
+def import_evaluations(table: Table, *, actor: User, filename: str, now: datetime) -> ImportResult:
+    """Write each row of `table` as an `evaluation` record entry, in one commit.
+
+    Every row is checked first; any problem raises ImportInvalid with all of them and nothing is
+    written. A month that already has an evaluation in force for the agent is left alone when the
+    values are the same, and corrected (reason "re-import") when they differ. Courses completed or
+    undone by the new results are written in the same commit, and the import is audited.
+    """
+    records, users = _validate(table, now)
+    line = pass_percent()
+    existing = evaluations_in_force({user.id for user in users.values()}, {record.period for record in records})
+    result = ImportResult()
+    corrections: list[tuple[User, RecordEntry]] = []
+    affected: dict[int, User] = {}
+    for record in records:
+        user = users[record.employee_no]
+        current = existing.get((user.id, record.period))
+        key = (record.employee_no, record.period)
+        if current is not None and _same(current, record):
+            result.unchanged.append(key)
+            continue
+        entry = add_entry(
+            user=user, kind="evaluation", title=record.period, score=record.satisfaction, max_score=100.0,
+            passed=record.satisfaction >= line, source_type="evaluation_import", recorded_by=actor, occurred_at=now,
+            details={"sample_size": record.sample_size, "comment": record.comment, "source": filename},
+            corrects=current, reason=REASON if current is not None else "",
+        )
+        entry.period = record.period
+        affected[user.id] = user
+        if current is None:
+            result.created.append(key)
+        else:
+            corrections.append((user, current))
+            result.corrected.append(key)
+    for user, corrected in corrections:
+        completion.after_correction(user, corrected, REASON, actor, now)
+    for user in affected.values():
+        completion.record_completions(user, now)
+    audit(actor, "evaluations.imported", "import", 0, file=filename, created=len(result.created),
+          corrected=len(result.corrected), unchanged=len(result.unchanged))
+    db.session.commit()
+    return result
+
+
+# --- Templates to fill in -----------------------------------------------------------------------
+
+EXAMPLE = {"employee_no": "E2001", "month": "2026-10", "satisfaction": "92.5", "sample_size": "120",
+           "comment": "回访抽样"}
+
+
+def _column_help() -> dict[str, str]:
+    return {
+        "employee_no": _("Required. The agent's employee number; the account must exist."),
+        "month": _("Required. The month the satisfaction is for: YYYY-MM, for example 2026-10 (2026/10 "
+                   "and a date in the month are read too). Not a future month."),
+        "satisfaction": _("Required. The satisfaction percentage, 0 to 100: 92.5 or 92.5%%. It passes from "
+                          "%(p)s%%.", p="%g" % pass_percent()),
+        "sample_size": _("Optional. How many customers answered: a whole number, at least 1."),
+        "comment": _("Optional. A note, at most %(n)s characters.", n=MAX_COMMENT),
+    }
+
+
+def template_csv() -> bytes:
+    return header_csv(COLUMNS)
+
+
+def template_xlsx() -> bytes:
+    """An import workbook: the first sheet holds only the header (it is what gets imported); the
+    second explains each column, with an example row."""
+    from openpyxl.styles import Font
+
+    workbook = header_workbook("评价 Evaluations", COLUMNS, lambda name: max(14, len(name) + 4), TEXT_COLUMNS)
+    instructions = workbook.create_sheet("说明 Instructions")
+    instructions.append([_("Fill in the first sheet, one agent and month per row, below the header. "
+                           "This sheet is never imported.")])
+    instructions.append([])
+    instructions.append([_("Example row")])
+    instructions.append(COLUMNS)
+    instructions.append([EXAMPLE[name] for name in COLUMNS])
+    instructions.append([])
+    instructions.append([_("Column"), _("What to enter"), _("Example")])
+    for row in (3, 4, 7):
+        for cell in instructions[row]:
+            cell.font = Font(bold=True)
+    help_texts = _column_help()
+    for name in COLUMNS:
+        instructions.append([name, help_texts[name], EXAMPLE[name]])
+    instructions.column_dimensions["A"].width = 22
+    instructions.column_dimensions["B"].width = 80
+    instructions.column_dimensions["C"].width = 16
+    return workbook_bytes(workbook)
