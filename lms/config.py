@@ -123,6 +123,8 @@ def from_environment(instance: Path) -> dict:
                                 else dict(DEFAULT_BAND_THRESHOLDS)),
         # a customer evaluation (monthly satisfaction) passes at this percentage
         "LMS_EVALUATION_PASS_PERCENT": _number("LMS_EVALUATION_PASS_PERCENT", 90.0, 0, 100),
+        # the installation's public address: xAPI statement IRIs and certificate verification links
+        "LMS_BASE_URL": os.environ.get("LMS_BASE_URL", "http://localhost:5000").rstrip("/"),
         "SESSION_COOKIE_SECURE": os.environ.get("LMS_SECURE_COOKIES", "0") == "1",
         "REMEMBER_COOKIE_SECURE": os.environ.get("LMS_SECURE_COOKIES", "0") == "1",
     }
