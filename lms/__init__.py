@@ -59,6 +59,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.register_blueprint(import_module(f"lms.{module}").bp)
     errors.init_app(app)
     app.add_template_filter(rendering.stored_html)
+    from lms.formatting import one_decimal
+
+    app.add_template_filter(one_decimal)
 
     from lms.cli import register_commands
 

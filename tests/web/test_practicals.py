@@ -264,7 +264,7 @@ def test_rehearsal_steps_reveal_the_model_after_trying(world, client, login_as):
     client.post("/logout")
     login_as(world["mentor"])
     html = text_of(client.get(f"/practicals/rehearsals/{rehearsal_id}", headers=EN).get_data(as_text=True))
-    assert "您好，非常抱歉" in html and "Self-rating: 66.67%" in html and "语速太快" in html
+    assert "您好，非常抱歉" in html and "Self-rating: 66.7%" in html and "语速太快" in html
     assert client.post(f"/practicals/rehearsals/{rehearsal_id}/steps/1", data={"reply": "x"}).status_code == 403
 
 
