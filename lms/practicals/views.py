@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from lms.auth.permissions import role_required
 from lms.clock import utcnow
 from lms.extensions import db
+from lms.formatting import one_decimal
 from lms.models import Course
 from lms.practicals import forms, services
 
@@ -304,10 +305,10 @@ def sign(practical_id: int):
         return _show(practical, form)
     else:
         if entry.passed:
-            flash(_("Signed: passed with %(percent)s%%.", percent=entry.percent), "success")
+            flash(_("Signed: passed with %(percent)s%%.", percent=one_decimal(entry.percent)), "success")
         else:
             flash(_("Signed: not passed (%(percent)s%%). You can schedule a re-observation below.",
-                    percent=entry.percent), "success")
+                    percent=one_decimal(entry.percent)), "success")
     return redirect(url_for("practicals.show", practical_id=practical_id))
 
 

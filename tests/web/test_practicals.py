@@ -121,7 +121,7 @@ def test_mentor_opens_runs_scores_and_signs(world, client, login_as):
         assert expected in page
     response = client.post(f"/practicals/{practical_id}/sign", data=sign_data(world["scenario"], escalate="0"),
                            headers=EN, follow_redirects=True)
-    assert "Signed: passed with 75.0%." in response.get_data(as_text=True)  # exactly the pass mark
+    assert "Signed: passed with 75%." in response.get_data(as_text=True)  # exactly the pass mark
     entry = db.session.scalar(select(RecordEntry).where(RecordEntry.source_id == practical_id))
     assert (entry.score, entry.max_score, entry.percent, entry.passed, entry.band) == (3.0, 4.0, 75.0, True, "pass")
     assert entry.details["script_version_id"] == world["scenario"].script.id
@@ -132,7 +132,7 @@ def test_signing_from_the_form(world, client, login_as):
     path = f"/practicals/{world['scheduled']}"
     response = client.post(f"{path}/sign", data=sign_data(world["scenario"]), headers=EN, follow_redirects=True)
     html = text_of(response.get_data(as_text=True))
-    assert "Signed: passed with 100.0%." in html and "Passed" in html and "Excellent" in html
+    assert "Signed: passed with 100%." in html and "Passed" in html and "Excellent" in html
     assert "开场很好" in html and "整体稳定" in html and "N/A" in html
     assert "Waiting for 张晓 to acknowledge." in html
     entry = db.session.scalar(select(RecordEntry).where(RecordEntry.source_id == world["scheduled"]))
