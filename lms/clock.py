@@ -36,3 +36,12 @@ def _days_in(year: int, month: int) -> int:
     import calendar
 
     return calendar.monthrange(year, month)[1]
+
+
+def center_zone():
+    """The center's time zone (LMS_TIMEZONE): where a day or a month begins for people here."""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")

@@ -163,7 +163,7 @@ def set_active(user: User, active: bool, actor: User | None) -> User:
     return user
 
 
-def _like_pattern(text: str) -> str:
+def like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -175,7 +175,7 @@ def search_users(query: str | None, page: int = 1, per_page: int = 50) -> Pagina
     statement = select(User).options(selectinload(User.role_rows), selectinload(User.mentor)).order_by(User.employee_no)
     text = (query or "").strip()
     if text:
-        pattern = _like_pattern(text)
+        pattern = like_pattern(text)
         statement = statement.where(or_(*(column.ilike(pattern, escape="\\")
                                           for column in (User.employee_no, User.name, User.team))))
     return db.paginate(statement, page=page, per_page=per_page, error_out=False)

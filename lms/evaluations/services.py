@@ -12,12 +12,12 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from lms.clock import center_zone
 from lms.content.spreadsheets import Table, header_csv, header_workbook, workbook_bytes
 from lms.extensions import db
 from lms.models import RecordEntry, User
@@ -94,7 +94,7 @@ def parse_percent(text: str) -> float | None:
 
 def current_month(now: datetime) -> str:
     """The month it is at `now` where the center is (BABEL_DEFAULT_TIMEZONE), as "2026-10"."""
-    local = now.astimezone(ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC"))
+    local = now.astimezone(center_zone())
     return f"{local.year:04d}-{local.month:02d}"
 
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from datetime import timezone
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_datetime, get_timezone
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import Forbidden, NotFound
 
 from lms.auth.permissions import role_required
-from lms.clock import utcnow
+from lms.clock import center_zone, utcnow
 from lms.exams import authoring, forms, services, timing
 from lms.exams.forms import Choice
 from lms.extensions import db
@@ -259,11 +258,11 @@ def manage():
 
 def _local(moment):
     """An aware UTC time as the naive local time a datetime-local input shows."""
-    return moment.astimezone(ZoneInfo(str(get_timezone()))).replace(tzinfo=None) if moment else None
+    return moment.astimezone(center_zone()).replace(tzinfo=None) if moment else None
 
 
 def _utc(naive):
-    return naive.replace(tzinfo=ZoneInfo(str(get_timezone()))).astimezone(timezone.utc) if naive else None
+    return naive.replace(tzinfo=center_zone()).astimezone(timezone.utc) if naive else None
 
 
 def _exam_form(exam: Exam | None) -> forms.ExamForm:

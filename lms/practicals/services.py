@@ -22,6 +22,7 @@ from lms.models import (Course, Practical, PracticalAcknowledgement, PracticalCo
                         RecordEntry, Rehearsal, RubricCriterion, RubricVersion, Scenario, ScriptVersion, User)
 from lms.practicals.scoring import Criterion, NothingToScore, RubricResult, ScoringError, score_rubric
 from lms.records import completion
+from lms.records.access import is_mentor_of
 from lms.records.services import add_entry, audit
 from lms.rendering import render_markdown
 
@@ -314,7 +315,7 @@ def check_observer(actor: User, agent: User) -> None:
     """Raise SelfSignoff or NotYourMentee unless `actor` may observe and sign off `agent`."""
     if actor.id == agent.id:
         raise SelfSignoff()
-    if actor.has_role("trainer") or agent.mentor_id == actor.id:
+    if actor.has_role("trainer") or is_mentor_of(actor, agent):
         return
     raise NotYourMentee()
 
@@ -329,7 +330,7 @@ def may_observe(actor: User, agent: User) -> bool:
 
 def may_view_work_of(viewer: User, agent: User) -> bool:
     """The agent, their mentor, trainers and admins see an agent's practicals and rehearsals."""
-    return viewer.id == agent.id or agent.mentor_id == viewer.id or viewer.has_role("trainer", "admin")
+    return viewer.id == agent.id or is_mentor_of(viewer, agent) or viewer.has_role("trainer", "admin")
 
 
 def may_rehearse(user: User, scenario: Scenario) -> bool:

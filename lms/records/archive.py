@@ -7,13 +7,13 @@ the course standing comes from lms.records.completion, the star ladder from lms.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from lms.admin.services import _like_pattern
+from lms.admin.services import like_pattern
 from lms.certificates.services import certificates_of
 from lms.extensions import db
 from lms.models import Certificate, Course, RecordEntry, StarChange, User
@@ -39,15 +39,17 @@ class ArchiveFilter:
     date_to: date | None = None
     course_id: int | None = None
     kind: str | None = None
+    tz: tzinfo = timezone.utc  # the center's time zone: a day runs from its midnight to the next
+
 
     @property
     def active(self) -> bool:
         return any(value is not None for value in (self.date_from, self.date_to, self.course_id, self.kind))
 
     def covers(self, moment: datetime) -> bool:
-        if self.date_from is not None and moment < _start_of(self.date_from):
+        if self.date_from is not None and moment < _start_of(self.date_from, self.tz):
             return False
-        if self.date_to is not None and moment >= _start_of(self.date_to + timedelta(days=1)):
+        if self.date_to is not None and moment >= _start_of(self.date_to + timedelta(days=1), self.tz):
             return False
         return True
 
@@ -57,8 +59,8 @@ class ArchiveFilter:
                 and (self.kind is None or entry.kind == self.kind))
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+def _start_of(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=tz)
 
 
 # --- rows of the record -----------------------------------------------------------------------------
@@ -254,7 +256,7 @@ def search_staff(viewer: User, query: str | None, page: int = 1, per_page: int =
         statement = statement.where(User.mentor_id == viewer.id)
     text = (query or "").strip()
     if text:
-        pattern = _like_pattern(text)
+        pattern = like_pattern(text)
         statement = statement.where(or_(*(column.ilike(pattern, escape="\\")
                                           for column in (User.employee_no, User.name, User.team))))
     return db.paginate(statement, page=page, per_page=per_page, error_out=False)

@@ -1,5 +1,6 @@
-"""Downloads of the training archive: one agent's (whoever may read it) or a team's / everyone's
-(trainers and admins, audited). Formats and columns: lms.records.exports."""
+"""Downloads of the training archive: one agent's (whoever may read it; audited unless it is the
+agent's own) or a team's / everyone's (trainers and admins, audited). Formats and columns:
+lms.records.exports."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
@@ -40,7 +41,11 @@ def agent(employee_no: str, fmt: str):
         abort(404)
     except NotAllowed:
         abort(403)
-    return _download(exports.export_archive(fmt, agent=person, base_url=_base_url(), now=utcnow()))
+    export = exports.export_archive(fmt, agent=person, base_url=_base_url(), now=utcnow())
+    if person.id != current_user.id:  # someone else's personal data left the system: keep a trace
+        audit(current_user, "records.exported", "user", person.id, format=fmt, rows=export.rows)
+        db.session.commit()
+    return _download(export)
 
 
 @bp.route(f"/records/export.<{FORMATS}:fmt>")

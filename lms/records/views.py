@@ -2,7 +2,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from lms.clock import utcnow
+from lms.clock import center_zone, utcnow
 from lms.records import access, archive
 from lms.records.completion import live_courses
 from lms.records.forms import ArchiveFilterForm, StaffSearchForm
@@ -50,6 +50,7 @@ def archive_page(employee_no: str):
         date_to=form.date_to.data if not form.date_to.errors else None,
         course_id=form.course.data if not form.course.errors else None,
         kind=(form.kind.data or None) if not form.kind.errors else None,
+        tz=center_zone(),
     )
     return render_template("records/archive.html", archive=archive.build_archive(agent, utcnow(), filters, courses),
                            form=form, filter_message=message)

@@ -37,3 +37,15 @@ def test_expiry_rows_come_from_completions_in_force_that_have_expired():
     no_expiry = entry(5, kind="course")
     rows = expiry_rows(group_entries([expired, valid, corrected_away, withdrawal, no_expiry]), NOW)
     assert [row.completion.id for row in rows] == [1] and rows[0].moment == NOW - timedelta(days=1)
+
+
+def test_filter_days_are_the_centers_days():
+    from datetime import date, datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from lms.records.archive import ArchiveFilter
+
+    shanghai = ArchiveFilter(date_from=date(2026, 3, 2), date_to=date(2026, 3, 2), tz=ZoneInfo("Asia/Shanghai"))
+    assert shanghai.covers(datetime(2026, 3, 1, 17, 0, tzinfo=timezone.utc))  # 01:00 on 2 March in Shanghai
+    assert not shanghai.covers(datetime(2026, 3, 1, 15, 59, tzinfo=timezone.utc))  # 23:59 on 1 March
+    assert not shanghai.covers(datetime(2026, 3, 2, 16, 0, tzinfo=timezone.utc))  # 00:00 on 3 March

@@ -404,3 +404,16 @@ def test_rehearsing_a_higher_level_scenario_is_locked(scenario, people):
     with pytest.raises(services.ScenarioLocked):
         services.start_rehearsal(people["agent"], scenario, NOW)
     assert services.start_rehearsal(people["trainer"], scenario, NOW).id
+
+
+def test_mentor_powers_need_the_mentor_role_as_well_as_the_link(scenario, make_user):
+    """An agent-only account set as someone's mentor, or a mentor whose role was removed, may
+    neither see nor sign off the mentee's practicals."""
+    linked = make_user(roles=("agent",), star_level=4, name="无导师角色")
+    agent = make_user(star_level=0, mentor=linked)
+    assert not services.may_view_work_of(linked, agent) and not services.may_observe(linked, agent)
+    with pytest.raises(services.NotYourMentee):
+        services.open_practical(linked, agent, scenario, scheduled_for=None, now=NOW)
+    linked.roles = {"agent", "mentor"}
+    db.session.commit()
+    assert services.may_view_work_of(linked, agent) and services.may_observe(linked, agent)

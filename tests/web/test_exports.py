@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.models import AuditEvent
@@ -72,7 +72,14 @@ def test_one_archive_as_csv_with_headers(people, client, login_as):
     text = response.data.decode("utf-8-sig")
     assert text.splitlines()[0] == ",".join(exports.COLUMNS)
     assert "张晓" in text and "李娜" not in text
-    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "records.exported")) is None
+    # someone else's archive leaving the system is audited; the agent's own download is not
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "records.exported"))
+    assert (event.actor_id, event.subject_type, event.subject_id, event.details["format"]) == (
+        people["mentor"].id, "user", people["agent"].id, "csv")
+    client.post("/logout")
+    login_as(people["agent"])
+    assert client.get("/records/00123/export.json").status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 1
 
 
 def test_unknown_agent_and_unknown_format_are_not_found(people, client, login_as):
