@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import Forbidden, NotFound
 
+from lms.catalog.services import load_progress
 from lms.exams import grading, timing
 from lms.extensions import db
 from lms.models import (AttemptAnswer, AttemptQuestion, Exam, ExamAttempt, Question, QuestionBank,
@@ -185,8 +186,6 @@ def course_locked(user: User, exam: Exam) -> bool:
     """A course's exam is for those who may open the course; trainers and admins may open all."""
     if exam.course is None or user.can_author:
         return False
-    from lms.catalog.services import load_progress  # the catalog shows exam cards: import late
-
     progress = load_progress(user)
     course = next((c for c in progress.courses if c.id == exam.course_id), None)
     return course is None or not progress.access(course).is_open

@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from lms.clock import center_zone, utcnow
 from lms.records import access, archive
-from lms.records.completion import live_courses
+from lms.records.completion import live_courses, load_standings
 from lms.records.forms import ArchiveFilterForm, StaffSearchForm
 
 bp = Blueprint("records", __name__)
@@ -21,7 +21,9 @@ def staff():
                                           current_app.config.get("USERS_PER_PAGE", 50))
     except archive.StaffListNotAllowed:
         abort(403)
-    return render_template("records/staff.html", form=form, query=query.strip(), pagination=pagination)
+    standings = load_standings(pagination.items, utcnow())  # refreshers due or expired, for the page's people
+    return render_template("records/staff.html", form=form, query=query.strip(), pagination=pagination,
+                           due={user_id: standing.due_or_expired() for user_id, standing in standings.items()})
 
 
 @bp.route("/records/me")

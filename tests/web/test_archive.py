@@ -416,3 +416,17 @@ def test_the_mentee_page_links_to_the_archive(people, client, login_as):
     login_as(people["mentor"])
     html = client.get(f"/mentoring/mentees/{people['agent'].id}", headers=EN).get_data(as_text=True)
     assert f'href="/records/{people["agent"].employee_no}"' in html
+
+
+def test_the_staff_list_shows_refreshers_due_or_expired(people, client, login_as, make_user):
+    from lms.records.services import add_entry
+
+    refresher = course("refresh")  # valid 12 months
+    entry = add_entry(user=people["agent"], kind="course", title=refresher.title, course=refresher, passed=True,
+                      occurred_at=NOW - timedelta(days=400))
+    entry.valid_until = NOW - timedelta(days=35)
+    db.session.commit()
+    login_as(make_user(roles=("trainer",)))
+    row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*张晓.*?</tr>", client.get("/records", headers=EN).get_data(as_text=True),
+                    re.S).group(0)
+    assert refresher.title in row and "Expired on" in text_of(row)
