@@ -393,14 +393,19 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=2.0, help="seconds between a paced agent's answers")
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default as lms serve)")
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--sqlite-synchronous", default="full",
+                        help="SQLite durability modes to run, e.g. full,normal: normal can lose acknowledged answers "
+                             "on power loss and is there only to measure what full costs")
     parser.add_argument("--postgres-url", default=os.environ.get(
         "LMS_BENCH_POSTGRES_URL", "postgresql+psycopg://root@/lms_bench?host=/var/run/postgresql"))
     args = parser.parse_args()
     print(f"exam_storm on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     for database in args.databases.split(","):
         if database == "sqlite":
-            with tempfile.TemporaryDirectory() as folder:
-                run("SQLite", f"sqlite:///{folder}/storm.sqlite3", args)
+            for mode in args.sqlite_synchronous.split(","):
+                os.environ["LMS_SQLITE_SYNCHRONOUS"] = mode  # the servers inherit it
+                with tempfile.TemporaryDirectory() as folder:
+                    run(f"SQLite (synchronous={mode.upper()})", f"sqlite:///{folder}/storm.sqlite3", args)
         elif database == "postgresql":
             url = postgres_ready(args.postgres_url)
             if url:

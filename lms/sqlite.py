@@ -13,15 +13,27 @@ import os
 import sqlite3
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+# FULL: every commit is on disk (the WAL fsynced) before it is acknowledged, so an answer the
+# server has acknowledged survives a power cut. NORMAL would fsync only at checkpoints and can
+# lose the last commits; it is accepted here only so benchmarks/exam_storm.py can measure the cost.
+SYNCHRONOUS_MODES = ("FULL", "EXTRA", "NORMAL")
+
+
+def synchronous_mode() -> str:
+    mode = os.environ.get("LMS_SQLITE_SYNCHRONOUS", "FULL").strip().upper() or "FULL"
+    if mode not in SYNCHRONOUS_MODES:
+        raise RuntimeError(f"LMS_SQLITE_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS_MODES)}, not {mode!r}")
+    return mode
 
 
 def apply_pragmas(connection: sqlite3.Connection) -> None:
-    """WAL lets readers run beside the one writer; SQLite leaves foreign keys off unless asked."""
+    """WAL lets readers run beside the one writer; SQLite leaves foreign keys off unless asked;
+    synchronous=FULL makes every acknowledged commit durable."""
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA synchronous={synchronous_mode()}")
     cursor.close()
 
 

@@ -112,3 +112,21 @@ def test_serve_refuses_a_database_that_is_not_migrated(tmp_path, monkeypatch):
     app = create_app({"SECRET_KEY": "x"})
     result = app.test_cli_runner().invoke(args=["serve"])
     assert result.exit_code == 1 and "lms db upgrade" in result.output
+
+
+def test_sqlite_commits_are_durable_before_they_are_acknowledged(app):
+    """synchronous=FULL (2): an acknowledged answer survives a power cut, not only a crash."""
+    from lms.extensions import db as database
+
+    if database.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    with database.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+
+
+def test_a_bad_sqlite_durability_setting_is_refused(monkeypatch):
+    from lms.sqlite import synchronous_mode
+
+    monkeypatch.setenv("LMS_SQLITE_SYNCHRONOUS", "off")
+    with pytest.raises(RuntimeError, match="LMS_SQLITE_SYNCHRONOUS"):
+        synchronous_mode()
