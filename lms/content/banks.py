@@ -37,6 +37,7 @@ import yaml
 
 from lms.content.errors import ContentError
 from lms.content.spreadsheets import _
+from lms.content.yaml_loader import YamlProblem, compose, construct_scalar
 from lms.questions.types import QUESTION_TYPES
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -237,38 +238,32 @@ def _raw(container: Any, key) -> str | None:
 
 
 def load_yaml(text: str, report: Reporter) -> Any:
-    """The YAML document as Map/Seq/scalars; None (and a problem) when it is not valid YAML."""
-    loader = yaml.SafeLoader(text)
+    """The YAML document as Map/Seq/scalars; None (and a problem) when it cannot be read. The shared
+    content reader refuses aliases, deep nesting, long numbers and unusual types (see yaml_loader)."""
     try:
-        node = loader.get_single_node()
-        return _build(loader, node, report, 0) if node is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        context, opened = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-        if context and opened is not None and mark is not None and opened.line != mark.line:
-            problem = _("%(problem)s, %(context)s started on line %(line)s", problem=problem, context=context,
-                        line=opened.line + 1)
-        report.error(mark.line + 1 if mark else 1, _("the file is not valid YAML: %(problem)s", problem=problem))
+        node = compose(text)
+    except YamlProblem as problem:
+        report.error(problem.line, _("the file is not valid YAML: %(problem)s", problem=problem.message)
+                     if problem.syntax else problem.message)
         return None
-    finally:
-        loader.dispose()
+    return _build(node, report) if node is not None else None
 
 
-def _build(loader: yaml.SafeLoader, node: yaml.Node, report: Reporter, depth: int) -> Any:
-    if depth > 20:
-        raise yaml.YAMLError("nested too deeply")
+def _build(node: yaml.Node, report: Reporter) -> Any:
+    """Map/Seq/scalars from a checked node tree (at most yaml_loader.MAX_DEPTH deep)."""
     if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)
         result = Map(node.start_mark.line + 1)
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            key = str(key) if not isinstance(key, str) else key
             line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                report.error(line, _("a key must be a plain name, not a list or a mapping"))
+                continue
+            key = construct_scalar(key_node)
+            key = str(key) if not isinstance(key, str) else key
             if key in result.key_lines:
                 report.error(line, _("'%(key)s' is given twice (first on line %(line)s)", key=key,
                                      line=result.key_lines[key]), key)
-            result[key] = _build(loader, value_node, report, depth + 1)
+            result[key] = _build(value_node, report)
             result.key_lines[key] = line
             if isinstance(value_node, yaml.ScalarNode):
                 result.raw[key] = value_node.value
@@ -276,11 +271,11 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, report: Reporter, depth: in
     if isinstance(node, yaml.SequenceNode):
         result = Seq(node.start_mark.line + 1)
         for item in node.value:
-            result.append(_build(loader, item, report, depth + 1))
+            result.append(_build(item, report))
             result.item_lines.append(item.start_mark.line + 1)
             result.raw.append(item.value if isinstance(item, yaml.ScalarNode) else None)
         return result
-    return loader.construct_object(node, deep=True)
+    return construct_scalar(node)
 
 
 # --- Reading values --------------------------------------------------------------------------------
@@ -316,9 +311,12 @@ def _number(value: Any) -> float | None:
 
 
 def _text(mapping, key: str, report: Reporter, *, required: bool = False, limit: int = MAX_TEXT,
-          strip: bool = True) -> str:
+          strip: bool = True, literal: bool = False) -> str:
+    """Text as typed. Only a `literal` value (an option's text, where `yes` or `no` is a fair answer)
+    takes a YAML true/false or date as the words written; elsewhere they are refused, as in every
+    content format (lms.content.fields)."""
     value = mapping.get(key)
-    text = _as_text(value, _raw(mapping, key))
+    text = _as_text(value, _raw(mapping, key)) if literal or not isinstance(value, (bool, date)) else None
     if value is None or (text is not None and not text.strip()):
         if required:
             report.error(line_of(mapping, key), _("'%(key)s' is required", key=key), key)
@@ -391,7 +389,11 @@ def read_question(item: Any, report: Reporter, *, kind: str | None = None, key: 
         key = _key(item, report)
     if kind is None:
         kind = item.get("type")
-        if kind is None:
+        if not isinstance(kind, (str, type(None))):
+            report.error(line_of(item, "type"), _("'type' must be one of %(types)s, not %(value)r",
+                                                  types=", ".join(QUESTION_TYPES), value=kind), "type")
+            kind = None
+        elif kind is None:
             report.error(line_of(item, "type"), _("'%(key)s' is required", key="type"), "type")
         elif kind not in QUESTION_TYPES:
             report.error(line_of(item, "type"), _("'type' must be one of %(types)s, not %(value)r",
@@ -488,7 +490,7 @@ def _options(item, report: Reporter, kind: str) -> dict | None:
                 report.error(line_of(option, name, at), _("unknown key '%(key)s' in an option (allowed: "
                                                            "%(allowed)s)", key=name, allowed=", ".join(OPTION_KEYS)),
                              "options")
-        text = _text(option, "text", report, required=True, limit=2000)
+        text = _text(option, "text", report, required=True, limit=2000, literal=True)
         feedback = _text(option, "feedback", report, limit=2000)
         correct = option.get("correct", False)
         if not isinstance(correct, bool):

@@ -7,6 +7,8 @@
                                        satisfaction % the latest evaluation must reach)
     courses/<folder>/01-<slug>.md      title, minutes; Markdown body
 
+Every key is type-checked by lms.content.fields (text, whole numbers, choices, lists of slugs).
+
 Folders are listed in name order within a star level; lessons in file-name order, their slug
 being the file name without the leading number.
 """
@@ -18,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lms.content.errors import ContentError
+from lms.content.fields import SLUG, Fields
 from lms.content.frontmatter import Document, parse_document
 from lms.models.courses import KINDS, TRACKS
 
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LESSON_FILE = re.compile(r"^(?:\d+[-_])?(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
 COURSE_KEYS = {"slug", "title", "star_level", "kind", "track", "summary", "minutes", "valid_months", "prerequisites",
                "practicals", "customer_evaluation"}
@@ -62,57 +64,14 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _unknown_keys(doc: Document, allowed: set[str]) -> None:
-    for key in doc.meta:
-        if key not in allowed:
-            doc.error(key, f"unknown key '{key}' (allowed: {', '.join(sorted(allowed))})")
-
-
-def _text(doc: Document, key: str, *, required: bool, limit: int) -> str:
-    value = doc.meta.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            doc.error(key, f"'{key}' is required")
-        return ""
-    if not isinstance(value, (str, int, float)):
-        doc.error(key, f"'{key}' must be text")
-        return ""
-    value = str(value).strip()
-    if len(value) > limit:
-        doc.error(key, f"'{key}' is longer than {limit} characters")
-    return value
-
-
-def _integer(doc: Document, key: str, *, required: bool, low: int, high: int) -> int | None:
-    value = doc.meta.get(key)
-    if value is None:
-        if required:
-            doc.error(key, f"'{key}' is required")
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        doc.error(key, f"'{key}' must be a whole number from {low} to {high}, not {value!r}")
-        return None
-    return value
-
-
-def _choice(doc: Document, key: str, choices: tuple[str, ...]) -> str:
-    value = doc.meta.get(key)
-    if value is None:
-        doc.error(key, f"'{key}' is required")
-        return choices[0]
-    if value not in choices:
-        doc.error(key, f"'{key}' must be one of {', '.join(choices)}, not {value!r}")
-        return choices[0]
-    return value
-
-
 def parse_lesson(text: str, path: str, position: int, slug: str) -> tuple[LessonSpec | None, list[ContentError]]:
     doc = parse_document(text, path)
     if doc.errors:
         return None, doc.errors
-    _unknown_keys(doc, LESSON_KEYS)
-    title = _text(doc, "title", required=True, limit=200)
-    minutes = _integer(doc, "minutes", required=True, low=1, high=60)
+    fields = Fields(doc.meta, doc.error)
+    fields.unknown(LESSON_KEYS)
+    title = fields.text("title", required=True, limit=200)
+    minutes = fields.whole("minutes", 1, 60, required=True)
     if not doc.body.strip():
         doc.errors.append(ContentError(path, doc.body_line, "the lesson has no text after its front matter"))
     if doc.errors:
@@ -122,51 +81,41 @@ def parse_lesson(text: str, path: str, position: int, slug: str) -> tuple[Lesson
 
 def parse_course(text: str, path: str, folder: str, position: int,
                  lessons: tuple[LessonSpec, ...]) -> tuple[CourseSpec | None, list[ContentError], Document]:
+    """Every key is type-checked (see lms.content.fields): `title: true` or `prerequisites: no` is
+    refused at its line, not read as "True" or as no prerequisites."""
     doc = parse_document(text, path)
     if doc.errors:
         return None, doc.errors, doc
-    _unknown_keys(doc, COURSE_KEYS)
-    slug = _text(doc, "slug", required=True, limit=80)
-    if slug and not SLUG.match(slug):
-        doc.error("slug", f"slug {slug!r} may hold only lowercase letters, digits and single hyphens")
-    title = _text(doc, "title", required=True, limit=200)
-    star_level = _integer(doc, "star_level", required=True, low=0, high=5)
-    kind = _choice(doc, "kind", KINDS)
-    track = _choice(doc, "track", TRACKS)
-    summary = _text(doc, "summary", required=False, limit=500)
-    minutes = _integer(doc, "minutes", required=False, low=0, high=10000)
-    valid_months = _integer(doc, "valid_months", required=False, low=1, high=120)
+    fields = Fields(doc.meta, doc.error)
+    fields.unknown(COURSE_KEYS)
+    slug = fields.slug("slug", limit=80)
+    title = fields.text("title", required=True, limit=200)
+    star_level = fields.whole("star_level", 0, 5, required=True)
+    kind = fields.choice("kind", KINDS, required=True)
+    track = fields.choice("track", TRACKS, required=True)
+    summary = fields.text("summary", limit=500)
+    minutes = fields.whole("minutes", 0, 10000)
+    valid_months = fields.whole("valid_months", 1, 120)
     if track == "refresher" and "valid_months" not in doc.meta:
         doc.error("track", "a refresher course needs 'valid_months': how long its completion stays valid")
     if track != "refresher" and "valid_months" in doc.meta:
         doc.error("valid_months", "'valid_months' belongs to refresher courses only")
-    prerequisites = doc.meta.get("prerequisites") or []
-    if not isinstance(prerequisites, list) or not all(isinstance(item, str) for item in prerequisites):
-        doc.error("prerequisites", "'prerequisites' must be a list of course slugs, like [code-of-conduct]")
-        prerequisites = []
+    prerequisites = fields.texts("prerequisites", limit=80, slugs=True, what="course slugs",
+                                 example="[code-of-conduct]")
     if slug in prerequisites:
         doc.error("prerequisites", "a course cannot be its own prerequisite")
-    practicals = doc.meta.get("practicals") or []
-    if not isinstance(practicals, list) or not all(isinstance(item, str) and SLUG.match(item) for item in practicals):
-        doc.error("practicals", "'practicals' must be a list of scenario slugs, like [bill-went-up]")
-        practicals = []
-    elif len(set(practicals)) != len(practicals):
+    practicals = fields.texts("practicals", limit=80, slugs=True, what="scenario slugs", example="[bill-went-up]")
+    if len(set(practicals)) != len(practicals):
         doc.error("practicals", "'practicals' names a scenario twice")
-    threshold = doc.meta.get("customer_evaluation")
-    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
-                                  or not 0 < threshold <= 100):
-        doc.error("customer_evaluation", "'customer_evaluation' is the satisfaction percentage the agent's latest "
-                                         f"evaluation must reach: a number above 0 and at most 100, not {threshold!r}")
-        threshold = None
+    threshold = fields.number("customer_evaluation", 0, 100, above_low=True)
     if doc.errors:
         return None, doc.errors, doc
     spec = CourseSpec(
         slug=slug, folder=folder, position=position, title=title, star_level=star_level, kind=kind,
         track=track, summary=summary,
         minutes=minutes if minutes is not None else sum(lesson.minutes for lesson in lessons),
-        valid_months=valid_months, prerequisites=tuple(prerequisites), practicals=tuple(practicals),
-        evaluation_threshold=float(threshold) if threshold is not None else None, intro=doc.body,
-        lessons=lessons, source_hash=digest(text),
+        valid_months=valid_months, prerequisites=prerequisites, practicals=practicals,
+        evaluation_threshold=threshold, intro=doc.body, lessons=lessons, source_hash=digest(text),
     )
     return spec, [], doc
 

@@ -20,9 +20,10 @@
         tags: [开场白]
         count: 3
 
-The exam is the final exam of the course whose folder holds the file. Parsing is pure; errors
-name `path:line`. Banks are checked against those known when parsing (files and database) and
-again, with the questions each pool needs, when the import is applied.
+Every key is type-checked by lms.content.fields. The exam is the final exam of the course whose
+folder holds the file. Parsing is pure; errors name `path:line`. Banks are checked against those
+known when parsing (files and database) and again, with the questions each pool needs, when the
+import is applied.
 """
 from __future__ import annotations
 
@@ -38,8 +39,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
-from lms.content.courses import SLUG, digest
+from lms.content.courses import digest
 from lms.content.errors import ContentError, ContentInvalid
+from lms.content.fields import Fields, Invalid, describe
 from lms.content.frontmatter import YamlFile, parse_document, parse_yaml_file
 from lms.content.sync import IMPORTERS, SyncReport
 from lms.extensions import db
@@ -98,32 +100,28 @@ def parse_exam(text: str, path: str, *, course_slug: str | None, tz: str = "Asia
         doc.error((), "an exam file is a list of 'key: value' lines")
         return None, doc.errors
     meta = doc.data
-    for key in meta:
-        if key not in REQUIRED | OPTIONAL:
-            doc.error((key,), f"unknown key '{key}' (allowed: {', '.join(sorted(REQUIRED | OPTIONAL))})")
-    for key in sorted(REQUIRED - set(meta)):
-        doc.error((), f"'{key}' is required")
-    reader = _Reader(doc, meta)
-    slug = reader.text("slug", limit=80)
-    if slug and not SLUG.match(slug):
-        doc.error(("slug",), f"slug {slug!r} may hold only lowercase letters, digits and single hyphens")
-    elif slug in RESERVED_SLUGS:
+    fields = Fields(meta, doc.error)
+    fields.unknown(REQUIRED | OPTIONAL)
+    if "pools" not in meta:
+        doc.error((), "'pools' is required")
+    slug = fields.slug("slug", limit=80)
+    if slug in RESERVED_SLUGS:
         doc.error(("slug",), f"slug {slug!r} is reserved; choose another")
-    title = reader.text("title", limit=200)
-    description = reader.text("description", limit=5000, required=False, strip=False)
-    time_limit = reader.integer("time_limit_minutes", 1, MAX_MINUTES, default=20)
-    opens_at = reader.moment("opens_at", tz)
-    closes_at = reader.moment("closes_at", tz)
+    title = fields.text("title", required=True, limit=200)
+    description = fields.text("description", limit=5000, strip=False)
+    time_limit = fields.whole("time_limit_minutes", 1, MAX_MINUTES, required=True, default=20)
+    opens_at = fields.read("opens_at", _moment, tz=tz)
+    closes_at = fields.read("closes_at", _moment, tz=tz)
     if opens_at and closes_at and closes_at <= opens_at:
         doc.error(("closes_at",), "'closes_at' must come after 'opens_at'")
-    pass_percent = reader.number("pass_percent", 0, 100, default=60)
-    attempts_allowed = reader.integer("attempts_allowed", 0, 100, default=0)
-    delay = reader.integer("retake_delay_minutes", 0, MAX_DELAY, default=0)
-    later_delay = reader.integer("later_retake_delay_minutes", 0, MAX_DELAY, default=0)
-    shuffle_questions = reader.boolean("shuffle_questions", default=True)
-    shuffle_options = reader.boolean("shuffle_options", default=True)
-    method = reader.choice("grading_method", GRADING_METHODS)
-    policy = reader.choice("review_policy", REVIEW_POLICIES)
+    pass_percent = fields.number("pass_percent", 0, 100, required=True, default=60)
+    attempts_allowed = fields.whole("attempts_allowed", 0, 100, default=0)
+    delay = fields.whole("retake_delay_minutes", 0, MAX_DELAY, default=0)
+    later_delay = fields.whole("later_retake_delay_minutes", 0, MAX_DELAY, default=0)
+    shuffle_questions = fields.flag("shuffle_questions", default=True)
+    shuffle_options = fields.flag("shuffle_options", default=True)
+    method = fields.choice("grading_method", GRADING_METHODS)
+    policy = fields.choice("review_policy", REVIEW_POLICIES)
     pools = _pools(doc, meta.get("pools"), known_banks)
     if doc.errors:
         return None, sorted(doc.errors)
@@ -136,62 +134,11 @@ def parse_exam(text: str, path: str, *, course_slug: str | None, tz: str = "Asia
     ), []
 
 
-class _Reader:
-    """Typed reads of top-level keys; each problem is reported at its line."""
-
-    def __init__(self, doc: YamlFile, meta: dict):
-        self.doc, self.meta = doc, meta
-
-    def text(self, key: str, *, limit: int, required: bool = True, strip: bool = True) -> str:
-        value = self.meta.get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required and key in self.meta:
-                self.doc.error((key,), f"'{key}' is required")
-            return ""
-        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            self.doc.error((key,), f"'{key}' must be text")
-            return ""
-        value = str(value).strip() if strip else str(value)
-        if len(value) > limit:
-            self.doc.error((key,), f"'{key}' is longer than {limit} characters")
-        return value
-
-    def integer(self, key: str, low: int, high: int, *, default: int) -> int:
-        value = self.meta.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.doc.error((key,), f"'{key}' must be a whole number from {low} to {high}, not {value!r}")
-            return default
-        return value
-
-    def number(self, key: str, low: float, high: float, *, default: float) -> float:
-        value = self.meta.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-            self.doc.error((key,), f"'{key}' must be a number from {low:g} to {high:g}, not {value!r}")
-            return default
-        return float(value)
-
-    def boolean(self, key: str, *, default: bool) -> bool:
-        value = self.meta.get(key, default)
-        if not isinstance(value, bool):
-            self.doc.error((key,), f"'{key}' must be true or false, not {value!r}")
-            return default
-        return value
-
-    def choice(self, key: str, choices: tuple[str, ...]) -> str:
-        value = self.meta.get(key, choices[0])
-        if value not in choices:
-            self.doc.error((key,), f"'{key}' must be one of {', '.join(choices)}, not {value!r}")
-            return choices[0]
-        return value
-
-    def moment(self, key: str, tz: str) -> datetime | None:
-        value = self.meta.get(key)
-        if value is None:
-            return None
-        parsed = parse_moment(value, tz)
-        if parsed is None:
-            self.doc.error((key,), f"'{key}' must be a date and time like 2027-01-31 18:00, not {value!r}")
-        return parsed
+def _moment(value: Any, name: str, *, tz: str) -> datetime:
+    parsed = parse_moment(value, tz)
+    if parsed is None:
+        raise Invalid(f"'{name}' must be a date and time like 2027-01-31 18:00, not {describe(value)}")
+    return parsed
 
 
 def parse_moment(value: Any, tz: str) -> datetime | None:
@@ -225,27 +172,17 @@ def _pools(doc: YamlFile, value: Any, known_banks: set[str] | None) -> tuple[Poo
         if not isinstance(item, dict):
             doc.error(where, "each pool has 'bank', 'count' and optional 'tags'")
             continue
-        for key in item:
-            if key not in POOL_KEYS:
-                doc.error(where + (key,), f"unknown pool key '{key}' (allowed: bank, count, tags)")
-        bank = item.get("bank")
-        if not isinstance(bank, str) or not bank.strip():
+        fields = Fields(item, doc.error, where)
+        fields.unknown(POOL_KEYS, what="pool key")
+        if not isinstance(item.get("bank"), str) or not item["bank"].strip():
             doc.error(where + ("bank",), "each pool names its question bank by slug: 'bank: phone-etiquette'")
             continue
-        bank = bank.strip()
+        bank = item["bank"].strip()
         if known_banks is not None and bank not in known_banks:
             doc.error(where + ("bank",), f"unknown question bank {bank!r}")
-        count = item.get("count")
-        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 200:
-            doc.error(where + ("count",), f"'count' must be a whole number from 1 to 200, not {count!r}")
-            count = 1
-        tags = item.get("tags") or []
-        if isinstance(tags, str):
-            tags = [tags]
-        if not isinstance(tags, list) or not all(isinstance(t, (str, int)) and str(t).strip() for t in tags):
-            doc.error(where + ("tags",), "'tags' is a list of tags, like [开场白, 转接]")
-            tags = []
-        pools.append(PoolSpec(bank, tuple(str(t).strip() for t in tags), count, doc.line_of(*where)))
+        count = fields.whole("count", 1, 200, required=True, default=1)
+        tags = fields.texts("tags", limit=50, single=True, what="tags", example="[开场白, 转接]")
+        pools.append(PoolSpec(bank, tags, count, doc.line_of(*where)))
     return tuple(pools)
 
 

@@ -1,4 +1,7 @@
-"""YAML front matter that remembers the line of every key, so errors can name it."""
+"""YAML front matter that remembers the line of every key, so errors can name it.
+
+Every YAML read in content files goes through `lms.content.yaml_loader` (no aliases, bounded depth,
+size and numbers); this module adds the `---` fences, the lines of keys and keys given twice."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,6 +11,7 @@ import frontmatter
 import yaml
 
 from lms.content.errors import ContentError
+from lms.content.yaml_loader import MAX_BYTES, YamlProblem, duplicate_keys, load, value_lines
 
 BOUNDARY = frontmatter.YAMLHandler.FM_BOUNDARY
 
@@ -20,17 +24,33 @@ class Document:
     body: str
     body_line: int
     errors: list[ContentError] = field(default_factory=list)
+    lines: dict[tuple, int] = field(default_factory=dict)  # every value's line, nested ones too
 
-    def line_of(self, key: str) -> int:
-        return self.key_lines.get(key, 1)
+    def line_of(self, key: str | tuple) -> int:
+        """The line of a top-level key, or of the value at a path (("criteria", 0, "weight")), else
+        of its nearest parent."""
+        if not isinstance(key, tuple):
+            return self.key_lines.get(key, 1)
+        for end in range(len(key), 0, -1):
+            if key[:end] in self.lines:
+                return self.lines[key[:end]]
+        return 1
 
-    def error(self, key: str | None, message: str) -> None:
+    def error(self, key: str | tuple | None, message: str) -> None:
         self.errors.append(ContentError(self.path, self.line_of(key) if key else 1, message))
+
+
+def _message(problem: YamlProblem, prefix: str) -> str:
+    return f"{prefix}: {problem.message}" if problem.syntax else problem.message
 
 
 def parse_document(text: str, path: str) -> Document:
     """Split `---` front matter from the Markdown body. Problems land in `Document.errors`."""
     text = text.lstrip("\ufeff")
+    if len(text) > MAX_BYTES:
+        doc = Document(path, {}, {}, "", 1)
+        doc.error(None, f"the file is larger than {MAX_BYTES // 1_000_000} MB")
+        return doc
     opening = BOUNDARY.match(text)
     if opening is None:
         doc = Document(path, {}, {}, text, 1)
@@ -45,19 +65,12 @@ def parse_document(text: str, path: str) -> Document:
     body_line = text.count("\n", 0, closing.start()) + 2  # the line after the closing ---
     doc = Document(path, {}, {}, text[closing.end():].lstrip("\n"), body_line)
     try:
-        loader = yaml.SafeLoader(text[opening.end():closing.start()])
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else {}
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = first_line + mark.line if mark else first_line
-        problem = getattr(exc, "problem", None) or str(exc)
-        doc.errors.append(ContentError(path, line, f"front matter is not valid YAML: {problem}"))
+        node, data = load(text[opening.end():closing.start()])
+    except YamlProblem as problem:
+        doc.errors.append(ContentError(path, first_line + problem.line - 1,
+                                       _message(problem, "front matter is not valid YAML")))
         return doc
-    if not isinstance(data, dict) or node is None or not isinstance(node, yaml.MappingNode):
+    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         line = first_line + node.start_mark.line if node is not None else first_line
         doc.errors.append(ContentError(path, line, "front matter must be a list of 'key: value' lines"))
         return doc
@@ -67,6 +80,7 @@ def parse_document(text: str, path: str) -> Document:
         if key in doc.key_lines:
             doc.errors.append(ContentError(path, line, f"'{key}' is given twice (first on line {doc.key_lines[key]})"))
         doc.key_lines[key] = line
+    doc.lines = value_lines(node, first_line=first_line)
     doc.meta = {str(key): value for key, value in data.items()}
     return doc
 
@@ -76,34 +90,8 @@ def front_matter_lines(text: str) -> dict[tuple, int]:
     ("criteria",) for a top-level key, ("criteria", 0, "levels", 2) for a list item deep inside.
 
     For error messages about nested values; returns {} when the front matter cannot be read
-    (parse_document reports that)."""
-    text = text.lstrip("\ufeff")
-    opening = BOUNDARY.match(text)
-    closing = BOUNDARY.search(text, opening.end()) if opening else None
-    if closing is None:
-        return {}
-    first_line = text.count("\n", 0, opening.end()) + 1
-    try:
-        node = yaml.compose(text[opening.end():closing.start()], Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return {}
-    lines: dict[tuple, int] = {}
-
-    def walk(node, path: tuple) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                child = path + (key_node.value,)
-                lines.setdefault(child, first_line + key_node.start_mark.line)
-                walk(value_node, child)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                child = path + (index,)
-                lines.setdefault(child, first_line + item.start_mark.line)
-                walk(item, child)
-
-    if node is not None:
-        walk(node, ())
-    return lines
+    (parse_document reports that). `Document.lines` holds the same without a second read."""
+    return parse_document(text, "").lines
 
 
 @dataclass
@@ -127,41 +115,18 @@ class YamlFile:
 
 
 def parse_yaml_file(text: str, path: str) -> YamlFile:
-    """Parse a YAML file, remembering lines, and report syntax errors and keys given twice at any
-    depth. Problems land in `YamlFile.errors`; `data` is None when the file cannot be read."""
+    """Parse a YAML file, remembering lines, and report syntax errors, refused constructs (see
+    yaml_loader) and keys given twice at any depth. Problems land in `YamlFile.errors`; `data` is
+    None when the file cannot be read."""
     text = text.lstrip("\ufeff")
     result = YamlFile(path, None, {})
     try:
-        loader = yaml.SafeLoader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        result.errors.append(ContentError(path, mark.line + 1 if mark else 1, f"not valid YAML: {problem}"))
+        node, data = load(text)
+    except YamlProblem as problem:
+        result.errors.append(ContentError(path, problem.line, _message(problem, "not valid YAML")))
         return result
-
-    def walk(node, keys: tuple) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                child = keys + (key_node.value,)
-                line = key_node.start_mark.line + 1
-                if child in result.lines:
-                    result.errors.append(ContentError(
-                        path, line, f"'{key_node.value}' is given twice (first on line {result.lines[child]})"))
-                    continue
-                result.lines[child] = line
-                walk(value_node, child)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                result.lines[keys + (index,)] = item.start_mark.line + 1
-                walk(item, keys + (index,))
-
-    if node is not None:
-        result.lines[()] = node.start_mark.line + 1
-        walk(node, ())
+    result.lines = value_lines(node)
+    for line, key, first in duplicate_keys(node):
+        result.errors.append(ContentError(path, line + 1, f"'{key}' is given twice (first on line {first + 1})"))
     result.data = data
     return result

@@ -14,8 +14,9 @@ descriptor per level); the body holds the script in fixed sections:
       ### 参考话术 / ### Model phrasings           a "- " list
       ### 常见错误 / ### Common mistakes           a "- " list (optional)
 
-Everything here is pure: text in, specs and `path:line` errors out. The file's course, and
-so the script's default star level, come from the folder it sits in.
+Every front matter key is type-checked by lms.content.fields. Everything here is pure: text in,
+specs and `path:line` errors out. The file's course, and so the script's default star level, come
+from the folder it sits in.
 """
 from __future__ import annotations
 
@@ -26,9 +27,9 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from lms.content.errors import ContentError
-from lms.content.frontmatter import Document, front_matter_lines, parse_document
+from lms.content.fields import SLUG, Fields, Invalid, text as checked_text
+from lms.content.frontmatter import Document, parse_document
 
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MOODS = ("calm", "angry", "confused")
 SCENARIO_KEYS = {"title", "star_level", "minutes", "summary", "pass_percent", "criteria"}
 CRITERION_KEYS = {"key", "title", "weight", "fatal", "na", "levels"}
@@ -118,110 +119,66 @@ def digest(text: str) -> str:
 
 # --- front matter -------------------------------------------------------------------------------
 
-class _Located:
-    """Reports errors at the line of a (possibly nested) front matter value."""
-
-    def __init__(self, doc: Document, lines: dict[tuple, int]):
-        self.doc, self.lines = doc, lines
-
-    def error(self, path: tuple, message: str) -> None:
-        for end in range(len(path), 0, -1):  # the value's own line, else its nearest parent's
-            if path[:end] in self.lines:
-                self.doc.errors.append(ContentError(self.doc.path, self.lines[path[:end]], message))
-                return
-        self.doc.errors.append(ContentError(self.doc.path, 1, message))
-
-
-def _text(where: _Located, path: tuple, value, *, required: bool, limit: int, name: str) -> str:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            where.error(path, f"'{name}' is required")
-        return ""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        where.error(path, f"'{name}' must be text")
-        return ""
-    value = str(value).strip()
-    if len(value) > limit:
-        where.error(path, f"'{name}' is longer than {limit} characters")
-    return value
-
-
-def _whole(where: _Located, path: tuple, value, *, low: int, high: int, name: str) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        where.error(path, f"'{name}' must be a whole number from {low} to {high}, not {value!r}")
-        return None
-    return value
-
-
-def _flag(where: _Located, path: tuple, value, name: str) -> bool:
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        where.error(path, f"'{name}' must be true or false, not {value!r}")
-        return False
-    return value
-
-
-def _criterion(where: _Located, index: int, raw) -> CriterionSpec | None:
+def _criterion(doc: Document, index: int, raw) -> CriterionSpec | None:
     path = ("criteria", index)
     if not isinstance(raw, dict):
-        where.error(path, f"criterion {index + 1} must be a list of 'key: value' lines (key, title, weight, levels)")
+        doc.error(path, f"criterion {index + 1} must be a list of 'key: value' lines (key, title, weight, levels)")
         return None
-    before = len(where.doc.errors)
-    for key in raw:
-        if key not in CRITERION_KEYS:
-            where.error(path + (key,), f"unknown criterion key '{key}' (allowed: {', '.join(sorted(CRITERION_KEYS))})")
-    key = _text(where, path + ("key",), raw.get("key"), required=True, limit=80, name="key")
+    before = len(doc.errors)
+    fields = Fields(raw, doc.error, path)
+    fields.unknown(CRITERION_KEYS, what="criterion key")
+    key = fields.text("key", required=True, limit=80)
     if key and not SLUG.match(key):
-        where.error(path + ("key",), f"criterion key {key!r} may hold only lowercase letters, digits and single hyphens")
-    title = _text(where, path + ("title",), raw.get("title"), required=True, limit=200, name="title")
+        doc.error(path + ("key",),
+                  f"criterion key {key!r} may hold only lowercase letters, digits and single hyphens")
+    title = fields.text("title", required=True, limit=200)
     weight = None
     if raw.get("weight") is None:
-        where.error(path, f"criterion {key or index + 1} needs a 'weight'")
+        doc.error(path, f"criterion {key or index + 1} needs a 'weight'")
     else:
-        weight = _whole(where, path + ("weight",), raw.get("weight"), low=1, high=100, name="weight")
-    fatal = _flag(where, path + ("fatal",), raw.get("fatal"), "fatal")
-    allow_na = _flag(where, path + ("na",), raw.get("na"), "na")
+        weight = fields.whole("weight", 1, 100)
+    fatal = fields.flag("fatal", default=False)
+    allow_na = fields.flag("na", default=False)
     levels = raw.get("levels")
     descriptors: list[str] = []
     if not isinstance(levels, list) or not MIN_LEVELS <= len(levels) <= MAX_LEVELS:
-        where.error(path + ("levels",) if "levels" in raw else path,
-                    f"criterion {key or index + 1} needs 'levels': a list of {MIN_LEVELS} to {MAX_LEVELS} "
-                    "descriptors, the first worth 0 points")
+        doc.error(path + ("levels",) if "levels" in raw else path,
+                  f"criterion {key or index + 1} needs 'levels': a list of {MIN_LEVELS} to {MAX_LEVELS} "
+                  "descriptors, the first worth 0 points")
     else:
-        for level, text in enumerate(levels):
-            descriptors.append(_text(where, path + ("levels", level), text, required=True, limit=500,
-                                     name=f"level {level}"))
-    if len(where.doc.errors) > before:
+        for level, value in enumerate(levels):
+            try:
+                descriptors.append(checked_text(value, f"level {level}", required=True, limit=500))
+            except Invalid as problem:
+                doc.error(path + ("levels", level), problem.message)
+    if len(doc.errors) > before:
         return None
     return CriterionSpec(key, title, weight, fatal, allow_na, tuple(descriptors))
 
 
-def _rubric(where: _Located) -> RubricSpec | None:
-    meta = where.doc.meta
-    pass_percent = meta.get("pass_percent")
-    if pass_percent is None:
-        where.error(("pass_percent",), "'pass_percent' is required: the percentage needed to pass, like 80")
-    elif isinstance(pass_percent, bool) or not isinstance(pass_percent, (int, float)) or not 0 < pass_percent <= 100:
-        where.error(("pass_percent",), f"'pass_percent' must be a number above 0 and up to 100, not {pass_percent!r}")
+def _rubric(doc: Document, fields: Fields) -> RubricSpec | None:
+    if doc.meta.get("pass_percent") is None:
+        doc.error(("pass_percent",), "'pass_percent' is required: the percentage needed to pass, like 80")
         pass_percent = None
-    raw = meta.get("criteria")
+    else:
+        pass_percent = fields.number("pass_percent", 0, 100, above_low=True)
+    raw = doc.meta.get("criteria")
     if not isinstance(raw, list) or not raw:
-        where.error(("criteria",), "'criteria' is required: a list of rubric criteria")
+        doc.error(("criteria",), "'criteria' is required: a list of rubric criteria")
         return None
-    criteria = [_criterion(where, index, item) for index, item in enumerate(raw)]
+    criteria = [_criterion(doc, index, item) for index, item in enumerate(raw)]
     seen: dict[str, int] = {}
     for index, criterion in enumerate(criteria):
         if criterion is None:
             continue
         if criterion.key in seen:
-            where.error(("criteria", index, "key"),
-                        f"criterion key {criterion.key!r} is also used by criterion {seen[criterion.key] + 1}")
+            doc.error(("criteria", index, "key"),
+                      f"criterion key {criterion.key!r} is also used by criterion {seen[criterion.key] + 1}")
         seen.setdefault(criterion.key, index)
     if pass_percent is None or any(criterion is None for criterion in criteria) or len(seen) < len(criteria):
         return None
     if all(criterion.allow_na for criterion in criteria):
-        where.error(("criteria",), "at least one criterion must not be 'na: true', or nothing could be scored")
+        doc.error(("criteria",), "at least one criterion must not be 'na: true', or nothing could be scored")
         return None
     return RubricSpec(float(pass_percent), tuple(criteria))
 
@@ -343,15 +300,11 @@ def _step(doc: Document, section: _Section) -> StepSpec | None:
     return StepSpec(section.title, lines, good, phrasings, mistakes)
 
 
-def _script(doc: Document, where: _Located) -> ScriptSpec | None:
-    meta = doc.meta
-    title = _text(where, ("title",), meta.get("title"), required=True, limit=200, name="title")
-    star_level = minutes = None
-    if meta.get("star_level") is not None:
-        star_level = _whole(where, ("star_level",), meta["star_level"], low=0, high=5, name="star_level")
-    if meta.get("minutes") is not None:
-        minutes = _whole(where, ("minutes",), meta["minutes"], low=1, high=60, name="minutes")
-    summary = _text(where, ("summary",), meta.get("summary"), required=False, limit=500, name="summary")
+def _script(doc: Document, fields: Fields) -> ScriptSpec | None:
+    title = fields.text("title", required=True, limit=200)
+    star_level = fields.whole("star_level", 0, 5)
+    minutes = fields.whole("minutes", 1, 60)
+    summary = fields.text("summary", limit=500)
     before = len(doc.errors)
     sections = _split_body(doc)
     texts: dict[str, str] = {}
@@ -386,15 +339,13 @@ def parse_scenario(text: str, path: str, slug: str) -> tuple[ScenarioSpec | None
     doc = parse_document(text, path)
     if doc.errors:
         return None, sorted(doc.errors)
-    where = _Located(doc, front_matter_lines(text))
-    for key in doc.meta:
-        if key not in SCENARIO_KEYS:
-            doc.error(key, f"unknown key '{key}' (allowed: {', '.join(sorted(SCENARIO_KEYS))})")
+    fields = Fields(doc.meta, doc.error)
+    fields.unknown(SCENARIO_KEYS)
     if not SLUG.match(slug or ""):
         doc.errors.append(ContentError(path, 1, f"the slug {slug!r} may hold only lowercase letters, digits and "
                                                 "single hyphens (it is the file name without .md)"))
-    rubric = _rubric(where)
-    script = _script(doc, where)
+    rubric = _rubric(doc, fields)
+    script = _script(doc, fields)
     if doc.errors or script is None or rubric is None:
         return None, sorted(doc.errors)
     return ScenarioSpec(slug=slug, script=script, rubric=rubric, source_hash=digest(text), source_text=text,

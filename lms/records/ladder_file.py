@@ -12,7 +12,8 @@
 
 The rules under level N are what it takes to be promoted *to* N, on top of every required course
 of level N-1 being complete and not expired. Levels not listed have no extra rule and a default
-title. The file is optional: without it only the courses count.
+title. The file is optional: without it only the courses count. Every key is type-checked by
+lms.content.fields; the YAML is read by the shared content reader (no aliases, bounded size and depth).
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.content.errors import ContentError
+from lms.content.fields import Fields
 from lms.content.frontmatter import parse_yaml_file
 from lms.models import StarLevel
 
@@ -59,33 +61,16 @@ def parse_ladder(text: str, path: str) -> tuple[list[LevelSpec], list[ContentErr
         if not isinstance(rules, dict):
             doc.error(where, f"level {level}: give its rules as 'key: value' lines (title, ...)")
             continue
-        for key in rules:
-            if key not in LEVEL_KEYS:
-                doc.error(where + (key,), f"unknown key '{key}' (allowed: {', '.join(sorted(LEVEL_KEYS))})")
-        title = rules.get("title")
-        if not isinstance(title, str) or not title.strip() or len(title) > 100:
-            doc.error(where + ("title",), f"level {level}: 'title' is required, as text of at most 100 characters")
-            title = ""
-
-        def whole(key: str, high: int) -> int | None:
-            value = rules.get(key)
-            if value is None:
-                return None
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
-                doc.error(where + (key,), f"level {level}: '{key}' must be a whole number from 0 to {high}")
-                return None
-            return value
-
-        score = rules.get("min_average_score")
-        if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))
-                                  or not 0 <= score <= 100):
-            doc.error(where + ("min_average_score",), f"level {level}: 'min_average_score' must be a number "
-                                                       "from 0 to 100")
-            score = None
+        fields = Fields(rules, doc.error, where)
+        fields.unknown(LEVEL_KEYS)
+        title = fields.text("title", required=True, limit=100)
+        since_hire = fields.whole("min_months_since_hire", 0, 600)
+        since_promotion = fields.whole("min_months_since_promotion", 0, 600)
+        score = fields.number("min_average_score", 0, 100)
+        if fields.failed:
+            continue
         canonical = repr(sorted(rules.items(), key=lambda item: str(item[0])))
-        specs.append(LevelSpec(level, title.strip(), whole("min_months_since_hire", 600),
-                               whole("min_months_since_promotion", 600),
-                               float(score) if score is not None else None,
+        specs.append(LevelSpec(level, title, since_hire, since_promotion, score,
                                hashlib.sha256(canonical.encode("utf-8")).hexdigest()))
     return (specs, []) if not doc.errors else ([], sorted(doc.errors))
 

@@ -156,9 +156,9 @@ def test_a_mistake_of_one_percent_in_weights_is_refused():
 
 
 BAD_BANK = [
-    ("slug: [unclosed\n", 2, "not valid YAML: expected ',' or ']', but got '<stream end>', while parsing a flow "
+    ("slug: [unclosed\n", 2, "not valid YAML: did not find expected ',' or ']', while parsing a flow "
                             "sequence started on line 1"),
-    ("slug: b\n  title: t\n", 2, "not valid YAML: mapping values are not allowed here"),
+    ("slug: b\n  title: t\n", 2, "not valid YAML: mapping values are not allowed"),
     ("- a\n- b\n", 1, "a bank file is a list of 'key: value' lines"),
     ("slug: b\ntitle: t\ncolour: red\nquestions: []\n", 3, "unknown key 'colour'"),
     ("title: t\nquestions: []\n", 1, "'slug' is required"),

@@ -78,7 +78,7 @@ def test_defaults_for_optional_keys():
     (("  - bank: kb\n    count: 3", "  - bank: nope\n    count: 3"), ":16: unknown question bank 'nope'"),
     (("    count: 3", "    count: -3"), ":17: 'count' must be a whole number from 1 to 200"),
     (("    count: 2\n", "    count: 2\n    weight: 5\n"), ":16: unknown pool key 'weight'"),
-    (("    tags: [开场白, 转接]", "    tags: {a: 1}"), ":14: 'tags' is a list of tags"),
+    (("    tags: [开场白, 转接]", "    tags: {a: 1}"), ":14: 'tags' must be a list of tags"),
     (("  - bank: kb\n    count: 3", "  - count: 3"), ":16: each pool names its question bank"),
     (("review_policy: immediately", "review_policy: immediately\ncolour: blue"), ":12: unknown key 'colour'"),
     (("pass_percent: 70", "pass_percent: 70\npass_percent: 80"), ":7: 'pass_percent' is given twice (first on line 6)"),
