@@ -53,11 +53,12 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from importlib import import_module
 
-    from lms import errors, rendering
+    from lms import errors, rendering, security
 
     for module in BLUEPRINTS:
         app.register_blueprint(import_module(f"lms.{module}").bp)
     errors.init_app(app)
+    security.init_app(app)  # headers on every response; ProxyFix when LMS_PROXY_FIX is set
     app.add_template_filter(rendering.stored_html)
     from lms.formatting import one_decimal
 

@@ -103,6 +103,41 @@ def parse_band_thresholds(text: str, name: str = "LMS_BAND_THRESHOLDS") -> dict[
     return limits
 
 
+PROXY_FIX_KEYS = ("x_for", "x_proto", "x_host", "x_port", "x_prefix")
+
+
+def parse_proxy_fix(text: str | None) -> dict[str, int]:
+    """LMS_PROXY_FIX "1,1,1" as werkzeug ProxyFix counts {x_for: 1, x_proto: 1, x_host: 1} (up to five
+    numbers, in the order x_for, x_proto, x_host, x_port, x_prefix); empty or "0" is {} (trust no proxy).
+    Raises RuntimeError naming the setting when it is anything else."""
+    text = (text or "").strip()
+    if text in ("", "0"):
+        return {}
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) > len(PROXY_FIX_KEYS) or not all(
+            part.isascii() and part.isdigit() and int(part) <= 10 for part in parts):
+        raise RuntimeError('LMS_PROXY_FIX must be up to five counts from 0 to 10 (x_for, x_proto, x_host, '
+                           f'x_port, x_prefix), like "1,1,1", not {text!r}')
+    return dict(zip(PROXY_FIX_KEYS, map(int, parts)))
+
+
+# The embedded default keeps the login throttle's counters in the app's own database (see
+# lms/auth/throttle.py); redis:// or memcached:// suit a deployment that already runs one.
+DEFAULT_RATELIMIT_STORAGE = "lmsdb://"
+RATELIMIT_SCHEMES = ("lmsdb", "memory", "redis", "rediss", "redis+unix", "redis+cluster", "redis+sentinel",
+                     "memcached", "mongodb", "mongodb+srv")
+
+
+def ratelimit_storage_uri(text: str | None, name: str = "LMS_RATELIMIT_STORAGE_URI") -> str:
+    """The throttle's storage URI, else RuntimeError naming `name` and the schemes it may use."""
+    uri = (text or "").strip() or DEFAULT_RATELIMIT_STORAGE
+    scheme, separator, _ = uri.partition("://")
+    if not separator or scheme not in RATELIMIT_SCHEMES:
+        raise RuntimeError(f"{name} must start with one of {', '.join(s + '://' for s in RATELIMIT_SCHEMES)}, "
+                           f"not {uri!r}")
+    return uri
+
+
 def from_environment(instance: Path) -> dict:
     language = os.environ.get("LMS_DEFAULT_LANGUAGE", "zh_CN").replace("-", "_")
     if language not in LANGUAGES:
@@ -125,8 +160,22 @@ def from_environment(instance: Path) -> dict:
         "LMS_EVALUATION_PASS_PERCENT": _number("LMS_EVALUATION_PASS_PERCENT", 90.0, 0, 100),
         # the installation's public address: xAPI statement IRIs and certificate verification links
         "LMS_BASE_URL": os.environ.get("LMS_BASE_URL", "http://localhost:5000").rstrip("/"),
+        # a login session ends after this long without a request, and this long after login (an
+        # exam attempt still open keeps it alive: lms/auth/sessions.py)
+        "LMS_SESSION_IDLE_MINUTES": int(_number("LMS_SESSION_IDLE_MINUTES", 60, 5, 1440, whole=True)),
+        "LMS_SESSION_MAX_HOURS": int(_number("LMS_SESSION_MAX_HOURS", 8, 1, 168, whole=True)),
+        # failed logins before a wait: per employee number, and per client address (raise this one when a
+        # whole center reaches the server through one NAT address)
+        "LMS_LOGIN_FAILURES_PER_ACCOUNT": int(_number("LMS_LOGIN_FAILURES_PER_ACCOUNT", 5, 3, 100, whole=True)),
+        "LMS_LOGIN_FAILURES_PER_ADDRESS": int(_number("LMS_LOGIN_FAILURES_PER_ADDRESS", 30, 5, 100000, whole=True)),
+        # where the login throttle counts: shared by every worker and app server (lms/auth/throttle.py)
+        "LMS_RATELIMIT_STORAGE_URI": ratelimit_storage_uri(os.environ.get("LMS_RATELIMIT_STORAGE_URI")),
         "SESSION_COOKIE_SECURE": os.environ.get("LMS_SECURE_COOKIES", "0") == "1",
         "REMEMBER_COOKIE_SECURE": os.environ.get("LMS_SECURE_COOKIES", "0") == "1",
+        # Strict-Transport-Security max-age on HTTPS responses; 0 sends none (set it once HTTPS works)
+        "LMS_HSTS_SECONDS": int(_number("LMS_HSTS_SECONDS", 0, 0, 2 * 365 * 86400, whole=True)),
+        # behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host (ProxyFix); empty = none
+        "LMS_PROXY_FIX": parse_proxy_fix(os.environ.get("LMS_PROXY_FIX", "")),
     }
 
 
@@ -141,4 +190,6 @@ DEFAULTS = {
     "USERS_PER_PAGE": 50,
     "LMS_BAND_THRESHOLDS": dict(DEFAULT_BAND_THRESHOLDS),  # overridden by from_environment
     "LMS_EVALUATION_PASS_PERCENT": 90.0,
+    "LMS_HSTS_SECONDS": 0,
+    "LMS_PROXY_FIX": {},
 }

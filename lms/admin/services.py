@@ -147,6 +147,8 @@ def update_user(user: User, *, name: str, team: str, hire_date: date | None, sta
     user.roles = roles
     user.mentor = mentor
     user.preferred_language = preferred_language or None
+    if new_password or (user.active and not active):
+        user.end_sessions()  # a new password or a deactivation ends every earlier session
     user.active = active
     if new_password:
         user.set_password(new_password)
@@ -158,6 +160,8 @@ def set_active(user: User, active: bool, actor: User | None) -> User:
     """Activate or deactivate an account and commit; a deactivated user can no longer log in and
     their open sessions end. Raises AccountInvalid when `actor` deactivates themself."""
     _check_not_locking_out(user, actor, active=active, roles=user.roles)
+    if user.active and not active:
+        user.end_sessions()
     user.active = active
     db.session.commit()
     return user

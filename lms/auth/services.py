@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from lms.auth import throttle
 from lms.config import LANGUAGES
 from lms.extensions import db
 from lms.models import User
@@ -31,6 +32,49 @@ def authenticate(employee_no: str, password: str) -> User | None:
     if not user.check_password(password) or not user.active:
         return None
     return user
+
+
+class LoginThrottled(Exception):
+    """Too many failed logins for this account or from this address: wait `wait_seconds`."""
+
+    def __init__(self, wait_seconds: int):
+        super().__init__(wait_seconds)
+        self.wait_seconds = wait_seconds
+
+
+def log_in(employee_no: str, password: str, address: str | None) -> User | None:
+    """The active user with this employee number and password, else None (the failure is counted).
+
+    Raises LoginThrottled while the account or the address must wait (the right password is
+    refused too) and when this failure starts a wait; the start of a wait is audited as
+    `auth.locked_out`. A success clears the account's failures. Unknown employee numbers are
+    throttled exactly like known ones.
+    """
+    wait = throttle.seconds_to_wait(employee_no, address)
+    if wait:
+        raise LoginThrottled(wait)
+    user = authenticate(employee_no, password)
+    if user is not None:
+        throttle.record_success(employee_no)
+        return user
+    lockouts = throttle.record_failure(employee_no, address)
+    if not lockouts:
+        return None
+    from lms.records.services import audit
+
+    known = db.session.scalar(select(User).where(User.employee_no == employee_no.strip()))
+    for lockout in lockouts:
+        audit(None, "auth.locked_out", "user" if known else "login", known.id if known else 0,
+              scope=lockout.scope, employee_no=employee_no.strip()[:32], address=address or "",
+              wait_seconds=lockout.wait_seconds, lockouts=lockout.lockouts)
+    db.session.commit()
+    raise LoginThrottled(max(lockout.wait_seconds for lockout in lockouts))
+
+
+def end_sessions(user: User) -> None:
+    """End every session of `user`, on every device (logout); commits."""
+    user.end_sessions()
+    db.session.commit()
 
 
 def safe_next_url(target: str | None) -> str | None:

@@ -1,8 +1,10 @@
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
-from lms.auth import services
+from lms.auth import services, sessions
+from lms.clock import utcnow
 from lms.auth.forms import LanguageForm, LoginForm
 from lms.config import LANGUAGES
 
@@ -17,7 +19,11 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        user = services.authenticate(form.employee_no.data, form.password.data)
+        try:
+            # request.remote_addr: the proxy's X-Forwarded-For counts only when ProxyFix is configured
+            user = services.log_in(form.employee_no.data, form.password.data, request.remote_addr)
+        except services.LoginThrottled as exc:
+            return _throttled(form, exc.wait_seconds)
         if user is None:
             flash(_("Wrong employee number or password, or the account is inactive."), "error")
         else:
@@ -26,14 +32,27 @@ def login():
             if language:
                 session["language"] = language
             login_user(user)
+            sessions.start(user, utcnow().timestamp())
             return redirect(services.safe_next_url(form.next.data) or url_for("catalog.home"))
     return render_template("auth/login.html", form=form)
 
 
+def _throttled(form: LoginForm, wait_seconds: int):
+    minutes = max(1, -(-wait_seconds // 60))
+    flash(ngettext("Too many failed logins. Try again in %(num)s minute.",
+                   "Too many failed logins. Try again in %(num)s minutes.", minutes), "error")
+    response = make_response(render_template("auth/login.html", form=form), 429)
+    response.headers["Retry-After"] = str(wait_seconds)
+    return response
+
+
 @bp.route("/logout", methods=["POST"])
 def logout():
+    user = current_user._get_current_object() if current_user.is_authenticated else None
     logout_user()
     session.clear()
+    if user is not None:
+        services.end_sessions(user)  # a copy of this session's cookie must not outlive it
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
 

@@ -7,6 +7,7 @@ a promotion certificate when a later star change took the holder below that leve
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,8 +28,10 @@ def new_code() -> str:
 
 
 def normalize_code(text: str) -> str:
-    """What a person typed, as stored: upper case, hyphens every four characters."""
-    raw = "".join(ch for ch in (text or "").upper() if ch in ALPHABET)[:CODE_LENGTH * 2]
+    """What a person typed, as stored: upper case, hyphens every four characters. Full-width
+    letters and digits (a Chinese input method's) count as their ASCII selves."""
+    typed = unicodedata.normalize("NFKC", (text or "")[:CODE_LENGTH * 8])
+    raw = "".join(ch for ch in typed.upper() if ch in ALPHABET)[:CODE_LENGTH * 2]
     return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
 
 

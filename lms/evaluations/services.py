@@ -148,7 +148,7 @@ def _parse_row(values: dict[str, str], number: int, users: dict[str, User], this
     sample_size = None
     if values.get("sample_size"):
         text = values["sample_size"]
-        if text.isdigit() and int(text) >= 1:
+        if text.isdecimal() and len(text) <= 9 and int(text) >= 1:  # isdigit() admits '²', which int() refuses
             sample_size = int(text)
         else:
             problems.append(_("sample_size %(value)s: use a whole number of at least 1, or leave it blank.",
@@ -239,10 +239,9 @@ def import_evaluations(table: Table, *, actor: User, filename: str, now: datetim
         else:
             corrections.append((user, current))
             result.corrected.append(key)
-    for user, corrected in corrections:
-        completion.after_correction(user, corrected, REASON, actor, now)
-    for user in affected.values():
-        completion.record_completions(user, now)
+    if corrections:  # courses resting on a corrected result, and those now met; in one go, whatever the rows
+        completion.after_corrections(corrections, REASON, actor, now)
+    completion.record_completions_of(affected.values(), now)
     audit(actor, "evaluations.imported", "import", 0, file=filename, created=len(result.created),
           corrected=len(result.corrected), unchanged=len(result.unchanged))
     db.session.commit()

@@ -117,6 +117,24 @@ def save(attempt_id: int):
     return jsonify({"saved": True, "slot": saved.slot, "seq": saved.seq, "server_now": _ms(now)})
 
 
+@bp.route("/attempts/<int:attempt_id>/heartbeat", methods=["POST"])
+def heartbeat(attempt_id: int):
+    """JSON {open, server_now}: the exam page calls it every few minutes while nothing else is sent,
+    so the login session sees activity during an open attempt (lms/auth/sessions.py)."""
+    if not current_user.is_authenticated:
+        return _json_error(_("You are logged out. Log in again in another tab; your answers are kept here."), 401)
+    now = utcnow()
+    try:
+        attempt = services.load_attempt_for(_me(), attempt_id, now)
+    except NotFound:
+        return _json_error(_("There is no such attempt."), 404)
+    except Forbidden:
+        return _json_error(_("This attempt is not yours."), 403)
+    if not attempt.is_open:
+        return jsonify({"open": False, "result_url": url_for("exams.result", attempt_id=attempt.id)}), 409
+    return jsonify({"open": True, "server_now": _ms(now)})
+
+
 def _whole(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 

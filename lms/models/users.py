@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Date, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -38,6 +38,9 @@ class User(UserMixin, Base):
     preferred_language: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+    # Copied into the session at login and compared on every request: raising it (logout, a new
+    # password, deactivation) ends every session opened before, on every device.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     # Loaded when first used: a JSON answer save needs neither; lists that show them selectinload.
@@ -78,5 +81,20 @@ class User(UserMixin, Base):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    def end_sessions(self) -> None:
+        """End every session opened before now (the caller commits)."""
+        self.session_version = (self.session_version or 1) + 1
+
     def __repr__(self) -> str:
         return f"<User {self.employee_no}>"
+
+
+class RateLimitCounter(Base):
+    """A counter of the login throttle (lms.auth.throttle) kept in the app's own database, so every
+    worker process and every app server sees the same counts without an extra service."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # seconds since the epoch (lms.clock)

@@ -204,13 +204,14 @@ def record_star_change(user: User, to_level: int, *, kind: str, actor: User | No
 
 
 def confirm_promotion(actor: User, agent: User, now: datetime, reason: str = "") -> StarChange:
-    """Promote an eligible agent one star, with a certificate. Raises TopLevel, NotEligible."""
+    """Promote an eligible agent one star, with a certificate. Raises TopLevel, NotEligible (also for
+    a deactivated account or one without the agent role: the ready list never offers them)."""
     from lms.certificates.services import issue_for_promotion
 
     if agent.star_level >= MAX_STAR:
         raise TopLevel()
     standing = eligibility(agent, now)
-    if not standing.eligible:
+    if not standing.eligible or not agent.active or not agent.has_role("agent"):
         raise NotEligible()
     change = record_star_change(agent, agent.star_level + 1, kind="promotion", actor=actor, reason=reason, now=now)
     issue_for_promotion(change, standing.title)

@@ -23,6 +23,7 @@ from lms.records.completion import CourseState, Standing, live_courses, load_sta
 
 SCORED_KINDS = ("exam", "practical")  # the kinds the average score and the pass rate count
 SOON = 5  # expiring completions shown in the summary
+MAX_PAGE = 1_000_000  # a page number past this is past the end anyway, and its offset must fit the database
 
 
 class StaffListNotAllowed(PermissionError):
@@ -49,7 +50,8 @@ class ArchiveFilter:
     def covers(self, moment: datetime) -> bool:
         if self.date_from is not None and moment < _start_of(self.date_from, self.tz):
             return False
-        if self.date_to is not None and moment >= _start_of(self.date_to + timedelta(days=1), self.tz):
+        if (self.date_to is not None and self.date_to < date.max  # the day after date.max does not exist
+                and moment >= _start_of(self.date_to + timedelta(days=1), self.tz)):
             return False
         return True
 
@@ -259,4 +261,4 @@ def search_staff(viewer: User, query: str | None, page: int = 1, per_page: int =
         pattern = like_pattern(text)
         statement = statement.where(or_(*(column.ilike(pattern, escape="\\")
                                           for column in (User.employee_no, User.name, User.team))))
-    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+    return db.paginate(statement, page=max(1, min(page, MAX_PAGE)), per_page=per_page, error_out=False)

@@ -66,6 +66,7 @@ COLUMNS = [
 TEXT_COLUMNS = {"employee_no", "name", "team", "row_type", "kind", "title", "course_slug", "occurred_at", "band",
                 "period", "valid_until", "reason", "recorded_by", "recorded_at"}
 RECORD_ENTRY, STAR_CHANGE = "record_entry", "star_change"
+MAX_NAME_TEAM = 60  # characters of a team's name in a download's file name
 
 
 class AgentNotFound(LookupError):
@@ -292,7 +293,7 @@ def export_archive(fmt: str, *, agent: User | None = None, team: str | None = No
     if agent is not None:
         subject = agent.employee_no
     elif team:
-        subject = f"team-{team}"
+        subject = f"team-{team[:MAX_NAME_TEAM]}"  # the header stays small whatever was typed
     else:
         subject = "all"
     filename = f"training-records-{subject}-{now:%Y%m%d}.{form.extension}"

@@ -31,6 +31,7 @@
   var problem = null; // "error" or "login" after a failed send
   var timers = {};
   var known = {}; // slot -> the response the server holds, as JSON: an unchanged answer is not re-sent
+  var lastContact = Date.now(); // the last answer the server acknowledged, or the last heartbeat
 
   function readStore() {
     try { return JSON.parse(window.localStorage.getItem(storeKey)) || {}; } catch (e) { return {}; }
@@ -168,6 +169,7 @@
         var q = questionFor(slot);
         if (q) { q.dataset.seq = body.seq; }
         problem = null;
+        lastContact = Date.now();
         writeStore();
         render();
         flush();
@@ -258,6 +260,26 @@
       say(data.msgWaitFinish);
     });
   });
+
+  // --- a heartbeat while nothing else is sent: the login session sees activity for as long as
+  // the attempt is open (the server also never ends a session during an open attempt) ---
+  var HEARTBEAT_MS = 3 * 60 * 1000;
+  var heartbeatUrl = data.saveUrl.replace(/\/save$/, "/heartbeat");
+  function heartbeat() {
+    if (finished || sending || !navigator.onLine || Date.now() - lastContact < HEARTBEAT_MS) { return; }
+    lastContact = Date.now();
+    fetch(heartbeatUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": data.csrf, "Accept": "application/json" }
+    }).then(function (reply) {
+      if (reply.status === 401) { problem = "login"; say(data.msgLogin); }
+      else if (reply.status === 409) {
+        reply.json().then(function (body) { finish(body && body.result_url); }, function () { finish(); });
+      }
+    }, function () { /* offline: the next beat tries again */ });
+  }
+  setInterval(heartbeat, 30000);
 
   window.addEventListener("online", function () { problem = null; flush(); });
   window.addEventListener("offline", render);
