@@ -8,7 +8,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +18,7 @@ from lms.extensions import db
 from lms.clock import utcnow
 from lms.models import ROLES, User
 from lms.promotions.services import record_star_change
+from lms.records.services import audit
 
 EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 MIN_PASSWORD = 8
@@ -120,6 +121,8 @@ def create_user(*, employee_no: str, name: str, password: str, roles: set[str] |
     user.set_password(password)
     db.session.add(user)
     record_star_change(user, star_level, kind="initial", actor=actor, reason="", now=utcnow())
+    audit(actor, "account.created", "user", user.id, roles=sorted(roles), star_level=star_level,
+          mentor=mentor.employee_no if mentor else None, active=True)
     _commit_or_taken(employee_no)
     return user
 
@@ -140,6 +143,7 @@ def update_user(user: User, *, name: str, team: str, hire_date: date | None, sta
     _check_not_locking_out(user, actor, active=active, roles=roles)
     if star_level < user.star_level and not (star_reason or "").strip():
         raise AccountInvalid(_("Say why the star level is lowered."), "star_reason")
+    before = account_state(user)
     user.name = name.strip()
     user.team = (team or "").strip()
     user.hire_date = hire_date
@@ -152,8 +156,40 @@ def update_user(user: User, *, name: str, team: str, hire_date: date | None, sta
     user.active = active
     if new_password:
         user.set_password(new_password)
+    audit_account_changes(actor, user, before, password_changed=bool(new_password))
     db.session.commit()
     return user
+
+
+_UNSET = object()
+
+
+def account_state(user: User, mentor_no=_UNSET) -> dict:
+    """What the audit log follows of an account (its star level has its own history). `mentor_no`
+    may be given when the mentor relationship is not loaded (bulk import)."""
+    if mentor_no is _UNSET:
+        mentor_no = user.mentor.employee_no if user.mentor else None
+    return {"name": user.name, "team": user.team, "hire_date": user.hire_date.isoformat() if user.hire_date else None,
+            "roles": sorted(user.roles), "mentor": mentor_no, "preferred_language": user.preferred_language,
+            "active": user.active}
+
+
+def audit_account_changes(actor: User | None, user: User, before: dict, *, password_changed: bool,
+                          via: str = "form", after: dict | None = None) -> None:
+    """One `account.updated` event with each changed field (before, after) and whether the password
+    changed (never the password). Dropping the mentor role while mentees are still linked blocks
+    the mentor's powers over them (they need the role and the link): the event counts them."""
+    after = after or account_state(user)
+    changes = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+    if password_changed:
+        changes["password"] = "changed"
+    if not changes:
+        return
+    details = {"changes": changes, "via": via}
+    if "mentor" in before["roles"] and "mentor" not in after["roles"]:
+        details["mentees_blocked"] = db.session.scalar(select(func.count()).select_from(User)
+                                                       .where(User.mentor_id == user.id))
+    audit(actor, "account.updated", "user", user.id, **details)
 
 
 def set_active(user: User, active: bool, actor: User | None) -> User:
@@ -162,6 +198,8 @@ def set_active(user: User, active: bool, actor: User | None) -> User:
     _check_not_locking_out(user, actor, active=active, roles=user.roles)
     if user.active and not active:
         user.end_sessions()
+    if user.active != active:
+        audit(actor, "account.activated" if active else "account.deactivated", "user", user.id)
     user.active = active
     db.session.commit()
     return user
@@ -402,6 +440,9 @@ def import_users(table: Table, actor: User | None = None) -> ImportResult:
     result = ImportResult()
     now = utcnow()
     accounts = dict(existing)
+    mentor_ids = {user.mentor_id for user in existing.values() if user.mentor_id}
+    mentor_numbers = dict(db.session.execute(select(User.id, User.employee_no).where(User.id.in_(mentor_ids))).all())
+    before = {no: account_state(user, mentor_numbers.get(user.mentor_id)) for no, user in existing.items()}
     try:
         for record in records:
             user = existing.get(record.employee_no)
@@ -432,6 +473,7 @@ def import_users(table: Table, actor: User | None = None) -> ImportResult:
                     user.preferred_language = record.preferred_language
                 if record.password is not None:
                     user.set_password(record.password)
+                    user.end_sessions()  # a new password ends every earlier session
                 result.updated.append(record.employee_no)
             accounts[record.employee_no] = user
         # Insert first, then link mentors by id: a mentor may be on a later row, and two rows may
@@ -440,6 +482,18 @@ def import_users(table: Table, actor: User | None = None) -> ImportResult:
         for record in records:
             if record.mentor_employee_no:
                 accounts[record.employee_no].mentor_id = accounts[record.mentor_employee_no].id
+        for record in records:  # every account created or changed is an audit event, and the import one more
+            user = accounts[record.employee_no]
+            mentor_no = record.mentor_employee_no or (before[record.employee_no]["mentor"]
+                                                      if record.employee_no in before else None)
+            if record.employee_no in before:
+                audit_account_changes(actor, user, before[record.employee_no], via="import",
+                                      password_changed=record.password is not None,
+                                      after=account_state(user, mentor_no))
+            else:
+                audit(actor, "account.created", "user", user.id, roles=sorted(user.roles),
+                      star_level=user.star_level, mentor=mentor_no, active=True, via="import")
+        audit(actor, "staff.imported", "import", 0, created=len(result.created), updated=len(result.updated))
         db.session.commit()
     except IntegrityError:  # another admin saved one of these employee numbers meanwhile
         db.session.rollback()

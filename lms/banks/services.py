@@ -32,6 +32,7 @@ from lms.content.gift import dump_gift, parse_gift
 from lms.content.spreadsheets import _
 from lms.extensions import db
 from lms.models import Question, QuestionBank, QuestionVersion, User
+from lms.records.services import audit
 from lms.rendering import render_markdown
 
 
@@ -364,6 +365,9 @@ def import_file(data: bytes, filename: str, fmt: str | None = None, bank_slug: s
         changes = apply_bank(db.session, upload.spec, now or utcnow(), actor=actor, retire_missing=False,
                              update_details=upload.update_details)
         changes.warnings = upload.warnings
+        bank_id = db.session.scalar(select(QuestionBank.id).where(QuestionBank.slug == upload.spec.slug))
+        audit(actor, "bank.imported", "question_bank", bank_id, file=upload.filename, format=upload.format,
+              **{action: len(keys) for action, keys in changes.questions.items()})
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

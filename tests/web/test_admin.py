@@ -224,7 +224,8 @@ def test_a_star_change_by_hand_is_in_the_history_and_a_demotion_needs_a_reason(a
     changes = [(c.kind, c.from_level, c.to_level, c.reason, c.changed_by.employee_no)
                for c in db.session.scalars(select(StarChange).order_by(StarChange.id))]
     assert [c[:4] for c in changes] == [("demotion", 2, 1, "连续两月质检不合格"), ("edit", 1, 2, "")]
-    assert {a.action for a in db.session.scalars(select(AuditEvent))} == {"star.demotion", "star.edit"}
+    assert {a.action for a in db.session.scalars(select(AuditEvent))} == {"star.demotion", "star.edit",
+                                                                          "account.updated"}
 
 
 def test_a_mentor_needs_the_role_and_a_higher_star_level(admin_client, make_user):
