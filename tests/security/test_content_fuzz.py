@@ -78,6 +78,8 @@ KINDS = {
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_mutated_files_import_or_are_refused_with_their_line(content, kind):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the parsers are the same on every database: fuzzed once per CI run, on SQLite")
     config, courses, banks = content
     rng = random.Random(f"{SEED}-{kind}")
     files = KINDS[kind](courses, banks)

@@ -56,7 +56,7 @@ def row_counts() -> dict[str, int]:
             for table in db.metadata.sorted_tables}
 
 
-def test_every_account_is_created_at_its_level(demo):
+def check_every_account_is_created_at_its_level(demo):
     assert [(a.employee_no, a.created) for a in demo] == [(a.employee_no, True) for a in DEMO_ACCOUNTS]
     for account in DEMO_ACCOUNTS:
         agent = user(account.employee_no)
@@ -65,7 +65,7 @@ def test_every_account_is_created_at_its_level(demo):
     assert all(user(no).mentor.employee_no == "M0001" for no in STORIED)
 
 
-def test_star_history_starts_at_hire_and_each_promotion_was_confirmed_when_eligible(demo):
+def check_star_history_starts_at_hire_and_each_promotion_was_confirmed_when_eligible(demo):
     now = utcnow()
     for no in STORIED:
         agent = user(no)
@@ -91,7 +91,7 @@ def test_star_history_starts_at_hire_and_each_promotion_was_confirmed_when_eligi
     assert e1004[3] >= add_months(e1004[2], 9) - timedelta(days=1)
 
 
-def test_everything_happened_after_hire_and_before_now(demo):
+def check_everything_happened_after_hire_and_before_now(demo):
     now = utcnow()
     for no in AGENTS:
         agent = user(no)
@@ -102,7 +102,7 @@ def test_everything_happened_after_hire_and_before_now(demo):
             assert start <= row.completed_at < now
 
 
-def test_completions_agree_with_the_completion_rule(demo):
+def check_completions_agree_with_the_completion_rule(demo):
     now = utcnow()
     for no in AGENTS:
         agent = user(no)
@@ -125,7 +125,7 @@ def test_completions_agree_with_the_completion_rule(demo):
             assert certificate.valid_until == entry.valid_until
 
 
-def test_exams_and_practicals_went_through_the_services(demo):
+def check_exams_and_practicals_went_through_the_services(demo):
     e1003 = user("E1003")
     law = db.session.scalar(select(Exam).where(Exam.slug == "law-and-privacy-final"))
     attempts = list(db.session.scalars(select(ExamAttempt).where(ExamAttempt.user_id == e1003.id,
@@ -149,7 +149,7 @@ def test_exams_and_practicals_went_through_the_services(demo):
     assert all(p.scores for p in observed)  # rubric marks, criterion by criterion
 
 
-def test_the_one_star_agent_is_ready_for_two_stars(demo):
+def check_the_one_star_agent_is_ready_for_two_stars(demo):
     now = utcnow()
     e1002 = user("E1002")
     assert eligibility(e1002, now).eligible
@@ -162,7 +162,7 @@ def test_the_one_star_agent_is_ready_for_two_stars(demo):
     assert any(e.score < complaint.evaluation_threshold for e in entries(e1002, "evaluation"))
 
 
-def test_the_two_star_agent_has_level_two_open_and_a_retake_waiting(demo):
+def check_the_two_star_agent_has_level_two_open_and_a_retake_waiting(demo):
     now = utcnow()
     e1003 = user("E1003")
     progress = load_progress(e1003, now)
@@ -176,7 +176,7 @@ def test_the_two_star_agent_has_level_two_open_and_a_retake_waiting(demo):
     assert status.attempts_left >= 1
 
 
-def test_the_three_star_agent_let_the_refresher_expire(demo):
+def check_the_three_star_agent_let_the_refresher_expire(demo):
     now = utcnow()
     e1004 = user("E1004")
     standing = load_standing(e1004, now)
@@ -193,7 +193,7 @@ def test_the_three_star_agent_let_the_refresher_expire(demo):
     assert all(standing.state(c).status == completion.COMPLETE for c in others)
 
 
-def test_the_new_hire_has_read_a_few_lessons_and_nothing_else(demo):
+def check_the_new_hire_has_read_a_few_lessons_and_nothing_else(demo):
     e1001 = user("E1001")
     read = load_progress(e1001).completed_lesson_ids
     assert 1 <= len(read) <= 6
@@ -201,7 +201,7 @@ def test_the_new_hire_has_read_a_few_lessons_and_nothing_else(demo):
     assert [c.kind for c in star_history(e1001)] == ["initial"]
 
 
-def test_monthly_customer_evaluations(demo):
+def check_monthly_customer_evaluations(demo):
     now = utcnow()
     months = {f"{m.year:04d}-{m.month:02d}" for m in (add_months(now, -back) for back in range(2, 6))}
     for no in ("M0001", "E1002", "E1003", "E1004"):
@@ -211,7 +211,7 @@ def test_monthly_customer_evaluations(demo):
         RecordEntry.kind == "evaluation", RecordEntry.corrects_id.is_not(None))) == 0
 
 
-def test_a_second_run_writes_nothing(demo):
+def check_a_second_run_writes_nothing(demo):
     before = row_counts()
     again = ensure_demo_accounts()
     assert not any(account.created for account in again)
@@ -221,3 +221,24 @@ def test_a_second_run_writes_nothing(demo):
     in_force_count = db.session.scalar(select(func.count()).select_from(RecordEntry).where(in_force()))
     assert in_force_count == before["record_entries"]  # nothing was corrected either
 
+
+
+STORY = [
+    check_every_account_is_created_at_its_level,
+    check_star_history_starts_at_hire_and_each_promotion_was_confirmed_when_eligible,
+    check_everything_happened_after_hire_and_before_now,
+    check_completions_agree_with_the_completion_rule,
+    check_exams_and_practicals_went_through_the_services,
+    check_the_one_star_agent_is_ready_for_two_stars,
+    check_the_two_star_agent_has_level_two_open_and_a_retake_waiting,
+    check_the_three_star_agent_let_the_refresher_expire,
+    check_the_new_hire_has_read_a_few_lessons_and_nothing_else,
+    check_monthly_customer_evaluations,
+    check_a_second_run_writes_nothing,
+]
+
+
+def test_the_demo_tells_a_true_story(demo):
+    """One demo build (4 s) for every check, the second run last since it runs the demo again."""
+    for check in STORY:
+        check(demo)
