@@ -1,6 +1,7 @@
 """The `lms` command: Flask's group (with `lms db ...` from Flask-Migrate) plus our own commands."""
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -67,6 +68,8 @@ def prepare_database() -> None:
 @with_appcontext
 def sync(check: bool) -> None:
     """Import the content folders into the database (idempotent, all or nothing)."""
+    if not check:
+        migrated(lambda: None)()  # validating needs no database; importing needs a migrated one
     run_sync(check_only=check)
 
 
@@ -99,6 +102,19 @@ def _serve_options(command):
     return command
 
 
+def migrated(command):
+    """Run `command` only on a database with every migration applied; else say what to do and exit 1.
+    (Inside an app context: put it below @with_appcontext.)"""
+
+    @functools.wraps(command)
+    def checked(*args, **kwargs):
+        if pending_migrations():
+            raise click.ClickException("the database is not up to date: run `lms db upgrade` (or `lms demo`) first")
+        return command(*args, **kwargs)
+
+    return checked
+
+
 def pending_migrations() -> set[str]:
     """Head revisions the database has not reached yet (all of them on an empty database)."""
     from alembic.runtime.migration import MigrationContext
@@ -114,10 +130,9 @@ def pending_migrations() -> set[str]:
 @click.command()
 @_serve_options
 @with_appcontext
+@migrated
 def serve(host: str, port: int, workers: int | None) -> None:
     """Serve an existing installation with gunicorn."""
-    if pending_migrations():
-        raise click.ClickException("the database is not up to date: run `lms db upgrade` (or `lms demo`) first")
     _gunicorn(host, port, workers)
 
 
@@ -158,6 +173,7 @@ def user() -> None:
                                                         "a higher star level).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @with_appcontext
+@migrated
 def user_create(employee_no: str, name: str, roles: tuple[str, ...], star_level: int, team: str, mentor_no: str,
                 password: str) -> None:
     """Create an account (the first admin, say)."""
@@ -179,6 +195,7 @@ def users() -> None:
 @users.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
+@migrated
 def users_import(file: Path) -> None:
     """Import staff from a CSV or XLSX file; any bad row imports nothing."""
     from lms.admin.services import ImportInvalid, import_users

@@ -4,8 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from lms.cli import migrated
 from lms.clock import utcnow
 from lms.content.errors import ContentInvalid
 from lms.extensions import db
@@ -23,6 +25,8 @@ def banks() -> None:
                    "file's name.")
 @click.option("--format", "fmt", type=click.Choice(["gift", "aiken", "xlsx", "csv", "native"]), default=None,
               help="Default: from the extension (.gift, .aiken, .txt GIFT or Aiken, .xlsx, .csv, .yaml).")
+@with_appcontext
+@migrated
 def import_command(file: Path, bank_slug: str | None, fmt: str | None) -> None:
     """Import FILE into a bank, all or nothing: any problem prints `file:line: message` and imports nothing."""
     from lms.banks.services import NEW, NEW_VERSION, RESTORED, UNCHANGED, UPDATED, import_file
@@ -47,6 +51,8 @@ def import_command(file: Path, bank_slug: str | None, fmt: str | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["gift", "native"]), required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output.")
+@with_appcontext
+@migrated
 def export_command(slug: str, fmt: str, output: Path | None) -> None:
     """Export the live questions of bank SLUG as GIFT or as a native bank file."""
     from lms.banks.services import export_bank

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from lms.cli import migrated
 from lms.clock import utcnow
 
 
@@ -14,6 +15,7 @@ def exams() -> None:
 
 @exams.command("close-expired")
 @with_appcontext
+@migrated
 def close_expired() -> None:
     """Close and grade every attempt past its deadline and allowance (pages do this on their own
     when they touch an attempt; this is for reports and tidy records, from cron if you like)."""

@@ -7,6 +7,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from lms.cli import migrated
 from lms.clock import utcnow
 
 
@@ -22,6 +23,7 @@ def records() -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write to this file (default: standard output; required for xlsx).")
 @with_appcontext
+@migrated
 def export(employee_no: str | None, team: str | None, fmt: str, output: Path | None) -> None:
     """Export training records (one row per entry and per star change) as CSV, XLSX, JSON or
     xAPI statements. Columns and layouts: lms/records/exports.py."""

@@ -5,6 +5,7 @@ import stat
 import pytest
 from sqlalchemy import func, select, text
 
+from lms.config import PROJECT_ROOT
 from lms import config, create_app
 from lms.extensions import db
 from lms.models import Course, User
@@ -106,12 +107,26 @@ def test_demo_setup_twice_reuses_what_exists(app, course_root, monkeypatch):
     assert not any(new_hire.is_complete(course) for course in new_hire.courses)
 
 
-def test_serve_refuses_a_database_that_is_not_migrated(tmp_path, monkeypatch):
+@pytest.mark.parametrize("args", [["serve"], ["sync"], ["exams", "close-expired"], ["records", "export", "--format", "csv"],
+                                  ["users", "import", "README.md"], ["banks", "import", "README.md"],
+                                  ["user", "create", "--employee-no", "A1", "--name", "甲", "--password", "password123"]])
+def test_commands_refuse_a_database_that_is_not_migrated(tmp_path, monkeypatch, args):
+    """Not a "no such table" traceback: what to do, and a non-zero exit."""
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("LMS_DATABASE_URL", raising=False)
+    monkeypatch.chdir(PROJECT_ROOT)
+    app = create_app({"SECRET_KEY": "x"})
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 1 and "lms db upgrade" in result.output
+    assert "Traceback" not in result.output and "no such table" not in result.output
+
+
+def test_sync_check_needs_no_database(tmp_path, monkeypatch):
     monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
     monkeypatch.delenv("LMS_DATABASE_URL", raising=False)
     app = create_app({"SECRET_KEY": "x"})
-    result = app.test_cli_runner().invoke(args=["serve"])
-    assert result.exit_code == 1 and "lms db upgrade" in result.output
+    result = app.test_cli_runner().invoke(args=["sync", "--check"])
+    assert result.exit_code == 0 and "courses: 17 valid" in result.output
 
 
 def test_sqlite_commits_are_durable_before_they_are_acknowledged(app):
