@@ -15,7 +15,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # services of one capability can use another's without pulling in its web layer.
 BLUEPRINTS = ("auth.views", "catalog.views", "lessons.views", "admin.views", "practicals.views", "mentoring.views",
               "exams.views", "banks.views", "records.views", "records.export_views", "promotions.views",
-              "evaluations.views", "certificates.views")
+              "evaluations.views", "certificates.views", "jobs.views")
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -53,11 +53,13 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from importlib import import_module
 
-    from lms import errors, rendering, security
+    from lms import errors, input_guard, rendering, security
 
+    input_guard.install_converters(app)  # before the blueprints: their rules bind converters when added
     for module in BLUEPRINTS:
         app.register_blueprint(import_module(f"lms.{module}").bp)
     errors.init_app(app)
+    input_guard.init_app(app)  # NUL refused, strict JSON
     security.init_app(app)  # headers on every response; ProxyFix when LMS_PROXY_FIX is set
     app.add_template_filter(rendering.stored_html)
     from lms.formatting import one_decimal

@@ -198,11 +198,11 @@ def users() -> None:
 @migrated
 def users_import(file: Path) -> None:
     """Import staff from a CSV or XLSX file; any bad row imports nothing."""
-    from lms.admin.services import ImportInvalid, import_users
+    from lms.admin.services import MAX_IMPORT_ROWS, ImportInvalid, import_users
     from lms.content.spreadsheets import SpreadsheetError, read_table
 
     try:
-        table = read_table(file.name, file.read_bytes())
+        table = read_table(file.name, file.read_bytes(), max_rows=MAX_IMPORT_ROWS)
         result = import_users(table)
     except SpreadsheetError as exc:
         raise click.ClickException(f"{file}: {exc}")
@@ -212,5 +212,5 @@ def users_import(file: Path) -> None:
         click.echo(f"{len(exc.errors)} problem(s); nothing was imported.", err=True)
         raise SystemExit(1)
     click.echo(f"{len(result.created)} created, {len(result.updated)} updated.")
-    for employee_no, password in result.passwords.items():
-        click.echo(f"  {employee_no}: temporary password {password}")
+    for employee_no, name, code in result.codes:  # activate at /activate (lms/auth/activation.py)
+        click.echo(f"  {employee_no}\t{name}\tactivation code {code}")

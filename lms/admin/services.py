@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Callable
 
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
@@ -12,12 +12,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
+from lms.auth import activation
 from lms.config import LANGUAGES
-from lms.content.spreadsheets import Row, Table, header_csv, header_workbook, workbook_bytes
+from lms.content.spreadsheets import (Row, SpreadsheetError, Table, header_csv, one_row_per_line_template,
+                                     read_table)
 from lms.extensions import db
 from lms.clock import utcnow
 from lms.models import ROLES, User
 from lms.promotions.services import record_star_change
+from lms.jobs.services import JobFailed, Progress, job_kind
 from lms.records.services import audit
 
 EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -156,6 +159,7 @@ def update_user(user: User, *, name: str, team: str, hire_date: date | None, sta
     user.active = active
     if new_password:
         user.set_password(new_password)
+        activation.clear(user)  # an admin's password replaces a pending activation code
     audit_account_changes(actor, user, before, password_changed=bool(new_password))
     db.session.commit()
     return user
@@ -232,9 +236,7 @@ ROLE_SEPARATORS = re.compile(r"[,;，；、\s]+")
 LANGUAGE_ALIASES = {"zh_cn": "zh_CN", "zh-cn": "zh_CN", "en": "en"}
 # Excel in Chinese shows dates as 2024/3/1; both that and 2024-03-01 mean the same day.
 DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
-# No 0/o or 1/l/i: a temporary password is read out or typed on a phone.
-PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-PASSWORD_LENGTH = 10
+MAX_IMPORT_ROWS = 20_000  # a staff file: more is refused at once (split it)
 
 
 @dataclass(frozen=True)
@@ -255,7 +257,11 @@ class ImportInvalid(Exception):
 class ImportResult:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
-    passwords: dict[str, str] = field(default_factory=dict)  # new employee number -> temporary password
+    # (employee number, name, one-time activation code) of each new account without a password
+    codes: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {"created": len(self.created), "updated": len(self.updated), "codes": len(self.codes)}
 
 
 @dataclass
@@ -272,10 +278,6 @@ class _StaffRow:
     mentor_employee_no: str | None
     preferred_language: str | None
     password: str | None
-
-
-def generate_password() -> str:
-    return "".join(secrets.choice(PASSWORD_ALPHABET) for _i in range(PASSWORD_LENGTH))
 
 
 def _check_header(header: list[str]) -> list[RowError]:
@@ -376,7 +378,8 @@ def _parse_row(row: Row, first_rows: dict[str, int], existing: dict[str, User],
     return record, problems
 
 
-def _validate(table: Table, actor: User | None) -> tuple[list[_StaffRow], dict[str, User]]:
+def _validate(table: Table, actor: User | None, progress: Progress | None = None
+              ) -> tuple[list[_StaffRow], dict[str, User]]:
     errors = _check_header(table.header)
     if any(name not in table.header for name in REQUIRED_COLUMNS):
         raise ImportInvalid(errors)
@@ -392,10 +395,12 @@ def _validate(table: Table, actor: User | None) -> tuple[list[_StaffRow], dict[s
     existing = {user.employee_no: user for user in db.session.scalars(
         select(User).where(User.employee_no.in_(wanted)))} if wanted else {}
     records = []
-    for row in table.rows:
+    for count, row in enumerate(table.rows, start=1):
         record, problems = _parse_row(row, first_rows, existing, actor)
         errors.extend(RowError(row.number, problem) for problem in problems)
         records.append(record)
+        if progress is not None and count % 100 == 0:
+            progress(count, len(table.rows))
     if not errors:
         errors.extend(_mentor_errors(records, existing))
     if errors:
@@ -425,18 +430,22 @@ def _mentor_errors(records: list[_StaffRow], existing: dict[str, User]) -> list[
     return errors
 
 
-def import_users(table: Table, actor: User | None = None) -> ImportResult:
+def import_users(table: Table, actor: User | None = None, *, progress: Progress | None = None,
+                 before_commit: Callable[[ImportResult], None] | None = None) -> ImportResult:
     """Create the accounts in `table` that do not exist and update those that do, in one commit.
 
     Every row is checked first; any problem raises ImportInvalid with all of them, and nothing is
-    written. Blank cells give a new account the defaults (agent, 0 stars, a temporary password
-    returned in `passwords`) and leave an existing account's value as it is. A mentor may be an
+    written. Blank cells give a new account the defaults (agent, 0 stars; without a password, a
+    one-time activation code returned in `codes`, lms/auth/activation.py) and leave an existing
+    account's value as it is. A password in the file is hashed with scrypt (about 0.1 s a row). A mentor may be an
     existing account or any row of the file, before or after, holding the mentor role and a
     higher star level. Star levels set or changed go into the star history (a lower one as a
     demotion with the reason "bulk import"). `actor` (the importing admin) may not remove their
     own admin role.
     """
-    records, existing = _validate(table, actor)
+    records, existing = _validate(table, actor, progress)
+    if progress is not None:
+        progress.writing(len(records))
     result = ImportResult()
     now = utcnow()
     accounts = dict(existing)
@@ -451,10 +460,11 @@ def import_users(table: Table, actor: User | None = None) -> ImportResult:
                             hire_date=record.hire_date, star_level=0,
                             preferred_language=record.preferred_language, active=True)
                 user.roles = record.roles or {"agent"}
-                password = record.password or generate_password()
                 if record.password is None:
-                    result.passwords[record.employee_no] = password
-                user.set_password(password)
+                    code = activation.issue(user, now)
+                    result.codes.append((record.employee_no, record.name, activation.display(code)))
+                else:
+                    user.set_password(record.password)
                 db.session.add(user)
                 record_star_change(user, record.star_level or 0, kind="initial", actor=actor, reason="", now=now)
                 result.created.append(record.employee_no)
@@ -473,6 +483,7 @@ def import_users(table: Table, actor: User | None = None) -> ImportResult:
                     user.preferred_language = record.preferred_language
                 if record.password is not None:
                     user.set_password(record.password)
+                    activation.clear(user)
                     user.end_sessions()  # a new password ends every earlier session
                 result.updated.append(record.employee_no)
             accounts[record.employee_no] = user
@@ -493,13 +504,35 @@ def import_users(table: Table, actor: User | None = None) -> ImportResult:
             else:
                 audit(actor, "account.created", "user", user.id, roles=sorted(user.roles),
                       star_level=user.star_level, mentor=mentor_no, active=True, via="import")
-        audit(actor, "staff.imported", "import", 0, created=len(result.created), updated=len(result.updated))
+        audit(actor, "staff.imported", "import", 0, created=len(result.created), updated=len(result.updated),
+              activation_codes=len(result.codes))
+        if before_commit is not None:
+            before_commit(result)
         db.session.commit()
     except IntegrityError:  # another admin saved one of these employee numbers meanwhile
         db.session.rollback()
         raise ImportInvalid([RowError(1, _("Another change to these accounts was saved at the same "
                                            "moment; nothing was imported. Send the file again."))])
     return result
+
+
+def row_messages(errors: list[RowError]) -> list[str]:
+    return [_("Row %(n)s: %(message)s", n=error.row, message=error.message) for error in errors]
+
+
+@job_kind("staff")
+def import_job(job, data: bytes, progress: Progress, complete) -> None:
+    """A staff file as a background job (lms/jobs/services.py): the same import, all or nothing;
+    the job is done, with its activation codes, in the import's own commit."""
+    actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
+    try:
+        table = read_table(job.filename, data, max_rows=MAX_IMPORT_ROWS)
+        import_users(table, actor, progress=progress,
+                     before_commit=lambda result: complete(result.summary(), [list(row) for row in result.codes]))
+    except SpreadsheetError as exc:
+        raise JobFailed([str(exc)])
+    except ImportInvalid as exc:
+        raise JobFailed(row_messages(exc.errors))
 
 
 # --- Templates to fill in -----------------------------------------------------------------------
@@ -524,9 +557,9 @@ def _column_help() -> dict[str, str]:
         "mentor_employee_no": _("Optional. The mentor's employee number: an existing account or a row "
                                 "of this file, never the same row."),
         "preferred_language": _("Optional. zh_CN or en. Blank: the browser's language."),
-        "password": _("Optional, at least %(n)s characters. Blank: a new account gets a temporary "
-                      "password shown once after the import; an existing one keeps its password.",
-                      n=MIN_PASSWORD),
+        "password": _("Optional, at least %(n)s characters. Blank: a new account gets a one-time "
+                      "activation code, listed after the import, to choose its password with; an "
+                      "existing one keeps its password.", n=MIN_PASSWORD),
     }
 
 
@@ -537,25 +570,9 @@ def template_csv() -> bytes:
 def template_xlsx() -> bytes:
     """An import workbook: the first sheet holds only the header (it is what gets imported); the
     second explains each column, with an example row."""
-    from openpyxl.styles import Font
-
-    workbook = header_workbook("员工 Staff", IMPORT_COLUMNS, lambda name: max(14, len(name) + 4), TEXT_COLUMNS)
-    instructions = workbook.create_sheet("说明 Instructions")
-    instructions.append([_("Fill in the first sheet, one person per row, below the header. "
-                           "This sheet is never imported.")])
-    instructions.append([])
-    instructions.append([_("Example row")])
-    instructions.append(IMPORT_COLUMNS)
-    instructions.append([EXAMPLE[name] for name in IMPORT_COLUMNS])
-    instructions.append([])
-    instructions.append([_("Column"), _("What to enter"), _("Example")])
-    for row in (3, 4, 7):
-        for cell in instructions[row]:
-            cell.font = Font(bold=True)
-    help_texts = _column_help()
-    for name in IMPORT_COLUMNS:
-        instructions.append([name, help_texts[name], EXAMPLE[name]])
-    instructions.column_dimensions["A"].width = 22
-    instructions.column_dimensions["B"].width = 80
-    instructions.column_dimensions["C"].width = 16
-    return workbook_bytes(workbook)
+    return one_row_per_line_template(
+        "员工 Staff", IMPORT_COLUMNS, TEXT_COLUMNS,
+        intro=_("Fill in the first sheet, one person per row, below the header. "
+                "This sheet is never imported."),
+        example=EXAMPLE, help_texts=_column_help(),
+        headings=(_("Example row"), _("Column"), _("What to enter"), _("Example")))

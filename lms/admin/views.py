@@ -1,7 +1,9 @@
 from io import BytesIO
+from pathlib import PurePath
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
                    send_file, url_for)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,7 +13,9 @@ from lms.auth.permissions import role_required
 from lms.auth.services import safe_next_url
 from lms.content.spreadsheets import SpreadsheetError, read_table
 from lms.extensions import db
+from lms.jobs import services as jobs
 from lms.models import User
+from lms.pagination import page_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -42,7 +46,7 @@ def users():
     form = UserSearchForm(request.args)
     form.validate()
     query = form.q.data if not form.q.errors else ""
-    pagination = services.search_users(query, request.args.get("page", 1, type=int),
+    pagination = services.search_users(query, page_number(request.args),
                                        current_app.config["USERS_PER_PAGE"])
     return render_template("admin/users.html", form=form, query=query or "", pagination=pagination)
 
@@ -108,19 +112,25 @@ def set_active(user_id: int):
 @bp.route("/users/import", methods=["GET", "POST"])
 @role_required("admin")
 def import_users():
+    """A small file imports at once and its result shows here; a large one becomes a background
+    job and the browser goes to its progress page (lms/jobs/services.py)."""
     form = ImportForm()
-    errors, result = [], None
+    job = None
     if form.validate_on_submit():
         upload = form.file.data
-        try:
-            table = read_table(upload.filename, upload.read())
-            result = services.import_users(table, actor=current_user._get_current_object())
+        filename = PurePath(upload.filename or "").name[:200]
+        data = upload.read()
+        try:  # read here too, so a file over a limit or unreadable is refused at once
+            table = read_table(filename, data, max_rows=services.MAX_IMPORT_ROWS)
         except SpreadsheetError as exc:
             form.file.errors.append(str(exc))
-        except services.ImportInvalid as exc:
-            errors = exc.errors
-    response = make_response(render_template("admin/import.html", form=form, errors=errors, result=result))
-    response.headers["Cache-Control"] = "no-store"  # the temporary passwords are shown once, never cached
+        else:
+            job = jobs.start(jobs.submit("staff", current_user._get_current_object(), filename, data,
+                                         total=len(table.rows), locale=str(get_locale())))
+            if not job.finished:
+                return redirect(url_for("jobs.show", job_id=job.id))
+    response = make_response(render_template("admin/import.html", form=form, job=job, max_rows=services.MAX_IMPORT_ROWS))
+    response.headers["Cache-Control"] = "no-store"  # the activation codes are never cached
     return response
 
 

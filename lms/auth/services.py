@@ -26,7 +26,7 @@ def load_active_user(user_id: str) -> User | None:
 def authenticate(employee_no: str, password: str) -> User | None:
     """The active user with this employee number and password, else None."""
     user = db.session.scalar(select(User).where(User.employee_no == employee_no.strip()))
-    if user is None:
+    if user is None or user.activation_pending:  # a pending account takes its code, no password
         check_password_hash(_DUMMY_HASH, password)
         return None
     if not user.check_password(password) or not user.active:
@@ -57,9 +57,16 @@ def log_in(employee_no: str, password: str, address: str | None) -> User | None:
     if user is not None:
         throttle.record_success(employee_no)
         return user
+    count_failure(employee_no, address)
+    return None
+
+
+def count_failure(employee_no: str, address: str | None) -> None:
+    """Count a failed login (or activation code); raise LoginThrottled, after auditing it as
+    `auth.locked_out`, when this failure starts a wait."""
     lockouts = throttle.record_failure(employee_no, address)
     if not lockouts:
-        return None
+        return
     from lms.records.services import audit
 
     known = db.session.scalar(select(User).where(User.employee_no == employee_no.strip()))

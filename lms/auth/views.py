@@ -3,9 +3,9 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
-from lms.auth import services, sessions
+from lms.auth import activation, services, sessions
 from lms.clock import utcnow
-from lms.auth.forms import LanguageForm, LoginForm
+from lms.auth.forms import ActivateForm, LanguageForm, LoginForm
 from lms.config import LANGUAGES
 
 bp = Blueprint("auth", __name__)
@@ -37,12 +37,36 @@ def login():
     return render_template("auth/login.html", form=form)
 
 
-def _throttled(form: LoginForm, wait_seconds: int):
+def _throttled(form, wait_seconds: int, template: str = "auth/login.html"):
     minutes = max(1, -(-wait_seconds // 60))
     flash(ngettext("Too many failed logins. Try again in %(num)s minute.",
                    "Too many failed logins. Try again in %(num)s minutes.", minutes), "error")
-    response = make_response(render_template("auth/login.html", form=form), 429)
+    response = make_response(render_template(template, form=form), 429)
     response.headers["Retry-After"] = str(wait_seconds)
+    return response
+
+
+@bp.route("/activate", methods=["GET", "POST"])
+def activate():
+    """A bulk-created account's first password, with the one-time code the admin handed out."""
+    if current_user.is_authenticated:
+        return redirect(url_for("catalog.home"))
+    form = ActivateForm()
+    if form.validate_on_submit():
+        try:
+            user = activation.activate(form.employee_no.data, form.code.data, form.password.data,
+                                       request.remote_addr, utcnow())
+        except activation.ActivationThrottled as exc:
+            return _throttled(form, exc.wait_seconds, "auth/activate.html")
+        except activation.ActivationFailed:
+            flash(_("Wrong employee number or activation code, or the code was used already."), "error")
+        except activation.ActivationExpired:
+            flash(_("This activation code has expired. Ask your administrator for a new one."), "error")
+        else:
+            flash(_("Account %(no)s is active. Log in with your new password.", no=user.employee_no), "success")
+            return redirect(url_for("auth.login"))
+    response = make_response(render_template("auth/activate.html", form=form))
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -7,14 +7,16 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from lms.content.banks import MAX_TITLE, canonical_number, is_correct_scheme, percent
 from lms.models import Question
-from lms.questions.types import QUESTION_TYPES
+from lms.questions.types import MAX_OPTIONS, MAX_PAIRS, QUESTION_TYPES
 
 from wtforms.fields.choices import SelectChoice as Choice
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MIN_OPTION_ROWS = 4
 MIN_PAIR_ROWS = 3
-MAX_ROWS = 26
+# Room for the largest question import accepts (finish_question refuses more) plus blank rows to add:
+# an edit opens with two spare option rows and one spare pair row.
+MAX_ROWS = max(MAX_OPTIONS + 2, MAX_PAIRS + 1)
 TYPE_CHOICES = [Choice(name, kind.label) for name, kind in QUESTION_TYPES.items()]
 FORMAT_CHOICES = [Choice("", _l("From the file name")), Choice("gift", "GIFT"), Choice("aiken", "Aiken"),
                   Choice("xlsx", "Excel (.xlsx)"), Choice("csv", "CSV"), Choice("native", _l("Bank file (.yaml)"))]
@@ -172,7 +174,9 @@ class QuestionForm(FlaskForm):
 def _reset(rows: FieldList, count: int, minimum: int) -> None:
     while len(rows):
         rows.pop_entry()
-    for _index in range(max(count, minimum)):
+    # Capped: a question stored before import enforced the limit opens with its first rows (saving it
+    # then asks to remove options), instead of failing.
+    for _index in range(min(max(count, minimum), MAX_ROWS)):
         rows.append_entry()
 
 

@@ -31,7 +31,9 @@ from lms.content.errors import ContentError, ContentInvalid
 from lms.content.gift import dump_gift, parse_gift
 from lms.content.spreadsheets import _
 from lms.extensions import db
-from lms.models import Question, QuestionBank, QuestionVersion, User
+from lms.jobs import services as jobs
+from lms.jobs.services import JobFailed, Progress, job_kind
+from lms.models import Job, Question, QuestionBank, QuestionVersion, User
 from lms.records.services import audit
 from lms.rendering import render_markdown
 
@@ -62,6 +64,9 @@ class UploadExpired(Exception):
     """The staged upload is gone (confirmed already, too old, or someone else's)."""
 
 
+MAX_QUESTIONS = 100_000  # per uploaded file, in any format: more is refused at once (split it)
+
+
 # --- Writing questions -----------------------------------------------------------------------------
 
 NEW, NEW_VERSION, UPDATED, RESTORED, UNCHANGED = "new", "new version", "updated", "restored", "unchanged"
@@ -83,29 +88,32 @@ class BankChanges:
         return {action: len(keys) for action, keys in self.questions.items()}
 
 
-def _version(spec: QuestionSpec, number: int, actor: User | None, now: datetime) -> QuestionVersion:
+def _version(spec: QuestionSpec, number: int, actor: User | None, now: datetime,
+             rendered: dict[str, str] | None = None) -> QuestionVersion:
+    render = (lambda text: rendered[text] if text in rendered else render_markdown(text)) if rendered else render_markdown
     return QuestionVersion(
-        number=number, stem=spec.stem, stem_html=render_markdown(spec.stem), data=spec.data,
+        number=number, stem=spec.stem, stem_html=render(spec.stem), data=spec.data,
         explanation=spec.explanation,
-        explanation_html=render_markdown(spec.explanation) if spec.explanation else "",
+        explanation_html=render(spec.explanation) if spec.explanation else "",
         points=spec.points, content_hash=spec.content_hash, created_at=now,
         created_by_id=actor.id if actor is not None else None)
 
 
 def _write_question(session: Session, bank: QuestionBank, question: Question | None, spec: QuestionSpec,
-                    actor: User | None, now: datetime, *, restore: bool) -> tuple[Question, str]:
+                    actor: User | None, now: datetime, *, restore: bool,
+                    rendered: dict[str, str] | None = None) -> tuple[Question, str]:
     """Create or update one question from its spec; returns it and what happened (an action)."""
     if question is None:
         question = Question(key=spec.key, type=spec.type, tags=list(spec.tags), difficulty=spec.difficulty,
                             version=1, created_at=now)
-        question.versions.append(_version(spec, 1, actor, now))
+        question.versions.append(_version(spec, 1, actor, now, rendered))
         question.bank = bank  # joins a loaded bank.questions; never loads an unloaded one
         session.add(question)
         return question, NEW
     action = UNCHANGED
     current = question.current
     if current is None or current.content_hash != spec.content_hash:
-        version = _version(spec, question.version + 1, actor, now)
+        version = _version(spec, question.version + 1, actor, now, rendered)
         version.question_id = question.id
         session.add(version)
         question.version = version.number
@@ -137,7 +145,8 @@ def _type_conflicts(bank: QuestionBank | None, spec: BankSpec) -> list[ContentEr
 
 
 def apply_bank(session: Session, spec: BankSpec, now: datetime, *, actor: User | None = None,
-               retire_missing: bool, update_details: bool = True, source_path: str | None = None) -> BankChanges:
+               retire_missing: bool, update_details: bool = True, source_path: str | None = None,
+               rendered: dict[str, str] | None = None) -> BankChanges:
     """Write one bank's questions inside the caller's transaction (no commit).
 
     Creates the bank if needed; with `update_details` its title and description follow the spec.
@@ -165,7 +174,7 @@ def apply_bank(session: Session, spec: BankSpec, now: datetime, *, actor: User |
     by_key = {question.key: question for question in bank.questions}
     for question_spec in spec.questions:
         _question, action = _write_question(session, bank, by_key.get(question_spec.key), question_spec, actor, now,
-                                            restore=True)
+                                            restore=True, rendered=rendered)
         changes.questions[action].append(question_spec.key)
     if retire_missing:
         wanted = {question_spec.key for question_spec in spec.questions}
@@ -296,6 +305,9 @@ def parse_upload(data: bytes, filename: str, fmt: str | None = None, bank_slug: 
         errors.append(ContentError(name, 1, _("bank id %(slug)r is reserved; choose another", slug=slug)))
     if not parsed.questions and not errors:
         errors.append(ContentError(name, 1, _("the file holds no questions")))
+    if len(parsed.questions) > MAX_QUESTIONS:
+        errors = [ContentError(name, 1, _("the file holds more than %(n)s questions; split it into smaller files",
+                                          n=MAX_QUESTIONS))]
     spec = None
     if not errors:
         title = parsed.title or PurePath(name).stem[:MAX_TITLE] or slug
@@ -350,8 +362,22 @@ def plan_import(upload: Upload) -> ImportPlan:
     return plan
 
 
+def prerender(specs: list[QuestionSpec], progress: Progress | None = None) -> dict[str, str]:
+    """Each stem and explanation rendered (Markdown, sanitized), before the import's transaction:
+    rendering is most of an import's time, and SQLite has one writer, so it is done outside it."""
+    rendered: dict[str, str] = {}
+    for count, spec in enumerate(specs, start=1):
+        for text in (spec.stem, spec.explanation):
+            if text and text not in rendered:
+                rendered[text] = render_markdown(text)
+        if progress is not None and count % 200 == 0:
+            progress(count, len(specs))
+    return rendered
+
+
 def import_file(data: bytes, filename: str, fmt: str | None = None, bank_slug: str | None = None, *,
-                actor: User | None = None, now: datetime | None = None) -> BankChanges:
+                actor: User | None = None, now: datetime | None = None, progress: Progress | None = None,
+                before_commit: Callable[[BankChanges], None] | None = None) -> BankChanges:
     """Import a bank file of any format, all or nothing, in one commit.
 
     New questions are created and changed ones get a new version; questions the file does not hold
@@ -361,13 +387,18 @@ def import_file(data: bytes, filename: str, fmt: str | None = None, bank_slug: s
     upload = parse_upload(data, filename, fmt, bank_slug)
     if upload.errors:
         raise ContentInvalid(upload.errors)
+    rendered = prerender(upload.spec.questions, progress)
+    if progress is not None:
+        progress.writing(len(upload.spec.questions))
     try:
         changes = apply_bank(db.session, upload.spec, now or utcnow(), actor=actor, retire_missing=False,
-                             update_details=upload.update_details)
+                             update_details=upload.update_details, rendered=rendered)
         changes.warnings = upload.warnings
         bank_id = db.session.scalar(select(QuestionBank.id).where(QuestionBank.slug == upload.spec.slug))
         audit(actor, "bank.imported", "question_bank", bank_id, file=upload.filename, format=upload.format,
               **{action: len(keys) for action, keys in changes.questions.items()})
+        if before_commit is not None:
+            before_commit(changes)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -434,7 +465,8 @@ def stage_upload(folder: Path, user: User, data: bytes, upload: Upload) -> str:
     content, meta = _staged(folder, token)
     content.write_bytes(data)
     meta.write_text(json.dumps({"user_id": user.id, "filename": upload.filename, "format": upload.format,
-                                "bank": upload.bank_slug}), encoding="utf-8")
+                                "bank": upload.bank_slug, "questions": len(upload.spec.questions)}),
+                    encoding="utf-8")
     return token
 
 
@@ -448,9 +480,7 @@ def prepare_upload(folder: Path, user: User, data: bytes, filename: str, fmt: st
     return plan
 
 
-def confirm_upload(folder: Path, user: User, token: str, now: datetime) -> BankChanges:
-    """Import a staged upload. Raises UploadExpired when the token names no upload of this user,
-    ContentInvalid when the bank changed since the preview so that the file no longer applies."""
+def _read_staged(folder: Path, user: User, token: str) -> tuple[dict, bytes, Path, Path]:
     content, meta_path = _staged(folder, token)
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -459,10 +489,45 @@ def confirm_upload(folder: Path, user: User, token: str, now: datetime) -> BankC
         raise UploadExpired()
     if meta.get("user_id") != user.id:
         raise UploadExpired()
+    return meta, data, content, meta_path
+
+
+def confirm_upload(folder: Path, user: User, token: str, now: datetime) -> BankChanges:
+    """Import a staged upload. Raises UploadExpired when the token names no upload of this user,
+    ContentInvalid when the bank changed since the preview so that the file no longer applies."""
+    meta, data, content, meta_path = _read_staged(folder, user, token)
     changes = import_file(data, meta["filename"], meta["format"], meta["bank"], actor=user, now=now)
     content.unlink(missing_ok=True)
     meta_path.unlink(missing_ok=True)
     return changes
+
+
+def staged_questions(folder: Path, user: User, token: str) -> int:
+    """How many questions a staged upload holds (UploadExpired as confirm_upload)."""
+    return int(_read_staged(folder, user, token)[0].get("questions") or 0)
+
+
+def queue_upload(folder: Path, user: User, token: str, locale: str) -> Job:
+    """Turn a staged upload into a background job (lms/jobs/services.py), which imports it as
+    confirm_upload does. Raises UploadExpired as confirm_upload."""
+    meta, data, content, meta_path = _read_staged(folder, user, token)
+    job = jobs.submit("bank", user, meta["filename"], data, total=int(meta.get("questions") or 0), locale=locale,
+                      params={"format": meta["format"], "bank": meta["bank"]})
+    content.unlink(missing_ok=True)
+    meta_path.unlink(missing_ok=True)
+    return job
+
+
+@job_kind("bank")
+def import_job(job: Job, data: bytes, progress: Progress, complete) -> None:
+    """A bank file as a background job: import_file, all or nothing; errors as `file:line`."""
+    actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
+    try:
+        import_file(data, job.filename, job.params.get("format"), job.params.get("bank"), actor=actor, now=utcnow(),
+                    progress=progress, before_commit=lambda changes: complete(
+                        {"slug": changes.slug, "counts": changes.counts()}))
+    except ContentInvalid as exc:
+        raise JobFailed([str(error) for error in exc.errors])
 
 
 # --- Authoring in the browser ------------------------------------------------------------------------

@@ -2,6 +2,7 @@ from io import BytesIO
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,6 +12,8 @@ from lms.banks.forms import ActionForm, BankForm, ConfirmForm, QuestionForm, Que
 from lms.clock import utcnow
 from lms.content.bank_sheets import template_csv, template_xlsx
 from lms.content.errors import ContentInvalid
+from lms.jobs import services as jobs
+from lms.pagination import page_number
 from lms.questions.types import QUESTION_TYPES
 
 bp = Blueprint("banks", __name__, url_prefix="/banks")
@@ -81,7 +84,7 @@ def show(slug: str):
         tag=(form.tag.data or "").strip() if not form.tag.errors else "",
         kind=form.type.data if form.type.data in QUESTION_TYPES else "",
         status=form.status.data if form.status.data in ("live", "retired", "all") else "live",
-        page=request.args.get("page", 1, type=int), per_page=current_app.config.get("QUESTIONS_PER_PAGE", 25))
+        page=page_number(request.args), per_page=current_app.config.get("QUESTIONS_PER_PAGE", 25))
     filters = {name: value for name, value in request.args.items() if name != "page" and value}
     return render_template("banks/show.html", bank=bank, form=form, pagination=pagination, filters=filters,
                            tags=services.bank_tags(bank), types=QUESTION_TYPES)
@@ -202,6 +205,13 @@ def confirm_upload():
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
+    user = current_user._get_current_object()
+    try:  # a large file imports in the background, and the browser follows its job
+        if services.staged_questions(_upload_folder(), user, form.token.data) > jobs.inline_rows():
+            job = jobs.start(services.queue_upload(_upload_folder(), user, form.token.data, str(get_locale())))
+            return redirect(url_for("jobs.show", job_id=job.id))
+    except services.UploadExpired:
+        pass  # said just below
     try:
         changes = services.confirm_upload(_upload_folder(), current_user._get_current_object(), form.token.data,
                                           utcnow())

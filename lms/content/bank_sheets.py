@@ -47,6 +47,7 @@ TYPE_ALIASES = {
 TRUE_WORDS = {"true", "t", "yes", "y", "对", "是", "正确", "√", "1"}
 FALSE_WORDS = {"false", "f", "no", "n", "错", "否", "错误", "×", "0"}
 LIST_SEPARATORS = re.compile(r"[,，;；、\s]+")
+MAX_ROWS = 100_000  # question rows per sheet: more is refused at once, before the sheet is read whole
 TAG_SEPARATORS = re.compile(r"[,，;；、]")
 
 
@@ -60,7 +61,7 @@ def parse_sheet(filename: str, data: bytes, path: str | None = None) -> ParsedBa
     result = ParsedBank(path=path)
     report = Reporter(path)
     try:
-        table = read_table(filename, data)
+        table = read_table(filename, data, max_rows=MAX_ROWS)
     except SpreadsheetError as exc:
         report.error(1, str(exc))
         result.errors = report.errors()

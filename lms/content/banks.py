@@ -38,7 +38,7 @@ import yaml
 from lms.content.errors import ContentError
 from lms.content.spreadsheets import _
 from lms.content.yaml_loader import YamlProblem, compose, construct_scalar
-from lms.questions.types import QUESTION_TYPES
+from lms.questions.types import MAX_OPTIONS, MAX_PAIRS, QUESTION_TYPES
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_SLUGS = {"new", "import"}  # taken by the authoring pages' own addresses
@@ -425,6 +425,13 @@ def finish_question(report: Reporter, line: int, *, key: str, kind: str, stem: s
     before = report.count
     if not stem.strip():
         report.error(line, _("the question has no text (stem)"), "stem")
+    # The editor shows at most this many rows (lms/banks/forms.py): what it cannot open is refused here.
+    if kind in ("single", "multi") and len(data.get("options") or []) > MAX_OPTIONS:
+        report.error(line, _("a question has at most %(limit)s options, this one has %(count)s",
+                             limit=MAX_OPTIONS, count=len(data["options"])), "options")
+    if kind == "matching" and len(data.get("pairs") or []) > MAX_PAIRS:
+        report.error(line, _("a matching question has at most %(limit)s pairs, this one has %(count)s",
+                             limit=MAX_PAIRS, count=len(data["pairs"])), "pairs")
     for problem in QUESTION_TYPES[kind].validate(data):
         report.error(line, problem, TYPE_KEYS[kind][0])
     if report.count > before:

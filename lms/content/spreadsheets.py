@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import PurePath
-from typing import Callable, Iterable
+from typing import Callable, Iterator
 
 from flask_babel import gettext as _
 
@@ -55,41 +56,105 @@ def _decode(data: bytes) -> str:
         raise SpreadsheetError(_("The file is neither UTF-8 nor GBK text; save it again as CSV UTF-8."))
 
 
-def _csv_rows(data: bytes) -> Iterable[list]:
+# A workbook is a zip: what it expands to is bounded before anything is parsed, so a few
+# megabytes cannot become gigabytes of XML in memory.
+MAX_XLSX_EXPANDED = 256 * 1024 * 1024
+
+
+class TooManyRows(SpreadsheetError):
+    """The file holds more rows than an import accepts; reading stopped at the limit."""
+
+    def __init__(self, limit: int):
+        super().__init__(_("The file has more than %(n)s rows; split it into files of at most %(n)s rows.",
+                           n=limit))
+        self.limit = limit
+
+
+def _csv_rows(data: bytes) -> Iterator[list]:
     if data.startswith(b"PK\x03\x04"):
         raise SpreadsheetError(_("This is an Excel workbook named .csv; rename it to .xlsx or save it as CSV."))
-    try:
-        return list(csv.reader(io.StringIO(_decode(data), newline="")))
-    except csv.Error as exc:
-        raise SpreadsheetError(_("The CSV file cannot be read: %(reason)s", reason=str(exc)))
+    reader = csv.reader(io.StringIO(_decode(data), newline=""))
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise SpreadsheetError(_("The CSV file cannot be read: %(reason)s", reason=str(exc)))
 
 
-def _xlsx_rows(data: bytes) -> Iterable[tuple]:
+def _unreadable_workbook() -> SpreadsheetError:
+    return SpreadsheetError(_("The file cannot be read as an Excel workbook (.xlsx)."))
+
+
+def _sheet_size_from_header(self) -> None:
+    """openpyxl's read-only sheet looks for <dimension> until the *end* of <sheetData>, that is
+    through the whole sheet when a file has none (22 s for a million rows). The schema puts it
+    before <sheetData>, so stop looking there. (We reset the dimensions anyway.)"""
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.worksheet.dimensions import SheetDimension
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+    with self._get_source() as source:
+        for event, element in iterparse(source, events=("start", "end")):
+            if element.tag == f"{{{SHEET_MAIN_NS}}}sheetData":
+                return
+            if event == "end" and element.tag == f"{{{SHEET_MAIN_NS}}}dimension":
+                boundaries = SheetDimension.from_tree(element).boundaries
+                if boundaries is not None:
+                    self._min_column, self._min_row, self._max_column, self._max_row = boundaries
+                return
+
+
+def _xlsx_rows(data: bytes) -> Iterator[tuple]:
+    """The first sheet's rows, streamed (openpyxl read-only): a sheet is never loaded whole, so the
+    caller's row limit stops a sheet that declares a million rows after the limit, not after a
+    million."""
+    import zipfile
+
     from openpyxl import load_workbook
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+    ReadOnlyWorksheet._get_size = _sheet_size_from_header
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            expanded = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise _unreadable_workbook()
+    if expanded > MAX_XLSX_EXPANDED:
+        raise SpreadsheetError(_("The workbook expands to more than %(n)s MB; save it again without unused "
+                                 "rows, columns and sheets.", n=MAX_XLSX_EXPANDED // (1024 * 1024)))
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises zip, XML and key errors for a damaged or foreign file
-        raise SpreadsheetError(_("The file cannot be read as an Excel workbook (.xlsx)."))
+        raise _unreadable_workbook()
     try:
         sheet = workbook.worksheets[0]  # the first sheet, whichever one was open when saved
         sheet.reset_dimensions()  # some programs write a wrong size; read every row there is
-        return list(sheet.iter_rows(values_only=True))
-    except Exception:
-        raise SpreadsheetError(_("The file cannot be read as an Excel workbook (.xlsx)."))
+        rows = sheet.iter_rows(values_only=True)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception:
+                raise _unreadable_workbook()
+            yield row
     finally:
         workbook.close()
 
 
-READERS: dict[str, Callable[[bytes], Iterable]] = {".csv": _csv_rows, ".xlsx": _xlsx_rows}
+READERS: dict[str, Callable[[bytes], Iterator]] = {".csv": _csv_rows, ".xlsx": _xlsx_rows}
 
 
-def read_table(filename: str, data: bytes) -> Table:
+def read_table(filename: str, data: bytes, max_rows: int | None = None) -> Table:
     """The table in `data`, read by the reader for `filename`'s extension.
 
-    Raises SpreadsheetError for an unknown extension, an unreadable file, or an empty one.
-    Completely empty rows are left out, but later rows keep their spreadsheet numbers.
-    Columns with an empty header are ignored.
+    Raises SpreadsheetError for an unknown extension, an unreadable file, or an empty one, and
+    TooManyRows as soon as more than `max_rows` rows follow the header (empty rows count: they
+    cost as much to read). Completely empty rows are left out, but later rows keep their
+    spreadsheet numbers. Columns with an empty header are ignored.
     """
     extension = PurePath(filename or "").suffix.lower()
     reader = READERS.get(extension)
@@ -98,7 +163,12 @@ def read_table(filename: str, data: bytes) -> Table:
                                  extension=extension or "(none)", allowed=", ".join(READERS)))
     if not data.strip():
         raise SpreadsheetError(_("The file is empty."))
-    rows = [[cell_text(value) for value in row] for row in reader(data)]
+    rows = []
+    with closing(reader(data)) as source:  # closes the workbook when reading stops early
+        for raw in source:
+            if max_rows is not None and len(rows) > max_rows:  # the header and max_rows rows read already
+                raise TooManyRows(max_rows)
+            rows.append([cell_text(value) for value in raw])
     if not rows or not any(rows[0]):
         raise SpreadsheetError(_("The first row must hold the column names; it is empty."))
     header = [name.strip().lower() for name in rows[0]]
@@ -144,6 +214,34 @@ def header_workbook(title: str, columns: list[str], width: Callable[[str], int],
         if name in text_columns:
             column.number_format = "@"
     return workbook
+
+
+def one_row_per_line_template(title: str, columns: list[str], text_columns, *, intro: str, example: dict,
+                              help_texts: dict[str, str], headings: tuple[str, str, str, str]) -> bytes:
+    """A template workbook for files with one record per row (staff, customer evaluations): the
+    header sheet, then an instructions sheet with `intro`, an example row and each column's help.
+    `headings` are the translated "Example row", "Column", "What to enter", "Example"."""
+    from openpyxl.styles import Font
+
+    workbook = header_workbook(title, columns, lambda name: max(14, len(name) + 4), text_columns)
+    instructions = workbook.create_sheet("说明 Instructions")
+    example_row, column, what, example_heading = headings
+    instructions.append([intro])
+    instructions.append([])
+    instructions.append([example_row])
+    instructions.append(columns)
+    instructions.append([example[name] for name in columns])
+    instructions.append([])
+    instructions.append([column, what, example_heading])
+    for row in (3, 4, 7):
+        for cell in instructions[row]:
+            cell.font = Font(bold=True)
+    for name in columns:
+        instructions.append([name, help_texts[name], example[name]])
+    instructions.column_dimensions["A"].width = 22
+    instructions.column_dimensions["B"].width = 80
+    instructions.column_dimensions["C"].width = 16
+    return workbook_bytes(workbook)
 
 
 def workbook_bytes(workbook) -> bytes:

@@ -12,16 +12,19 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Callable
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.clock import center_zone
-from lms.content.spreadsheets import Table, header_csv, header_workbook, workbook_bytes
+from lms.clock import utcnow
+from lms.content.spreadsheets import SpreadsheetError, Table, header_csv, one_row_per_line_template, read_table
 from lms.extensions import db
 from lms.models import RecordEntry, User
 from lms.records import completion
+from lms.jobs.services import JobFailed, Progress, job_kind
 from lms.records.services import add_entry, audit
 
 COLUMNS = ["employee_no", "month", "satisfaction", "sample_size", "comment"]
@@ -60,6 +63,10 @@ class ImportResult:
     created: list[tuple[str, str]] = field(default_factory=list)
     corrected: list[tuple[str, str]] = field(default_factory=list)
     unchanged: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {"created": len(self.created), "corrected": [list(key) for key in self.corrected[:1000]],
+                "unchanged": len(self.unchanged)}
 
 
 @dataclass
@@ -161,15 +168,22 @@ def _parse_row(values: dict[str, str], number: int, users: dict[str, User], this
     return _EvaluationRow(number, employee_no, period, satisfaction, sample_size, comment), problems
 
 
-def _validate(table: Table, now: datetime) -> tuple[list[_EvaluationRow], dict[str, User]]:
+def _chunks(values, size: int = 5000):
+    """Long IN lists in pieces: SQLite takes at most 32,766 parameters a statement."""
+    values = sorted(values)
+    return [values[start:start + size] for start in range(0, len(values), size)]
+
+
+def _validate(table: Table, now: datetime, progress: Progress | None = None
+              ) -> tuple[list[_EvaluationRow], dict[str, User]]:
     errors = _check_header(table.header)
     if any(name not in table.header for name in REQUIRED_COLUMNS):
         raise ImportInvalid(errors)
     if not table.rows:
         raise ImportInvalid(errors + [RowError(2, _("The file has no rows below the header."))])
     numbers = {row.values.get("employee_no", "") for row in table.rows} - {""}
-    users = {user.employee_no: user for user in db.session.scalars(
-        select(User).where(User.employee_no.in_(numbers)))} if numbers else {}
+    users = {user.employee_no: user for chunk in _chunks(numbers) for user in db.session.scalars(
+        select(User).where(User.employee_no.in_(chunk)))}
     first_rows: dict[tuple[str, str], int] = {}
     for row in table.rows:
         period = parse_month(row.values.get("month", ""))
@@ -177,10 +191,12 @@ def _validate(table: Table, now: datetime) -> tuple[list[_EvaluationRow], dict[s
             first_rows.setdefault((row.values.get("employee_no", ""), period), row.number)
     this_month = current_month(now)
     records = []
-    for row in table.rows:
+    for count, row in enumerate(table.rows, start=1):
         record, problems = _parse_row(row.values, row.number, users, this_month, first_rows)
         errors.extend(RowError(row.number, problem) for problem in problems)
         records.append(record)
+        if progress is not None and count % 500 == 0:
+            progress(count, len(table.rows))
     if errors:
         raise ImportInvalid(errors)
     return records, users
@@ -191,11 +207,12 @@ def evaluations_in_force(user_ids: set[int], periods: set[str]) -> dict[tuple[in
     found: dict[tuple[int, str], RecordEntry] = {}
     if not user_ids or not periods:
         return found
-    for entry in db.session.scalars(
-            select(RecordEntry).where(RecordEntry.kind == "evaluation", RecordEntry.user_id.in_(user_ids),
-                                      RecordEntry.period.in_(periods), completion.in_force())
-            .order_by(RecordEntry.occurred_at, RecordEntry.id)):
-        found[(entry.user_id, entry.period)] = entry  # the latest wins should two be in force
+    for chunk in _chunks(user_ids):
+        for entry in db.session.scalars(
+                select(RecordEntry).where(RecordEntry.kind == "evaluation", RecordEntry.user_id.in_(chunk),
+                                          RecordEntry.period.in_(periods), completion.in_force())
+                .order_by(RecordEntry.occurred_at, RecordEntry.id)):
+            found[(entry.user_id, entry.period)] = entry  # the latest wins should two be in force
     return found
 
 
@@ -205,7 +222,8 @@ def _same(entry: RecordEntry, record: _EvaluationRow) -> bool:
             and details.get("sample_size") == record.sample_size and (details.get("comment") or "") == record.comment)
 
 
-def import_evaluations(table: Table, *, actor: User, filename: str, now: datetime) -> ImportResult:
+def import_evaluations(table: Table, *, actor: User, filename: str, now: datetime, progress: Progress | None = None,
+                       before_commit: Callable[[ImportResult], None] | None = None) -> ImportResult:
     """Write each row of `table` as an `evaluation` record entry, in one commit.
 
     Every row is checked first; any problem raises ImportInvalid with all of them and nothing is
@@ -213,7 +231,9 @@ def import_evaluations(table: Table, *, actor: User, filename: str, now: datetim
     values are the same, and corrected (reason "re-import") when they differ. Courses completed or
     undone by the new results are written in the same commit, and the import is audited.
     """
-    records, users = _validate(table, now)
+    records, users = _validate(table, now, progress)
+    if progress is not None:
+        progress.writing(len(records))
     line = pass_percent()
     existing = evaluations_in_force({user.id for user in users.values()}, {record.period for record in records})
     result = ImportResult()
@@ -244,8 +264,31 @@ def import_evaluations(table: Table, *, actor: User, filename: str, now: datetim
     completion.record_completions_of(affected.values(), now)
     audit(actor, "evaluations.imported", "import", 0, file=filename, created=len(result.created),
           corrected=len(result.corrected), unchanged=len(result.unchanged))
+    if before_commit is not None:
+        before_commit(result)
     db.session.commit()
     return result
+
+
+MAX_IMPORT_ROWS = 100_000  # an evaluations file: more is refused at once (split it)
+
+
+def row_messages(errors: list[RowError]) -> list[str]:
+    return [_("Row %(n)s: %(message)s", n=error.row, message=error.message) for error in errors]
+
+
+@job_kind("evaluations")
+def import_job(job, data: bytes, progress: Progress, complete) -> None:
+    """An evaluations file as a background job (lms/jobs/services.py): the same import, all or nothing."""
+    actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
+    try:
+        table = read_table(job.filename, data, max_rows=MAX_IMPORT_ROWS)
+        import_evaluations(table, actor=actor, filename=job.filename, now=utcnow(), progress=progress,
+                           before_commit=lambda result: complete(result.summary()))
+    except SpreadsheetError as exc:
+        raise JobFailed([str(exc)])
+    except ImportInvalid as exc:
+        raise JobFailed(row_messages(exc.errors))
 
 
 # --- Templates to fill in -----------------------------------------------------------------------
@@ -273,25 +316,9 @@ def template_csv() -> bytes:
 def template_xlsx() -> bytes:
     """An import workbook: the first sheet holds only the header (it is what gets imported); the
     second explains each column, with an example row."""
-    from openpyxl.styles import Font
-
-    workbook = header_workbook("评价 Evaluations", COLUMNS, lambda name: max(14, len(name) + 4), TEXT_COLUMNS)
-    instructions = workbook.create_sheet("说明 Instructions")
-    instructions.append([_("Fill in the first sheet, one agent and month per row, below the header. "
-                           "This sheet is never imported.")])
-    instructions.append([])
-    instructions.append([_("Example row")])
-    instructions.append(COLUMNS)
-    instructions.append([EXAMPLE[name] for name in COLUMNS])
-    instructions.append([])
-    instructions.append([_("Column"), _("What to enter"), _("Example")])
-    for row in (3, 4, 7):
-        for cell in instructions[row]:
-            cell.font = Font(bold=True)
-    help_texts = _column_help()
-    for name in COLUMNS:
-        instructions.append([name, help_texts[name], EXAMPLE[name]])
-    instructions.column_dimensions["A"].width = 22
-    instructions.column_dimensions["B"].width = 80
-    instructions.column_dimensions["C"].width = 16
-    return workbook_bytes(workbook)
+    return one_row_per_line_template(
+        "评价 Evaluations", COLUMNS, TEXT_COLUMNS,
+        intro=_("Fill in the first sheet, one agent and month per row, below the header. "
+                "This sheet is never imported."),
+        example=EXAMPLE, help_texts=_column_help(),
+        headings=(_("Example row"), _("Column"), _("What to enter"), _("Example")))

@@ -1,7 +1,8 @@
 from io import BytesIO
 from pathlib import PurePath
 
-from flask import Blueprint, abort, current_app, render_template, send_file
+from flask import Blueprint, abort, current_app, redirect, render_template, send_file, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 
 from lms.auth.permissions import role_required
@@ -10,6 +11,7 @@ from lms.config import DEFAULT_BAND_THRESHOLDS
 from lms.content.spreadsheets import SpreadsheetError, read_table
 from lms.evaluations import services
 from lms.evaluations.forms import ImportForm
+from lms.jobs import services as jobs
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
 
@@ -29,21 +31,25 @@ def band_thresholds():
 @bp.route("/import", methods=["GET", "POST"])
 @role_required("trainer", "admin")
 def import_form():
+    """A small file imports at once and its result shows here; a large one becomes a background
+    job and the browser goes to its progress page (lms/jobs/services.py)."""
     form = ImportForm()
-    errors, result = [], None
+    job = None
     if form.validate_on_submit():
         upload = form.file.data
         filename = PurePath(upload.filename or "").name[:200]
-        try:
-            table = read_table(filename, upload.read())
-            result = services.import_evaluations(table, actor=current_user._get_current_object(),
-                                                 filename=filename, now=utcnow())
+        data = upload.read()
+        try:  # read here too, so a file over the limit or unreadable is refused at once
+            table = read_table(filename, data, max_rows=services.MAX_IMPORT_ROWS)
         except SpreadsheetError as exc:
             form.file.errors.append(str(exc))
-        except services.ImportInvalid as exc:
-            errors = exc.errors
-    return render_template("evaluations/import.html", form=form, errors=errors, result=result,
-                           pass_percent=services.pass_percent())
+        else:
+            job = jobs.start(jobs.submit("evaluations", current_user._get_current_object(), filename, data,
+                                         total=len(table.rows), locale=str(get_locale())))
+            if not job.finished:
+                return redirect(url_for("jobs.show", job_id=job.id))
+    return render_template("evaluations/import.html", form=form, job=job, pass_percent=services.pass_percent(),
+                           max_rows=services.MAX_IMPORT_ROWS)
 
 
 @bp.route("/template.<fmt>")

@@ -29,6 +29,10 @@ from lms.records import completion
 from lms.records.services import add_entry, audit, band_for
 
 DEFAULT_GRACE_SECONDS = 30
+# A save's seq follows the server's clock in ms (static/js/exam.js); one further ahead than this is
+# refused, so no client can pin a slot with a huge seq and have its later saves acknowledged and dropped.
+SEQ_AHEAD_MS = 60_000
+MAX_SLOT = 10_000  # beyond any exam (pools draw at most 200 each); keeps the query's integer small
 
 
 class ExamError(Exception):
@@ -74,6 +78,14 @@ class AttemptFinished(ExamError):
 
 class UnknownSlot(ExamError):
     """The attempt has no question at this position."""
+
+
+class SeqOutOfRange(ExamError):
+    """The seq is below 1 or further ahead of the server's clock than SEQ_AHEAD_MS."""
+
+    def __init__(self, seq: int, server_ms: int):
+        super().__init__(f"seq {seq} is outside 1..{server_ms + SEQ_AHEAD_MS}")
+        self.server_ms = server_ms
 
 
 class MarkingNotAllowed(ExamError):
@@ -412,8 +424,13 @@ def save_answer(user: User, attempt_id: int, slot: int, raw: Any, seq: int, now:
 
     Replays and late arrivals of older saves are acknowledged without overwriting. Raises 404/403,
     AttemptFinished (submitted, or past deadline + allowance: then it is finalized now),
-    UnknownSlot, InvalidResponse.
+    SeqOutOfRange (checked first: nothing is read or written), UnknownSlot, InvalidResponse.
     """
+    server_ms = clock_ms(now)
+    if not 1 <= seq <= server_ms + SEQ_AHEAD_MS:
+        raise SeqOutOfRange(seq, server_ms)
+    if not 0 <= slot <= MAX_SLOT:
+        slot = -1  # no such position: the attempt is still checked (404/403/finished) before UnknownSlot
     # One read for the attempt and the slot. FOR SHARE (PostgreSQL) holds off a concurrent
     # finalize until this save is committed.
     row = db.session.execute(
@@ -446,7 +463,7 @@ def save_answers(user: User, attempt_id: int, raws: dict[int, Any], now: datetim
     current = db.session.execute(select(ExamAttempt.state, ExamAttempt.deadline)
                                  .where(ExamAttempt.id == attempt.id).with_for_update(read=True)).one()
     _check_open(attempt.id, current.state, current.deadline, now)
-    seq = int(now.timestamp() * 1000)
+    seq = clock_ms(now)
     rejected = []
     questions = db.session.scalars(select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id)
                                    .options(joinedload(AttemptQuestion.version)))
@@ -462,6 +479,11 @@ def save_answers(user: User, attempt_id: int, raws: dict[int, Any], now: datetim
         _write_answer(attempt.id, aq.id, response, seq, now)
     db.session.commit()
     return rejected
+
+
+def clock_ms(now: datetime) -> int:
+    """The server's clock as the seq of a save made now (what the exam page's script also counts in)."""
+    return int(now.timestamp() * 1000)
 
 
 def _check_open(attempt_id: int, state: str, deadline: datetime, now: datetime) -> None:

@@ -3,8 +3,8 @@ trainer's marking queue and exam editor. Views parse input, call one service, th
 render; services' exceptions become messages here."""
 from __future__ import annotations
 
+import re
 from datetime import timezone
-from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_datetime
@@ -19,6 +19,7 @@ from lms.exams import authoring, forms, services, timing
 from lms.exams.forms import Choice
 from lms.extensions import db
 from lms.models import Course, Exam, QuestionBank
+from lms.pagination import page_number
 from lms.questions.types import InvalidResponse
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
@@ -87,6 +88,9 @@ def take(attempt_id: int):
                            seconds_left=timing.seconds_left(attempt.deadline, now))
 
 
+SAVE_BODY_LIMIT = 256 * 1024
+
+
 def _json_error(message: str, status: int, **extra):
     return jsonify({"saved": False, "error": message, **extra}), status
 
@@ -96,13 +100,20 @@ def save(attempt_id: int):
     """JSON {slot, response, seq} -> {saved, slot, seq, server_now}. CSRF comes in X-CSRFToken."""
     if not current_user.is_authenticated:
         return _json_error(_("You are logged out. Log in again in another tab; your answers are kept here."), 401)
-    payload = request.get_json(silent=True)
+    # An answer is at most an essay (20,000 characters, ~120 KB as escaped JSON); refuse bigger bodies
+    # before parsing them. A body without a declared length is read within MAX_CONTENT_LENGTH, then checked.
+    if (request.content_length or 0) > SAVE_BODY_LIMIT or len(request.get_data()) > SAVE_BODY_LIMIT:
+        return _json_error(_("The answer is too long to be saved."), 413)
+    payload = request.get_json(silent=True)  # unreadable, NaN, too deep, or holding NUL: None
     if not (isinstance(payload, dict) and _whole(payload.get("slot")) and _whole(payload.get("seq"))
-            and payload["seq"] >= 1 and "response" in payload):
+            and "response" in payload):
         return _json_error(_("The answer could not be read."), 400)
     now = utcnow()
     try:
         saved = services.save_answer(_me(), attempt_id, payload["slot"], payload["response"], payload["seq"], now)
+    except services.SeqOutOfRange as exc:
+        # server_now lets the page's script set its clock right and send the answer again.
+        return _json_error(_("The answer could not be read."), 400, seq_refused=True, server_now=exc.server_ms)
     except NotFound:
         return _json_error(_("There is no such attempt."), 404)
     except Forbidden:
@@ -239,9 +250,8 @@ def mark(attempt_id: int):
             raw = request.form.get(f"points-{slot.position}", "").strip()
             if not raw:
                 continue
-            try:
-                points = float(Decimal(raw.replace(",", ".")))
-            except ArithmeticError:
+            points = _points(raw)
+            if points is None:
                 errors[slot.position] = _("Give a number of points.")
                 continue
             marks[slot.position] = services.Mark(points, request.form.get(f"comment-{slot.position}", "")[:2000])
@@ -264,6 +274,17 @@ def mark(attempt_id: int):
                 return redirect(url_for("exams.mark", attempt_id=attempt.id))
     return render_template("exams/mark.html", attempt=attempt, exam=attempt.exam, sheet=sheet, waiting=waiting,
                            form=form, errors=errors, own=attempt.user_id == current_user.id)
+
+
+_POINTS = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,4})?")
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，", "0123456789.,")  # a Chinese keyboard's digits
+
+
+def _points(raw: str) -> float | None:
+    """Points as a marker types them: 0.5, 2 or 0,5 (full-width digits too); None for anything else
+    (NaN, inf, -0, exponents, thousands of digits), which the sheet shows as an error."""
+    text = raw.translate(_FULL_WIDTH).strip().replace(",", ".")
+    return float(text) if _POINTS.fullmatch(text) else None
 
 
 # --- authoring -----------------------------------------------------------------------------------
@@ -373,7 +394,7 @@ def edit_exam(exam_id: int):
 @role_required("trainer", "admin")
 def exam_attempts(exam_id: int):
     exam = db.get_or_404(Exam, exam_id)
-    pagination = authoring.attempts_of_exam(exam, utcnow(), request.args.get("page", 1, type=int))
+    pagination = authoring.attempts_of_exam(exam, utcnow(), page_number(request.args))
     return render_template("exams/attempts.html", exam=exam, pagination=pagination)
 
 

@@ -3,6 +3,7 @@ from lms.models.certificates import CERTIFICATE_KINDS, Certificate
 from lms.models.courses import KINDS, TRACKS, Course, Lesson, course_prerequisites
 from lms.models.exams import (ATTEMPT_STATES, GRADING_METHODS, REVIEW_POLICIES, AttemptAnswer, AttemptQuestion,
                               Exam, ExamAttempt, ExamPool)
+from lms.models.jobs import JOB_STATUSES, Job
 from lms.models.ladder import STAR_CHANGE_KINDS, StarChange, StarLevel
 from lms.models.progress import LessonProgress
 from lms.models.practicals import (MOODS, PRACTICAL_STATUSES, Practical, PracticalAcknowledgement,
@@ -20,4 +21,5 @@ __all__ = [
     "AttemptAnswer", "CERTIFICATE_KINDS", "Certificate", "STAR_CHANGE_KINDS", "StarChange", "StarLevel",
     "MOODS", "PRACTICAL_STATUSES", "Scenario", "ScriptVersion", "RubricVersion", "RubricCriterion",
     "Rehearsal", "Practical", "PracticalScore", "PracticalCorrection", "PracticalAcknowledgement",
+    "JOB_STATUSES", "Job",
 ]

@@ -41,6 +41,10 @@ class User(UserMixin, Base):
     # Copied into the session at login and compared on every request: raising it (logout, a new
     # password, deactivation) ends every session opened before, on every device.
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # A bulk-created account waits for its owner to activate it with a one-time code
+    # (lms/auth/activation.py): the code's hash and when it expires. No password works meanwhile.
+    activation_hash: Mapped[str | None] = mapped_column(String(64))
+    activation_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     # Loaded when first used: a JSON answer save needs neither; lists that show them selectinload.
@@ -80,6 +84,10 @@ class User(UserMixin, Base):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    @property
+    def activation_pending(self) -> bool:
+        return self.activation_hash is not None
 
     def end_sessions(self) -> None:
         """End every session opened before now (the caller commits)."""

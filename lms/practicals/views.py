@@ -7,6 +7,7 @@ from lms.auth.permissions import role_required
 from lms.clock import utcnow
 from lms.extensions import db
 from lms.formatting import one_decimal
+from lms.input_guard import database_id
 from lms.models import Course
 from lms.practicals import forms, services
 
@@ -283,7 +284,7 @@ def sign(practical_id: int):
     if practical.status != "scheduled":
         flash(_("This practical is already signed: a signed result can only be corrected."), "error")
         return redirect(url_for("practicals.show", practical_id=practical_id))
-    rubric_id = request.form.get("rubric_version_id", type=int)
+    rubric_id = database_id(request.form.get("rubric_version_id"))
     rubric = next((r for r in practical.scenario.rubric_versions if r.id == rubric_id), practical.scenario.rubric)
     form = forms.signoff_form(rubric.criteria)
     if not form.validate():
@@ -291,7 +292,7 @@ def sign(practical_id: int):
     marks, comments = forms.marks_from(form, rubric.criteria)
     try:
         entry = services.sign_off(
-            _user(), practical, script_version_id=request.form.get("script_version_id", type=int) or 0,
+            _user(), practical, script_version_id=database_id(request.form.get("script_version_id")) or 0,
             rubric_version_id=rubric.id,
             marks=marks, comments=comments, overall_comment=form.overall_comment.data,
             work_on=form.work_on.data, mood=form.mood.data, now=utcnow())

@@ -24,6 +24,10 @@ from flask_babel import lazy_gettext as _l
 
 MAX_TEXT_ANSWER = 500
 MAX_ESSAY = 20_000
+# The most a question may have: what the editor shows (lms/banks/forms.py) and import accepts.
+MAX_OPTIONS = 24
+MAX_PAIRS = 25
+_POSITION = re.compile(r"[0-9]{1,4}")  # ASCII only: "²" and "①" pass str.isdigit() but not int()
 
 
 class InvalidResponse(ValueError):
@@ -60,8 +64,8 @@ def _from_position(order: list[str], position: Any) -> str:
     if isinstance(position, bool) or not isinstance(position, (str, int)):
         raise InvalidResponse("option must be given by its position")
     text = str(position).strip()
-    if not text.isdigit() or int(text) >= len(order):
-        raise InvalidResponse(f"no option {text!r}")
+    if not _POSITION.fullmatch(text) or int(text) >= len(order):
+        raise InvalidResponse(f"no option {text[:20]!r}")
     return order[int(text)]
 
 
@@ -278,10 +282,12 @@ class Matching(QuestionType):
         if not isinstance(raw, dict):
             raise InvalidResponse("match each item to a choice")
         pairs = data["pairs"]
+        if len(raw) > len(pairs):
+            raise InvalidResponse("more items than the question has")
         cleaned = {}
         for item, choice in raw.items():
-            if not str(item).isdigit() or int(item) >= len(pairs):
-                raise InvalidResponse(f"no item {item!r}")
+            if not _POSITION.fullmatch(str(item)) or int(item) >= len(pairs):
+                raise InvalidResponse(f"no item {str(item)[:20]!r}")
             if choice in (None, ""):
                 continue
             cleaned[pairs[int(item)]["id"]] = _from_position(order, choice)

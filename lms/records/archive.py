@@ -18,12 +18,12 @@ from lms.certificates.services import certificates_of
 from lms.extensions import db
 from lms.models import Certificate, Course, RecordEntry, StarChange, User
 from lms.promotions.services import Eligibility, eligibility, ladder, level_title, star_history
+from lms.pagination import clamp_page
 from lms.records.access import load_agent_for
 from lms.records.completion import CourseState, Standing, live_courses, load_standing
 
 SCORED_KINDS = ("exam", "practical")  # the kinds the average score and the pass rate count
 SOON = 5  # expiring completions shown in the summary
-MAX_PAGE = 1_000_000  # a page number past this is past the end anyway, and its offset must fit the database
 
 
 class StaffListNotAllowed(PermissionError):
@@ -261,4 +261,4 @@ def search_staff(viewer: User, query: str | None, page: int = 1, per_page: int =
         pattern = like_pattern(text)
         statement = statement.where(or_(*(column.ilike(pattern, escape="\\")
                                           for column in (User.employee_no, User.name, User.team))))
-    return db.paginate(statement, page=max(1, min(page, MAX_PAGE)), per_page=per_page, error_out=False)
+    return db.paginate(statement, page=clamp_page(page), per_page=per_page, error_out=False)

@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.clock import center_zone, utcnow
+from lms.pagination import page_number
 from lms.records import access, archive
 from lms.records.completion import live_courses, load_standings
 from lms.records.forms import ArchiveFilterForm, StaffSearchForm
@@ -17,7 +18,7 @@ def staff():
     form.validate()
     query = (form.q.data or "") if not form.q.errors else ""
     try:
-        pagination = archive.search_staff(current_user, query, request.args.get("page", 1, type=int),
+        pagination = archive.search_staff(current_user, query, page_number(request.args),
                                           current_app.config.get("USERS_PER_PAGE", 50))
     except archive.StaffListNotAllowed:
         abort(403)

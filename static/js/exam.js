@@ -175,6 +175,14 @@
         flush();
       } else if (reply.status === 409) {
         finish(body && body.result_url);
+      } else if (reply.status === 400 && body && body.seq_refused && !entry.restamped && pending[slot] === entry) {
+        // The seq ran ahead of the server's clock (this device's clock jumped): take the server's
+        // time, number the answer afresh and send it once more.
+        offset = body.server_now - (reply.started + Date.now()) / 2;
+        lastSeq = Math.floor(serverNow()) - 1;
+        pending[slot] = { response: entry.response, seq: nextSeq(), restamped: true };
+        writeStore();
+        flush();
       } else if (reply.status === 400 && body && body.error) {
         if (pending[slot] === entry) { delete pending[slot]; } // it can never be stored; go on with the others
         writeStore();

@@ -204,3 +204,28 @@ def test_when_the_countdown_ends_the_page_sends_the_answers_and_submits(live_ser
     db.session.expire_all()
     closed = db.session.get(ExamAttempt, attempt.id)
     assert closed.state == "graded" and closed.auto_submitted and closed.score == 1
+
+
+def test_a_clock_that_jumps_ahead_does_not_lose_an_answer(live_server, phone, make_user, app):
+    """The server refuses a seq far ahead of its clock (it could pin the slot); the page then takes
+    the server's time from the refusal, numbers the answer afresh and sends it again."""
+    bank = make_bank("kb", per_type=1, types=("truefalse", "single"))
+    exam = make_exam([(bank, 2)], attempts_allowed=1)
+    agent = make_user(name="张晓")
+    log_in(phone, live_server, agent.employee_no)
+    phone.clock.install()
+    phone.goto(f"{live_server}/exams/{exam.slug}")
+    phone.locator("button.start-exam").tap()
+    phone.wait_for_selector("#exam-form")
+    attempt = db.session.scalar(select(ExamAttempt))
+    questions = sorted(attempt.questions, key=lambda aq: aq.position)
+    answers = answers_for(attempt, right_raw)
+    refusals = []
+    phone.on("response", lambda r: refusals.append(r.status) if r.url.endswith("/save") and r.status == 400 else None)
+    phone.clock.fast_forward("05:00")  # this device's clock now runs five minutes ahead of the server's
+    give(phone, questions[0], answers[questions[0].position])
+    wait_saved(phone)
+    assert refusals == [400]
+    assert set(stored_responses(attempt.id)) == {questions[0].position}
+    db.session.expire_all()
+    assert db.session.get(ExamAttempt, attempt.id).questions[0].answer.seq <= int(utcnow().timestamp() * 1000) + 60_000

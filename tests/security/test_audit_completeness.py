@@ -27,6 +27,8 @@ AUDITED = {
     "practicals.new": {"practical.scheduled"}, "practicals.reobserve": {"practical.scheduled"},
     "practicals.sign": {"practical.signed"}, "practicals.correct": {"practical.corrected"},
     "practicals.acknowledge": {"practical.acknowledged"}, "practicals.cancel": {"practical.cancelled"},
+    "auth.activate": {"account.code_activated"},  # tests/web/test_activation.py
+    "jobs.codes": {"activation.codes_exported"},  # tests/web/test_jobs.py
 }
 # endpoint -> why it writes no audit event
 NOT_AUDITED = {

@@ -273,7 +273,8 @@ def test_a_page_of_answers_without_javascript(agent, app):
     attempt = start(agent, make_exam([(bank, 6)]))
     services.save_answer(agent, attempt.id, 0, right_raw(attempt.questions[0].question_type,
                                                          attempt.questions[0].version.data,
-                                                         attempt.questions[0].option_order), 10**15, T0)
+                                                         attempt.questions[0].option_order),
+                         services.clock_ms(T0) + services.SEQ_AHEAD_MS, T0)  # the newest a save may be
     raws = answers_for(attempt, right_raw)
     raws[1] = {"bad": "shape"} if attempt.questions[1].question_type != "essay" else 42
     rejected = services.save_answers(agent, attempt.id, raws, T0 + timedelta(minutes=1))

@@ -26,7 +26,14 @@ def errors_of(text: str) -> list[tuple[int, str]]:
     return [(error.row, error.message) for error in caught.value.errors]
 
 
-def test_valid_file_creates_accounts_with_roles_mentors_and_temporary_passwords(app):
+def code_of(result, employee_no: str) -> str:
+    return next(code for number, _name, code in result.codes if number == employee_no)
+
+
+def test_valid_file_creates_accounts_with_roles_mentors_and_activation_codes(app):
+    # Changed with issue 8: one-time activation codes instead of temporary passwords.
+    from lms.auth.activation import code_hash
+
     table = csv_table(
         "employee_no,name,team,hire_date,star_level,roles,mentor_employee_no,preferred_language,password\n"
         "E2001,张晓,热线一组,2026-03-01,,,M0009,zh-CN,\n"  # mentor defined on a later row
@@ -37,7 +44,7 @@ def test_valid_file_creates_accounts_with_roles_mentors_and_temporary_passwords(
 
     assert result.created == ["E2001", "E2002", "M0009"]
     assert result.updated == []
-    assert set(result.passwords) == {"E2001", "M0009"}  # E2002 brought its own
+    assert {number for number, _name, _code in result.codes} == {"E2001", "M0009"}  # E2002 brought its own
     db.session.expire_all()
     new_hire = find_by_employee_no("E2001")
     assert new_hire.name == "张晓" and new_hire.team == "热线一组"
@@ -47,7 +54,8 @@ def test_valid_file_creates_accounts_with_roles_mentors_and_temporary_passwords(
     assert new_hire.preferred_language == "zh_CN"
     assert new_hire.mentor.employee_no == "M0009"
     assert new_hire.active
-    assert new_hire.check_password(result.passwords["E2001"])
+    assert new_hire.activation_hash == code_hash("E2001", code_of(result, "E2001"))
+    assert not new_hire.check_password(code_of(result, "E2001"))  # no password until activated
     second = find_by_employee_no("E2002")
     assert second.roles == {"agent", "mentor"}
     assert second.hire_date == date(2025, 9, 1)
@@ -56,8 +64,9 @@ def test_valid_file_creates_accounts_with_roles_mentors_and_temporary_passwords(
     assert second.mentor is None
     mentor = find_by_employee_no("M0009")
     assert mentor.roles == {"agent", "mentor"} and mentor.star_level == 4
-    assert mentor.check_password(result.passwords["M0009"])
-    assert result.passwords["E2001"] != result.passwords["M0009"]
+    assert mentor.activation_hash == code_hash("M0009", code_of(result, "M0009"))
+    assert code_of(result, "E2001") != code_of(result, "M0009")
+    assert second.activation_hash is None
 
 
 def test_a_mentor_may_be_on_a_later_row(app):
@@ -102,7 +111,7 @@ def test_existing_accounts_are_updated_and_keep_what_is_blank(app, make_user):
         "M2,新导师,,,4,mentor,,\n"
     ))
 
-    assert result.created == ["M2"] and result.updated == ["E1", "M1"] and list(result.passwords) == ["M2"]
+    assert result.created == ["M2"] and result.updated == ["E1", "M1"] and [row[0] for row in result.codes] == ["M2"]
     db.session.expire_all()
     updated = find_by_employee_no("E1")
     assert updated.name == "新名字"

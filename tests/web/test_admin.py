@@ -311,7 +311,8 @@ def test_import_with_errors_lists_every_row_and_imports_nothing(admin_client):
     assert user_count() == before
 
 
-def test_import_success_shows_counts_and_temporary_passwords_once(app, admin_client, make_user):
+def test_import_success_shows_counts_and_activation_codes_once(app, admin_client, make_user):
+    # Changed with issue 8: new accounts get one-time activation codes, not temporary passwords.
     make_user(employee_no="E1", name="旧名")
     response = admin_client.post("/admin/users/import", content_type="multipart/form-data", data=upload(
         "employee_no,name,roles\nE1,新名,\nE2,新人,agent\n"))
@@ -321,11 +322,12 @@ def test_import_success_shows_counts_and_temporary_passwords_once(app, admin_cli
     assert "1 accounts created, 1 updated." in html
     db.session.expire_all()
     assert find_by_employee_no("E1").name == "新名"
-    new = find_by_employee_no("E2")
-    password = next(word for word in html.replace("<", " ").replace(">", " ").split()
-                    if len(word) == 10 and new.check_password(word))
-    assert app.test_client().post("/login", data={"employee_no": "E2", "password": password}).status_code == 302
-    assert password not in admin_client.get("/admin/users/import").get_data(as_text=True)
+    code = re.search(r"<td>E2</td><td>新人</td><td><code>([0-9A-Z-]{14})</code>", html).group(1)
+    visitor = app.test_client()
+    assert visitor.post("/activate", data={"employee_no": "E2", "code": code, "password": "chosen-pw-1",
+                                           "confirm": "chosen-pw-1"}).status_code == 302
+    assert visitor.post("/login", data={"employee_no": "E2", "password": "chosen-pw-1"}).status_code == 302
+    assert code not in admin_client.get("/admin/users/import").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("filename, body, message", [

@@ -245,7 +245,7 @@ def test_filters(people, record, client, login_as, query, expected):
     ("course=999999", "course"),
     ("kind=rumour", "kind"),
     ("date_from=2026-11-20&date_to=2026-11-01", "date_to"),
-    ("date_from=%00%ff&kind=exam", "date_from"),
+    ("date_from=%ff&kind=exam", "date_from"),  # (a NUL is refused before any view: tests/security)
 ])
 def test_bad_filters_say_so_and_never_fail(people, record, client, login_as, query, bad_field):
     login_as(people["agent"])
