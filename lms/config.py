@@ -138,6 +138,13 @@ def ratelimit_storage_uri(text: str | None, name: str = "LMS_RATELIMIT_STORAGE_U
     return uri
 
 
+def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = os.environ.get(name, "").strip() or default
+    if value not in choices:
+        raise RuntimeError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def from_environment(instance: Path) -> dict:
     language = os.environ.get("LMS_DEFAULT_LANGUAGE", "zh_CN").replace("-", "_")
     if language not in LANGUAGES:
@@ -170,6 +177,10 @@ def from_environment(instance: Path) -> dict:
         "LMS_LOGIN_FAILURES_PER_ADDRESS": int(_number("LMS_LOGIN_FAILURES_PER_ADDRESS", 30, 5, 100000, whole=True)),
         # where the login throttle counts: shared by every worker and app server (lms/auth/throttle.py)
         "LMS_RATELIMIT_STORAGE_URI": ratelimit_storage_uri(os.environ.get("LMS_RATELIMIT_STORAGE_URI")),
+        # background imports: a thread of the web process that took the upload, or `lms jobs work`
+        "LMS_JOBS_WORKER": _choice("LMS_JOBS_WORKER", ("thread", "external"), "thread"),
+        # files up to this many rows import at once; larger ones as a background job
+        "LMS_IMPORT_INLINE_ROWS": int(_number("LMS_IMPORT_INLINE_ROWS", 200, 0, 1_000_000, whole=True)),
         "SESSION_COOKIE_SECURE": os.environ.get("LMS_SECURE_COOKIES", "0") == "1",
         "REMEMBER_COOKIE_SECURE": os.environ.get("LMS_SECURE_COOKIES", "0") == "1",
         # Strict-Transport-Security max-age on HTTPS responses; 0 sends none (set it once HTTPS works)

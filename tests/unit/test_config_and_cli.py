@@ -145,3 +145,18 @@ def test_a_bad_sqlite_durability_setting_is_refused(monkeypatch):
     monkeypatch.setenv("LMS_SQLITE_SYNCHRONOUS", "off")
     with pytest.raises(RuntimeError, match="LMS_SQLITE_SYNCHRONOUS"):
         synchronous_mode()
+
+
+@pytest.mark.parametrize("name, value", [("LMS_JOBS_WORKER", "cron"), ("LMS_IMPORT_INLINE_ROWS", "-1"),
+                                         ("LMS_IMPORT_INLINE_ROWS", "many")])
+def test_job_settings_are_checked_at_start_up(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(RuntimeError, match=name):
+        create_app({"SECRET_KEY": "x"})
+
+
+def test_job_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("LMS_JOBS_WORKER", "external")
+    monkeypatch.setenv("LMS_IMPORT_INLINE_ROWS", "50")
+    app = create_app({"SECRET_KEY": "x"})
+    assert (app.config["LMS_JOBS_WORKER"], app.config["LMS_IMPORT_INLINE_ROWS"]) == ("external", 50)
