@@ -103,6 +103,8 @@ def seed(database_url: str, secret: str, agents: int) -> tuple[str, list[Agent]]
     from flask_wtf.csrf import generate_csrf
 
     from lms import create_app
+    from lms.auth.sessions import start as start_session
+    from lms.clock import utcnow
     from lms.extensions import db
     from lms.models import Question, QuestionBank, QuestionVersion, User
     from lms.models.exams import Exam, ExamPool
@@ -144,6 +146,7 @@ def seed(database_url: str, secret: str, agents: int) -> tuple[str, list[Agent]]
             with app.app_context(), app.test_request_context("/", environ_base={"REMOTE_ADDR": "127.0.0.1"},
                                           headers={"User-Agent": USER_AGENT}):
                 login_user(user)
+                start_session(user, utcnow().timestamp())  # what the login view records (lms/auth/sessions.py)
                 token = generate_csrf()
                 forged.append(Agent(cookie=serializer.dumps(dict(session)), csrf=token))
         db.engine.dispose()
