@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.auth import activation
 from lms.config import LANGUAGES
-from lms.content.spreadsheets import (Row, SpreadsheetError, Table, header_csv, one_row_per_line_template,
-                                     read_table)
+from lms.content.spreadsheets import (ImportInvalid, Row, RowError, SpreadsheetError, Table, header_csv,
+                                     one_row_per_line_template, read_table)
 from lms.extensions import db
 from lms.clock import utcnow
 from lms.models import ROLES, User
@@ -238,19 +238,6 @@ LANGUAGE_ALIASES = {"zh_cn": "zh_CN", "zh-cn": "zh_CN", "en": "en"}
 DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
 MAX_IMPORT_ROWS = 20_000  # a staff file: more is refused at once (split it)
 
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    message: str
-
-
-class ImportInvalid(Exception):
-    """Every problem found in an import file, by row; nothing was written."""
-
-    def __init__(self, errors: list[RowError]):
-        super().__init__(f"{len(errors)} problem(s)")
-        self.errors = sorted(errors, key=lambda error: error.row)
 
 
 @dataclass

@@ -1,5 +1,4 @@
 from io import BytesIO
-from pathlib import PurePath
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
                    send_file, url_for)
@@ -11,7 +10,6 @@ from lms.admin import services
 from lms.admin.forms import ActiveForm, EditUserForm, ImportForm, NewUserForm, UserSearchForm
 from lms.auth.permissions import role_required
 from lms.auth.services import safe_next_url
-from lms.content.spreadsheets import SpreadsheetError, read_table
 from lms.extensions import db
 from lms.jobs import services as jobs
 from lms.models import User
@@ -117,19 +115,14 @@ def import_users():
     form = ImportForm()
     job = None
     if form.validate_on_submit():
-        upload = form.file.data
-        filename = PurePath(upload.filename or "").name[:200]
-        data = upload.read()
-        try:  # read here too, so a file over a limit or unreadable is refused at once
-            table = read_table(filename, data, max_rows=services.MAX_IMPORT_ROWS)
-        except SpreadsheetError as exc:
-            form.file.errors.append(str(exc))
-        else:
-            job = jobs.start(jobs.submit("staff", current_user._get_current_object(), filename, data,
-                                         total=len(table.rows), locale=str(get_locale())))
-            if not job.finished:
-                return redirect(url_for("jobs.show", job_id=job.id))
-    response = make_response(render_template("admin/import.html", form=form, job=job, max_rows=services.MAX_IMPORT_ROWS))
+        job, problem = jobs.accept_upload("staff", current_user._get_current_object(), form.file.data,
+                                          max_rows=services.MAX_IMPORT_ROWS, locale=str(get_locale()))
+        if problem:
+            form.file.errors.append(problem)
+        elif not job.finished:
+            return redirect(url_for("jobs.show", job_id=job.id))
+    response = make_response(render_template("admin/import.html", form=form, job=job,
+                                             max_rows=services.MAX_IMPORT_ROWS))
     response.headers["Cache-Control"] = "no-store"  # the activation codes are never cached
     return response
 

@@ -32,6 +32,21 @@ class Table:
     rows: list[Row]
 
 
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    message: str
+
+
+class ImportInvalid(Exception):
+    """Every problem found in an import file, by row; nothing was written."""
+
+    def __init__(self, errors: list[RowError]):
+        super().__init__(f"{len(errors)} problem(s)")
+        self.errors = sorted(errors, key=lambda error: error.row)
+
+
 def cell_text(value) -> str:
     """One cell as the text a person typed: dates as YYYY-MM-DD, whole numbers without '.0'."""
     if value is None:

@@ -20,7 +20,8 @@ from sqlalchemy import select
 
 from lms.clock import center_zone
 from lms.clock import utcnow
-from lms.content.spreadsheets import SpreadsheetError, Table, header_csv, one_row_per_line_template, read_table
+from lms.content.spreadsheets import (ImportInvalid, RowError, SpreadsheetError, Table, header_csv,
+                                     one_row_per_line_template, read_table)
 from lms.extensions import db
 from lms.models import RecordEntry, User
 from lms.records import completion
@@ -41,19 +42,6 @@ DEFAULT_PASS_PERCENT = 90.0
 def pass_percent() -> float:
     return float(current_app.config.get("LMS_EVALUATION_PASS_PERCENT", DEFAULT_PASS_PERCENT))
 
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    message: str
-
-
-class ImportInvalid(Exception):
-    """Every problem found in an import file, by row; nothing was written."""
-
-    def __init__(self, errors: list[RowError]):
-        super().__init__(f"{len(errors)} problem(s)")
-        self.errors = sorted(errors, key=lambda error: error.row)
 
 
 @dataclass

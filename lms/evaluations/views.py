@@ -1,14 +1,11 @@
 from io import BytesIO
-from pathlib import PurePath
 
 from flask import Blueprint, abort, current_app, redirect, render_template, send_file, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
 from lms.auth.permissions import role_required
-from lms.clock import utcnow
 from lms.config import DEFAULT_BAND_THRESHOLDS
-from lms.content.spreadsheets import SpreadsheetError, read_table
 from lms.evaluations import services
 from lms.evaluations.forms import ImportForm
 from lms.jobs import services as jobs
@@ -36,18 +33,12 @@ def import_form():
     form = ImportForm()
     job = None
     if form.validate_on_submit():
-        upload = form.file.data
-        filename = PurePath(upload.filename or "").name[:200]
-        data = upload.read()
-        try:  # read here too, so a file over the limit or unreadable is refused at once
-            table = read_table(filename, data, max_rows=services.MAX_IMPORT_ROWS)
-        except SpreadsheetError as exc:
-            form.file.errors.append(str(exc))
-        else:
-            job = jobs.start(jobs.submit("evaluations", current_user._get_current_object(), filename, data,
-                                         total=len(table.rows), locale=str(get_locale())))
-            if not job.finished:
-                return redirect(url_for("jobs.show", job_id=job.id))
+        job, problem = jobs.accept_upload("evaluations", current_user._get_current_object(), form.file.data,
+                                          max_rows=services.MAX_IMPORT_ROWS, locale=str(get_locale()))
+        if problem:
+            form.file.errors.append(problem)
+        elif not job.finished:
+            return redirect(url_for("jobs.show", job_id=job.id))
     return render_template("evaluations/import.html", form=form, job=job, pass_percent=services.pass_percent(),
                            max_rows=services.MAX_IMPORT_ROWS)
 

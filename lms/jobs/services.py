@@ -335,3 +335,19 @@ def take_codes(job: Job, actor: User) -> list:
         audit(actor, "activation.codes_exported", "job", job.id, accounts=len(codes))
         db.session.commit()
     return codes
+
+
+def accept_upload(kind: str, user: User, upload, *, max_rows: int, locale: str | None) -> tuple[Job | None, str | None]:
+    """An uploaded import file (a Werkzeug FileStorage) read once here, so a file over its row cap
+    or unreadable is refused at once: (the job, queued and started, None) or (None, the problem)."""
+    from pathlib import PurePath
+
+    from lms.content.spreadsheets import SpreadsheetError, read_table
+
+    filename = PurePath(upload.filename or "").name[:200]
+    data = upload.read()
+    try:
+        table = read_table(filename, data, max_rows=max_rows)
+    except SpreadsheetError as exc:
+        return None, str(exc)
+    return start(submit(kind, user, filename, data, total=len(table.rows), locale=locale)), None
