@@ -1,23 +1,26 @@
 """Aiken, Moodle's simplest question format: single-choice questions only.
 
-    客户第三次来电，情绪激动。坐席首先应该做什么？      the stem: one line or more
+    客户第三次来电，情绪激动。坐席首先应该做什么？      the stem: one line (several: kept, warned)
     A. 道歉并复述客户的问题                              options: a capital letter, then "." or ")"
-    B) 直接转维修部门                                    and a space; lettered A, B, C... in order
-    ANSWER: A                                            the right option's letter
+    B)直接转维修部门                                     (a space after it is optional, as in Moodle);
+    ANSWER: A                                            lettered A, B, C... in order; the right letter
 
 Blank lines between questions are optional. Beyond Moodle, Chinese punctuation is accepted too:
-"A、", "A．", "A）" and "ANSWER：A", as Chinese exam documents write them. Each question gets a key
-made from its text, so importing the same file again updates rather than duplicates.
+"A、", "A．", "A）" and "ANSWER：A", as Chinese exam documents write them. The text is plain: what
+looks like a tag (<客户姓名>) is shown as written, as Moodle does. Each question gets an id made from
+its whole content, so importing the same file again updates nothing, and two questions with the
+same stem but other options stay two questions.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 
-from lms.content.banks import ParsedBank, Reporter, finish_question, generated_key
+from lms.content.banks import ParsedBank, Reporter, finish_question, unique_key
 from lms.content.spreadsheets import _
 
-OPTION = re.compile(r"^([A-Z])(?:[.)][ \t]+|[、．）]\s*)(.*\S)\s*$")
+OPTION = re.compile(r"^([A-Z])[.)、．）]\s*(.*\S)\s*$")
 ANSWER = re.compile(r"^ANSWER\s*[:：]\s*(.*?)\s*$", re.IGNORECASE)
 
 
@@ -32,7 +35,7 @@ def parse_aiken(text: str, path: str) -> ParsedBank:
     stem: list[str] = []
     stem_line = 0
     options: list[tuple[str, str]] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
 
     def reset():
         nonlocal stem, stem_line, options
@@ -61,14 +64,19 @@ def parse_aiken(text: str, path: str) -> ParsedBank:
                 data = {"options": [{"id": f"o{index}", "text": option_text,
                                      "weight": 1.0 if key == letter else 0.0, "feedback": ""}
                                     for index, (key, option_text) in enumerate(options, start=1)]}
-                key = generated_key("single", question_text)
-                if key in seen:
-                    report.error(stem_line, _("the same question appears twice"))
-                else:
-                    seen.add(key)
-                    spec = finish_question(report, stem_line, key=key, kind="single", stem=question_text, data=data)
-                    if spec is not None:
-                        result.questions.append(spec)
+                if len(stem) > 1:
+                    report.warn(stem_line, _("the question on line %(line)s spans %(n)s lines; Moodle's Aiken "
+                                             "format wants it on one line (here its line breaks are kept)",
+                                             line=stem_line, n=len(stem)))
+                spec = finish_question(report, stem_line, key="", kind="single", stem=question_text, data=data,
+                                       text_format="plain")
+                if spec is not None:
+                    if spec.key in seen:  # Moodle imports both copies; so do we, warned
+                        report.warn(stem_line, _("the same question as on line %(line)s; imported again as its "
+                                                 "own question", line=seen[spec.key]))
+                        spec = replace(spec, key=unique_key(spec.key, seen))
+                    seen[spec.key] = stem_line
+                    result.questions.append(spec)
             reset()
         elif option and stem:
             expected = chr(ord("A") + len(options))
@@ -88,4 +96,5 @@ def parse_aiken(text: str, path: str) -> ParsedBank:
     if stem:
         report.error(stem_line, _("the question on line %(line)s has no 'ANSWER: X' line", line=stem_line))
     result.errors = sorted(report.errors())
+    result.warnings = sorted(report.warning_list())
     return result

@@ -2,13 +2,17 @@
 
 Columns (the first row names them, in any order; only `type` and `stem` are required):
 
-    id            the question's stable id (lowercase letters, digits, hyphens); blank: made from the text
+    id            the question's stable id (lowercase letters, digits, hyphens); blank: made from the
+                  title and the whole question, so only a given id ever updates another question
+    title         the question's name (any language), a label shown in lists, never its id
     type          single, multi, truefalse, fill, matching, essay (or 单选 多选 判断 填空 匹配 问答)
+    format        how stem and explanation are written: markdown (default), moodle, plain, html
     stem          the question (Markdown); write ____ for the blank of a fill-in question
     option_a..f   the options of a choice question (more letters, option_g..., may be added)
     correct       choice: the right letters, "A" or "A,C"; truefalse: true/false (also T/F, 对/错)
     weights       choice, instead of correct: percent per option in order, "50,50,-100"
-    answers       fill: the accepted answers separated by |, e.g. "24|二十四"
+    answers       fill: the accepted answers separated by |, e.g. "24|二十四|%50% 二十"; `%50%` before
+                  an answer makes it worth 50 %; a number may carry its own margin, "3.5:0.5"
     tolerance     fill: makes the answers numbers, right within this margin
     pairs         matching: "item=match|item=match"
     distractors   matching: extra wrong matches separated by |
@@ -23,16 +27,15 @@ Each row becomes the native format's question mapping and goes through the same 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from flask_babel import gettext as _
 
-from lms.content.banks import ParsedBank, Reporter, check_key, generated_key, read_question
+from lms.content.banks import ParsedBank, Reporter, check_key, fill_entry, read_question
 from lms.content.spreadsheets import SpreadsheetError, Table, header_csv, header_workbook, read_table, workbook_bytes
 
 OPTION_COLUMN = re.compile(r"^option_([a-z])$")
 TEMPLATE_OPTIONS = "abcdef"
-COLUMNS = (["id", "type", "stem"] + [f"option_{letter}" for letter in TEMPLATE_OPTIONS]
+COLUMNS = (["id", "title", "type", "format", "stem"] + [f"option_{letter}" for letter in TEMPLATE_OPTIONS]
            + ["correct", "weights", "answers", "tolerance", "pairs", "distractors", "tags", "difficulty", "points",
               "explanation", "guidance"])
 KNOWN = set(COLUMNS)
@@ -86,8 +89,6 @@ def parse_sheet(filename: str, data: bytes, path: str | None = None) -> ParsedBa
         spec = read_question(mapping, report, kind=kind, key=key or "", line=row.number)
         if spec is None:
             continue
-        if not key:
-            spec = replace(spec, key=generated_key(spec.type, spec.stem))
         if spec.key in seen:
             report.error(row.number, _("id %(id)r is used twice (first on row %(row)s)", id=spec.key,
                                        row=seen[spec.key]))
@@ -118,7 +119,7 @@ def _row_mapping(values: dict[str, str], option_columns: list[str], number: int,
         return None, None
     before = report.count
     mapping: dict = {"id": values.get("id", "").strip(), "stem": values.get("stem", "")}
-    for name in ("difficulty", "points", "explanation"):
+    for name in ("title", "format", "difficulty", "points", "explanation"):
         if values.get(name):
             mapping[name] = values[name]
     if values.get("tags"):
@@ -129,7 +130,7 @@ def _row_mapping(values: dict[str, str], option_columns: list[str], number: int,
         "truefalse": {"correct"}, "fill": {"answers", "tolerance"}, "matching": {"pairs", "distractors"},
         "essay": {"guidance"},
     }[kind]
-    common = {"id", "type", "stem", "tags", "difficulty", "points", "explanation"}
+    common = {"id", "title", "type", "format", "stem", "tags", "difficulty", "points", "explanation"}
     for name in sorted(used - allowed - common):
         report.error(number, _("column %(name)s does not belong to a %(type)s question; leave it empty", name=name,
                                type=kind))
@@ -174,7 +175,10 @@ def _row_mapping(values: dict[str, str], option_columns: list[str], number: int,
             report.error(number, _("correct must be true or false for a truefalse question, not %(value)r",
                                    value=values.get("correct", "")))
     elif kind == "fill":
-        mapping["answers"] = _split(values.get("answers", ""))
+        numeric = bool(values.get("tolerance")) or any(
+            isinstance(entry, dict) and "tolerance" in entry
+            for entry in (fill_entry(part, True) for part in _split(values.get("answers", ""))))
+        mapping["answers"] = [fill_entry(part, numeric) for part in _split(values.get("answers", ""))]
         if values.get("tolerance"):
             mapping["tolerance"] = values["tolerance"]
     elif kind == "matching":
@@ -219,7 +223,12 @@ EXAMPLES = [
 def _column_help() -> dict[str, str]:
     return {
         "id": _("Optional. The question's stable id: lowercase letters, digits and hyphens, like ch-001. An id "
-                "already in the bank updates that question (a new version); blank: made from the question's text."),
+                "already in the bank updates that question (a new version); blank: made from the question's "
+                "title and content, so the row never replaces another question."),
+        "title": _("Optional. The question's name in any language, shown in lists and exported to Moodle; it is "
+                   "not the id."),
+        "format": _("Optional. How the question and explanation are written: markdown (default), moodle (text "
+                    "with line breaks), plain or html."),
         "type": _("Required. single, multi, truefalse, fill, matching or essay (单选, 多选, 判断, 填空, 匹配, 问答)."),
         "stem": _("Required. The question (Markdown). For a fill-in question write ____ where the blank is."),
         "option_a": _("single and multi: the options, from option_a on (add option_g and more if needed)."),
@@ -228,7 +237,8 @@ def _column_help() -> dict[str, str]:
         "weights": _("single and multi, instead of correct: the percent each option earns, in order, like "
                      "50,50,-100. The positive ones add up to 100."),
         "answers": _("fill: the accepted answers separated by |, like 24|二十四 (case, spaces and full-width "
-                     "characters do not matter)."),
+                     "characters do not matter). %50% before an answer makes it worth half the points; a number "
+                     "may have its own margin, like 3.5:0.5."),
         "tolerance": _("fill, optional: makes the answers numbers, right within this margin, like 0.5."),
         "pairs": _("matching: item=match pairs separated by |, like 一级投诉=2 小时内|二级投诉=24 小时内."),
         "distractors": _("matching, optional: extra wrong matches separated by |."),

@@ -8,6 +8,7 @@ from typing import Any, Iterable
 import yaml
 
 from lms.content.banks import QuestionSpec, canonical_number, is_correct_scheme, percent
+from lms.questions.types import FillBlank
 
 
 class _Flow(list):
@@ -34,13 +35,18 @@ _Dumper.add_representer(_Flow, lambda dumper, value: dumper.represent_sequence(
 
 def question_document(spec: QuestionSpec) -> dict:
     """One question as the native format writes it (also what the browser's form starts from)."""
-    doc: dict[str, Any] = {"id": spec.key, "type": spec.type}
+    doc: dict[str, Any] = {"id": spec.key}
+    if spec.title:
+        doc["title"] = spec.title
+    doc["type"] = spec.type
     if spec.tags:
         doc["tags"] = _Flow(spec.tags)
     if spec.difficulty is not None:
         doc["difficulty"] = spec.difficulty
     if spec.points != 1:
         doc["points"] = canonical_number(spec.points)
+    if spec.text_format != "markdown":
+        doc["format"] = spec.text_format
     doc["stem"] = spec.stem
     data = spec.data
     if spec.type in ("single", "multi"):
@@ -60,7 +66,8 @@ def question_document(spec: QuestionSpec) -> dict:
     elif spec.type == "truefalse":
         doc["answer"] = data["answer"]
     elif spec.type == "fill":
-        doc["answers"] = _Flow(data["answers"])
+        doc["answers"] = _Flow(_fill_item(answer, weight, margin, data.get("tolerance"))
+                               for answer, weight, margin in FillBlank.accepted(data))
         if "tolerance" in data:
             doc["tolerance"] = data["tolerance"]
     elif spec.type == "matching":
@@ -72,6 +79,17 @@ def question_document(spec: QuestionSpec) -> dict:
     if spec.explanation:
         doc["explanation"] = spec.explanation
     return doc
+
+
+def _fill_item(answer, weight: float, margin, default_margin):
+    """An accepted answer as written: itself, or {answer, weight, tolerance} when it has partial
+    credit or its own margin."""
+    item: dict[str, Any] = {}
+    if weight != 1:
+        item["weight"] = percent(weight)
+    if margin is not None and margin != default_margin:
+        item["tolerance"] = margin
+    return {"answer": answer, **item} if item else answer
 
 
 def dump_yaml(document: Any) -> str:

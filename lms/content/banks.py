@@ -3,16 +3,19 @@
     slug: complaint-handling            bank: slug, title, description, questions
     title: 投诉处理题库
     questions:
-      - id: ch-001                      question: id, type, tags, difficulty, points, stem,
-        type: single                    explanation, and the keys of its type (below)
-        stem: 客户第三次来电……
+      - id: ch-001                      question: id, title (a name in any language, never the id),
+        type: single                    type, tags, difficulty, points, format (markdown, moodle,
+        stem: 客户第三次来电……             plain or html; default markdown), stem, explanation, and
+                                        the keys of its type (below)
         options:
           - {text: 道歉并复述问题, correct: true, feedback: ……}
           - {text: 直接转维修部门}
 
-    single, multi   options: [{text, correct | weight (percent, -100..100), feedback}]
+    single, multi   options: [{text, correct | weight (percent, -100..100), feedback}]; a single
+                    question may have several right options (any one earns full marks)
     truefalse       answer: true | false
-    fill            answers: [text, ...]   or   answers: [number, ...] with tolerance: number
+    fill            answers: [text, ...]   or   answers: [number, ...] with tolerance: number;
+                    an answer may be {answer, weight (percent, partial credit), tolerance (its own)}
     matching        pairs: [[left, right], ...], distractors: [text, ...]
     essay           guidance: text for the marker
 
@@ -28,7 +31,7 @@ import json
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Iterable
@@ -45,12 +48,17 @@ RESERVED_SLUGS = {"new", "import"}  # taken by the authoring pages' own addresse
 BLANK = "____"  # where the answer goes in a fill-in or missing-word stem
 MAX_KEY = 80
 MAX_TITLE = 200
+MAX_QUESTION_TITLE = 255  # a question's name, as Moodle allows
+# How a question's text (stem and explanation) is written; lms.rendering.render_text shows each.
+# markdown is the native default; moodle (Moodle's "auto-format": text with line breaks, HTML kept),
+# plain and html come from Moodle's files.
+TEXT_FORMATS = ("markdown", "moodle", "plain", "html")
 MAX_TAG = 50
 MAX_TEXT = 20_000
 MAX_POINTS = 1000
 
 BANK_KEYS = ("slug", "title", "description", "questions")
-COMMON_KEYS = ("id", "type", "tags", "difficulty", "points", "stem", "explanation")
+COMMON_KEYS = ("id", "title", "type", "tags", "difficulty", "points", "format", "stem", "explanation")
 TYPE_KEYS = {
     "single": ("options",),
     "multi": ("options",),
@@ -61,6 +69,7 @@ TYPE_KEYS = {
 }
 QUESTION_KEYS = COMMON_KEYS + ("options", "answer", "answers", "tolerance", "pairs", "distractors", "guidance")
 OPTION_KEYS = ("text", "correct", "weight", "feedback")
+ANSWER_KEYS = ("answer", "weight", "tolerance")  # a fill answer written as a mapping
 
 
 # --- Specs ----------------------------------------------------------------------------------------
@@ -76,16 +85,21 @@ class QuestionSpec:
     points: float = 1.0
     explanation: str = ""
     line: int = field(default=0, compare=False)  # where the question starts in its file
+    title: str = ""  # the question's name (Moodle's "::name::"): a label, any script, never its id
+    text_format: str = "markdown"  # one of TEXT_FORMATS, for the stem and the explanation
 
     @property
     def content_hash(self) -> str:
-        """What a version holds; tags and difficulty live on the question and make no version."""
-        return content_hash(self.type, self.stem, self.explanation, self.points, self.data)
+        """What a version holds; the title, tags and difficulty live on the question and make no version."""
+        return content_hash(self.type, self.stem, self.explanation, self.points, self.data, self.text_format)
 
 
-def content_hash(kind: str, stem: str, explanation: str, points: float, data: dict) -> str:
-    payload = json.dumps({"type": kind, "stem": stem, "explanation": explanation, "points": float(points),
-                          "data": data}, sort_keys=True, ensure_ascii=False)
+def content_hash(kind: str, stem: str, explanation: str, points: float, data: dict,
+                 text_format: str = "markdown") -> str:
+    content = {"type": kind, "stem": stem, "explanation": explanation, "points": float(points), "data": data}
+    if text_format != "markdown":  # the default stays out, so versions saved before formats keep their hash
+        content["format"] = text_format
+    payload = json.dumps(content, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -158,9 +172,36 @@ def slugify(text: str, limit: int = MAX_KEY) -> str:
     return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:limit].strip("-")
 
 
-def generated_key(kind: str, stem: str) -> str:
-    """A key for a question that came without one: the same question gets the same key again."""
-    return "q-" + hashlib.sha1(f"{kind}\n{stem}".encode("utf-8")).hexdigest()[:8]
+def generated_key(title: str, content: str) -> str:
+    """The id of a question that came without one, from its title and whole content (`content_hash`):
+    the same question gets the same id again (a re-import updates nothing), and two different questions
+    never share one, whatever their names. 64 bits: no accidental collision among millions."""
+    return "q-" + hashlib.sha256(f"{title}\n{content}".encode("utf-8")).hexdigest()[:16]
+
+
+def unique_key(key: str, seen) -> str:
+    """`key`, or `key-2`, `key-3`... the first not in `seen` (ids already given in the same file)."""
+    if key not in seen:
+        return key
+    number = 2
+    while f"{key[:MAX_KEY - 4]}-{number}" in seen:
+        number += 1
+    return f"{key[:MAX_KEY - 4]}-{number}"
+
+
+def explicit_key(raw: str) -> str:
+    """A question's id from an id given in a file (`// [id:...]`, Moodle's idnumber): kept when it is
+    already an id (letters folded to lowercase, as in CH-001), else its letters and digits with a short
+    hash of the whole, so `服务-1` and `投诉-1` stay two ids. "" for an empty id."""
+    raw = raw.strip()
+    if not raw:
+        return ""
+    folded = unicodedata.normalize("NFKC", raw).lower()
+    if SLUG.match(folded) and len(folded) <= MAX_KEY:
+        return folded
+    tag = hashlib.sha256(raw.encode("utf-8")).hexdigest()[:8]
+    base = slugify(raw, MAX_KEY - 9)
+    return f"{base}-{tag}" if base else f"id-{tag}"
 
 
 def canonical_number(value: float) -> int | float:
@@ -409,20 +450,30 @@ def read_question(item: Any, report: Reporter, *, kind: str | None = None, key: 
     tags = _tags(item, report)
     difficulty = _difficulty(item, report)
     points = _points(item, report)
+    title = _text(item, "title", report, limit=MAX_QUESTION_TITLE)
+    text_format = _text(item, "format", report) or "markdown"
+    if text_format not in TEXT_FORMATS:
+        report.error(line_of(item, "format"), _("'format' must be one of %(formats)s, not %(value)r",
+                                                formats=", ".join(TEXT_FORMATS), value=text_format), "format")
     stem = _text(item, "stem", report, required=True)
     explanation = _text(item, "explanation", report)
     data = READERS[kind](item, report) if kind else None
     if report.count > before or data is None:
         return None
     return finish_question(report, line, key=key, kind=kind, stem=stem, data=data, tags=tags,
-                           difficulty=difficulty, points=points, explanation=explanation)
+                           difficulty=difficulty, points=points, explanation=explanation, title=title,
+                           text_format=text_format)
 
 
 def finish_question(report: Reporter, line: int, *, key: str, kind: str, stem: str, data: dict,
                     tags: Iterable[str] = (), difficulty: int | None = None, points: float = 1.0,
-                    explanation: str = "") -> QuestionSpec | None:
-    """The last step of every format: the type's own checks, then the spec."""
+                    explanation: str = "", title: str = "", text_format: str = "markdown") -> QuestionSpec | None:
+    """The last step of every format: the type's own checks, then the spec. A question without an
+    id (`key` "") gets `generated_key` from its title and content."""
     before = report.count
+    title = " ".join(title.split())
+    if len(title) > MAX_QUESTION_TITLE:
+        report.error(line, _("the title is longer than %(limit)s characters", limit=MAX_QUESTION_TITLE), "title")
     if not stem.strip():
         report.error(line, _("the question has no text (stem)"), "stem")
     # The editor shows at most this many rows (lms/banks/forms.py): what it cannot open is refused here.
@@ -436,8 +487,10 @@ def finish_question(report: Reporter, line: int, *, key: str, kind: str, stem: s
         report.error(line, problem, TYPE_KEYS[kind][0])
     if report.count > before:
         return None
-    return QuestionSpec(key=key, type=kind, stem=stem.strip(), data=data, tags=tuple(dict.fromkeys(tags)),
-                        difficulty=difficulty, points=float(points), explanation=explanation.strip(), line=line)
+    spec = QuestionSpec(key=key, type=kind, stem=stem.strip(), data=data, tags=tuple(dict.fromkeys(tags)),
+                        difficulty=difficulty, points=float(points), explanation=explanation.strip(), line=line,
+                        title=title, text_format=text_format)
+    return spec if key else replace(spec, key=generated_key(title, spec.content_hash))
 
 
 def _tags(item, report: Reporter) -> tuple[str, ...]:
@@ -558,30 +611,114 @@ def _truefalse(item, report: Reporter) -> dict | None:
 
 
 def _fill(item, report: Reporter) -> dict | None:
+    """Accepted answers: each a text (or number), or `{answer, weight, tolerance}` for partial credit
+    (weight a percent above 0) or its own margin. A tolerance, on the question or on an answer, makes
+    the answers numbers."""
     line = line_of(item, "answers")
     answers = item.get("answers")
     if not isinstance(answers, list) or not answers:
         report.error(line, _("'answers' must be a list of accepted answers, like [\"24\", 二十四]"), "answers")
         return None
-    if item.get("tolerance") is None:
-        texts = _text_list(item, "answers", report, what='"24", 二十四')
-        return {"answers": texts} if texts is not None else None
-    tolerance = _number(item["tolerance"])
-    if tolerance is None or tolerance < 0:
-        report.error(line_of(item, "tolerance"), _("'tolerance' must be a number of at least 0, not %(value)r",
-                                                   value=item["tolerance"]), "tolerance")
-        return None
-    numbers = []
+    before = report.count
+    default = None
+    if item.get("tolerance") is not None:
+        default = _number(item["tolerance"])
+        if default is None or default < 0:
+            report.error(line_of(item, "tolerance"), _("'tolerance' must be a number of at least 0, not %(value)r",
+                                                       value=item["tolerance"]), "tolerance")
+            return None
+    entries = []  # (value, raw text, weight, margin or None, line)
     for index, value in enumerate(answers):
-        number = _number(value)
-        if number is None:
-            report.error(item_line(answers, index, line), _("with a tolerance every answer must be a number, not "
-                                                            "%(value)r", value=value), "answers")
+        at = item_line(answers, index, line)
+        weight, margin = 1.0, None
+        if isinstance(value, dict):
+            for name in value:
+                if name not in ANSWER_KEYS:
+                    report.error(line_of(value, name, at), _("unknown key '%(key)s' in an answer (allowed: "
+                                                              "%(allowed)s)", key=name, allowed=", ".join(ANSWER_KEYS)),
+                                 "answers")
+            if value.get("weight") is not None:
+                percent_value = _number(value["weight"])
+                if percent_value is None or not 0 < percent_value <= 100:
+                    report.error(line_of(value, "weight", at), _("an answer's 'weight' is a percent above 0 and at "
+                                                                 "most 100, not %(value)r", value=value["weight"]),
+                                 "answers")
+                else:
+                    weight = fraction(percent_value)
+            if value.get("tolerance") is not None:
+                margin = _number(value["tolerance"])
+                if margin is None or margin < 0:
+                    report.error(line_of(value, "tolerance", at), _("'tolerance' must be a number of at least 0, "
+                                                                    "not %(value)r", value=value["tolerance"]),
+                                 "answers")
+                    margin = None
+            raw, value = _raw(value, "answer"), value.get("answer")
+        else:
+            raw = _raw(answers, index)
+        text = _as_text(value, raw)
+        if text is None or not text.strip():
+            report.error(at, _("item %(n)s of '%(key)s' must be non-empty text", n=index + 1, key="answers"),
+                         "answers")
             continue
-        numbers.append(canonical_number(number))
-    if len(numbers) != len(answers):
+        entries.append((value, text.strip(), weight, margin, at))
+    if report.count > before:
         return None
-    return {"answers": numbers, "tolerance": canonical_number(tolerance)}
+    weights = [weight for _value, _text_, weight, _margin, _at in entries]
+    numeric = default is not None or any(margin is not None for *_rest, margin, _at in entries)
+    if not numeric:
+        data: dict = {"answers": [text for _value, text, *_rest in entries]}
+    else:
+        numbers = []
+        for value, text, _weight, _margin, at in entries:
+            number = _number(value)
+            if number is None:
+                report.error(at, _("with a tolerance every answer must be a number, not %(value)r", value=text),
+                             "answers")
+            numbers.append(number)
+        if report.count > before:
+            return None
+        margins = [canonical_number(margin if margin is not None else default or 0)
+                   for _value, _text_, _weight, margin, _at in entries]
+        data = numeric_fill([canonical_number(number) for number in numbers], margins)
+    if any(weight < 1 for weight in weights):
+        data["weights"] = weights
+    return data
+
+
+FILL_WEIGHT = re.compile(r"^%\s*(-?[0-9]+(?:\.[0-9]+)?)\s*%\s*")
+FILL_MARGIN = re.compile(r"^(.*\S)\s*:\s*([0-9]+(?:\.[0-9]+)?)$")
+
+
+def fill_entry(text: str, numeric: bool) -> str | dict:
+    """One accepted answer as a line of text (the editor, a spreadsheet cell) writes it: `二十四`, or
+    `%50% 二十` worth 50 %, and for numbers `3.5:0.5` with its own margin. Returns the native
+    format's item: the text itself, or `{answer, weight, tolerance}` that `read_question` checks."""
+    text = text.strip()
+    entry: dict = {}
+    weight = FILL_WEIGHT.match(text)
+    if weight:
+        entry["weight"], text = weight.group(1), text[weight.end():]
+    margin = FILL_MARGIN.match(text) if numeric else None
+    if margin:
+        text, entry["tolerance"] = margin.group(1), margin.group(2)
+    return {"answer": text, **entry} if entry else text
+
+
+def fill_line(answer, weight: float, margin, default_margin) -> str:
+    """The line `fill_entry` reads back to this answer."""
+    line = str(answer)
+    if margin is not None and margin != default_margin:
+        line += f":{canonical_number(margin)}"
+    return line if weight == 1 else f"%{percent(weight)}% {line}"
+
+
+def numeric_fill(numbers: list, margins: list) -> dict:
+    """A numeric fill question's data: one `tolerance` when the answers share their margin, else
+    the first answer's as `tolerance` and each answer's in `tolerances`."""
+    data: dict = {"answers": numbers, "tolerance": margins[0]}
+    if len(set(margins)) > 1:
+        data["tolerances"] = margins
+    return data
 
 
 def _matching(item, report: Reporter) -> dict | None:

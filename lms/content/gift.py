@@ -8,17 +8,24 @@ are escapes; `[markdown]`, `[html]`, `[plain]`, `[moodle]` at the start of a tex
 How GIFT maps onto our types (what does not map is dropped with a warning, or refused):
 
     {=right ~wrong}, {~%50%a ~%50%b}   single when an answer is marked `=` (Moodle's rule), else multi;
-                                       `#feedback` per answer is kept
+                                       `#feedback` per answer is kept; several `=` answers: any one
+                                       earns full marks; a weight not on Moodle's list is warned
     text {~a =b} more text             missing word: the stem shows ____ where the block was
     {T} {F} {TRUE} {FALSE}             truefalse; its two `#feedback`s have no place: dropped, warned
-    {=a =b}, {a}                       fill; alternatives worth less than 100% are dropped (warned):
-                                       a fill answer is right or wrong; their feedback is dropped too
-    {=x -> y ... = -> z}               matching; `= -> z` (no left side) is a distractor
-    {#3.14:0.01} {#3..4} {#=1:0 =2:0}  fill with a tolerance; partial-credit answers dropped (warned);
-                                       full answers must share one tolerance, else refused
+    {=a =%50%b}, {a}                   fill; each answer with its weight (partial credit, as Moodle's
+                                       short answer); per-answer feedback is dropped (warned)
+    {=x -> y ... = -> z}               matching; `= -> z` (no left side) is a distractor; two items
+                                       may share a match
+    {#3.14:0.01} {#3..4} {#=1:0 =%50%2:1}  fill with a tolerance; each answer keeps its weight and margin
     {}                                 essay
-    ::title::                          the question's id: slugified; else a `// [id:...]` comment
-                                       (Moodle 3.6+); else a key made from the question's text
+    ::name::text (no braces)           Moodle's "description" (instruction text): not a question here,
+                                       skipped with a warning
+    ::name::                           the question's title (any script, never its id); a name equal
+                                       to the `[id:...]` is how export names an untitled question
+    // [id:...]                        its id (Moodle 3.6+), the only way a file names one: a question
+                                       without it gets an id made from its title and whole content, so
+                                       two questions never share one by accident
+    [moodle] [markdown] [plain] [html] the text's format (default: moodle, Moodle's auto-format)
     $CATEGORY: a/b/c                   the last part, "c", becomes a tag of the questions below it
     // [tag:x]                         a tag (Moodle 3.6+); ours also reads [points:n], [difficulty:n]
                                        and `// guidance: ...` lines (an essay's marking guidance)
@@ -32,9 +39,11 @@ import re
 from dataclasses import replace
 from typing import Iterable
 
-from lms.content.banks import (BLANK, MAX_KEY, ParsedBank, Reporter, canonical_number, finish_question,
-                               fraction, generated_key, percent, slugify, snap_weights)
+from lms.content.banks import (BLANK, ParsedBank, Reporter, canonical_number, explicit_key,
+                               finish_question, fraction, numeric_fill, percent, snap_weights, unique_key)
+from lms.content.moodle_grades import is_moodle_fraction, moodle_percent
 from lms.content.spreadsheets import _
+from lms.questions.types import FillBlank
 
 # Escaped characters become private-use placeholders while the structure is parsed.
 _ESCAPES = {"\\": "\ue000", "~": "\ue001", "=": "\ue002", "#": "\ue003", "{": "\ue004", "}": "\ue005",
@@ -101,6 +110,12 @@ def _plain(text: str) -> str:
     return unescape(FORMAT_MARKER.sub("", text, count=1)).strip()
 
 
+def _format_of(text: str) -> str:
+    """The format a question's text names with its marker; Moodle's default is its auto-format."""
+    marker = FORMAT_MARKER.match(text)
+    return marker.group(1).lower() if marker else "moodle"
+
+
 def _blocks(text: str) -> list[list[tuple[int, str]]]:
     blocks, current = [], []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -118,21 +133,21 @@ def parse_gift(text: str, path: str) -> ParsedBank:
     """Every question of a GIFT file, or every problem with its `path:line`."""
     report = Reporter(path)
     result = ParsedBank(path=path)
-    category_tag: str | None = None
+    current_tag: str | None = None
     seen: dict[str, int] = {}
     for block in _blocks(text.lstrip("\ufeff")):
         comments = [(number, line) for number, line in block if line.strip().startswith("//")]
         content = [(number, line) for number, line in block if not line.strip().startswith("//")]
         if content and content[0][1].strip().startswith("$CATEGORY:"):
-            category_tag = _category_tag(content[0][1].strip()[len("$CATEGORY:"):])
+            current_tag = category_tag(content[0][1].strip()[len("$CATEGORY:"):])
             content = content[1:]
         if not content:
             continue
-        spec = _question(content, comments, category_tag, report)
+        spec = _question(content, comments, current_tag, report)
         if spec is None:
             continue
         if spec.key in seen:  # Moodle names need not be unique; our ids must be
-            key = _unique(spec.key, seen)
+            key = unique_key(spec.key, seen)
             report.warn(spec.line, _("the id %(id)r is already used on line %(line)s; this question gets %(new)r",
                                      id=spec.key, line=seen[spec.key], new=key))
             spec = replace(spec, key=key)
@@ -143,14 +158,7 @@ def parse_gift(text: str, path: str) -> ParsedBank:
     return result
 
 
-def _unique(key: str, seen: dict[str, int]) -> str:
-    number = 2
-    while f"{key[:MAX_KEY - 4]}-{number}" in seen:
-        number += 1
-    return f"{key[:MAX_KEY - 4]}-{number}"
-
-
-def _category_tag(path: str) -> str | None:
+def category_tag(path: str) -> str | None:
     """`$course$/top/投诉处理/升级` → "升级": the category a question sits in, as a tag."""
     parts = [part.strip() for part in unescape(path).split("/") if part.strip()]
     parts = [part for part in parts if not (part.startswith("$") and part.endswith("$")) and part != "top"]
@@ -178,8 +186,9 @@ def _question(content: list[tuple[int, str]], comments: list[tuple[int, str]], c
         if closing >= 0:
             report.error(text.line_at(closing), _("a '}' without its '{' (write \\} for a brace in the text)"))
         else:
-            report.error(first_line, _("no answers: a question needs its answers in {…} (a text without "
-                                       "answers, Moodle's 'description', is not a question)"))
+            report.warn(first_line, _("%(name)s has no answers {…}: Moodle's instruction text ('description') is "
+                                      "not a question here and was skipped", name=repr(title) if title else
+                                      _("the text")))
         return None
     if closing < 0 or closing < opening:
         if closing >= 0 and closing < opening:
@@ -200,6 +209,7 @@ def _question(content: list[tuple[int, str]], comments: list[tuple[int, str]], c
         return None
 
     prefix, after = chars[start:opening], chars[closing + 1:]
+    text_format = _format_of(prefix.lstrip())
     stem = FORMAT_MARKER.sub("", prefix.strip(), count=1)
     if after.strip():  # missing word: the blank goes where the answers were
         stem = FORMAT_MARKER.sub("", prefix.lstrip(), count=1) + BLANK + after.rstrip()
@@ -218,7 +228,6 @@ def _question(content: list[tuple[int, str]], comments: list[tuple[int, str]], c
     offset = opening + 1
 
     meta = _comment_meta(comments, report)
-    key = slugify(meta["id"] or title or "")
     stripped = answers.strip()
     if not stripped:
         kind, data = "essay", {"guidance": meta["guidance"]}
@@ -241,9 +250,11 @@ def _question(content: list[tuple[int, str]], comments: list[tuple[int, str]], c
     if meta["guidance"] and kind != "essay":
         report.warn(first_line, _("'guidance' belongs to essays; dropped"))
     tags = ([category_tag] if category_tag else []) + meta["tags"]
-    return finish_question(report, first_line, key=key or generated_key(kind, stem), kind=kind, stem=stem,
+    if title and title == meta["id"]:
+        title = ""  # the name our export gives an untitled question
+    return finish_question(report, first_line, key=explicit_key(meta["id"] or ""), kind=kind, stem=stem,
                            data=data, tags=tags, difficulty=meta["difficulty"], points=meta["points"],
-                           explanation=explanation)
+                           explanation=explanation, title=title or "", text_format=text_format)
 
 
 def _comment_meta(comments: list[tuple[int, str]], report: Reporter) -> dict:
@@ -322,6 +333,7 @@ def _choice(answers: str, offset: int, text: _Text, report: Reporter):
         if not answer:
             report.error(line, _("an empty answer"))
             continue
+        _warn_off_moodle_list(weight, answer, line, report)
         options.append({"id": f"o{len(options) + 1}", "text": answer, "weight": weight,
                         "feedback": _plain(feedback)})
     kind = "single" if "=" in answers else "multi"  # Moodle: several may be ticked when none is marked '='
@@ -331,8 +343,29 @@ def _choice(answers: str, offset: int, text: _Text, report: Reporter):
     return kind, {"options": options}
 
 
+def _warn_off_moodle_list(weight: float, answer, line: int, report: Reporter) -> None:
+    if not is_moodle_fraction(weight):
+        report.warn(line, _("the answer %(answer)s is worth %(percent)s%%, a grade Moodle does not offer: it is "
+                            "kept here, and exporting writes the nearest one Moodle accepts (%(nearest)s%%)",
+                            answer=repr(answer) if isinstance(answer, str) else answer, percent=percent(weight),
+                            nearest=moodle_percent(weight)))
+
+
+def _usable_weight(weight: float | None, answer, line: int, report: Reporter) -> float | None:
+    """A fill answer's weight (100% when none is written); None, with a warning, for an answer that
+    earns nothing: in Moodle it only carries feedback."""
+    if weight is None:
+        return 1.0
+    if weight <= 0:
+        report.warn(line, _("the answer %(answer)s is worth %(percent)s%%: it earns nothing, so it was dropped",
+                            answer=repr(answer) if isinstance(answer, str) else answer, percent=percent(weight)))
+        return None
+    _warn_off_moodle_list(weight, answer, line, report)
+    return min(weight, 1.0)
+
+
 def _short_answer(answers: str, offset: int, text: _Text, report: Reporter) -> dict | None:
-    accepted = []
+    accepted, weights = [], []
     for _marker, body, index in _split(answers, "=", offset):
         line = text.line_at(index)
         weight, body = _weight(body, line, report)
@@ -341,17 +374,17 @@ def _short_answer(answers: str, offset: int, text: _Text, report: Reporter) -> d
         if not answer:
             report.error(line, _("an empty answer"))
             continue
-        if weight is not None and weight < 1:
-            report.warn(line, _("the answer %(answer)r is worth %(percent)s%%; fill-in answers are right or "
-                                "wrong, so it was dropped", answer=answer, percent=percent(weight)))
+        weight = _usable_weight(weight, answer, line, report)
+        if weight is None:
             continue
         if _plain(feedback):
             report.warn(line, _("feedback on a fill-in answer has no place here and was dropped"))
         accepted.append(answer)
-    if not accepted:
+        weights.append(weight)
+    if 1.0 not in weights:
         report.error(text.line_at(offset), _("no answer earns full marks"))
         return None
-    return {"answers": accepted}
+    return {"answers": accepted, **({"weights": weights} if min(weights) < 1 else {})}
 
 
 def _numeric(answers: str, offset: int, text: _Text, report: Reporter) -> dict | None:
@@ -364,7 +397,7 @@ def _numeric(answers: str, offset: int, text: _Text, report: Reporter) -> dict |
             report.warn(text.line_at(start + wrong_feedback), _("feedback for wrong numbers has no place here and "
                                                                 "was dropped"))
         body = body[:wrong_feedback]
-    values, tolerances = [], []
+    values, tolerances, weights = [], [], []
     for _marker, piece, index in _split(body, "=", start):
         line = text.line_at(index)
         weight, piece = _weight(piece, line, report)
@@ -386,23 +419,21 @@ def _numeric(answers: str, offset: int, text: _Text, report: Reporter) -> dict |
             if number is None:
                 report.error(line, _("%(value)r is not a number", value=value))
                 continue
-        if weight is not None and weight < 1:
-            report.warn(line, _("the answer %(answer)s is worth %(percent)s%%; numeric answers are right or wrong "
-                                "here, so it was dropped", answer=value, percent=percent(weight)))
+        weight = _usable_weight(weight, value, line, report)
+        if weight is None:
             continue
         if _plain(feedback):
             report.warn(line, _("feedback on a numeric answer has no place here and was dropped"))
         values.append(canonical_number(round(number, 10)))
         tolerances.append(canonical_number(round(tolerance, 10)))
-    if not values:
+        weights.append(weight)
+    if 1.0 not in weights:
         report.error(text.line_at(offset), _("no numeric answer earns full marks"))
         return None
-    if len(set(tolerances)) > 1:
-        report.error(text.line_at(offset), _("the answers have different margins (%(margins)s); a question here "
-                                             "has one tolerance for all its answers",
-                                             margins=", ".join(str(t) for t in tolerances)))
-        return None
-    return {"answers": values, "tolerance": tolerances[0]}
+    data = numeric_fill(values, tolerances)
+    if min(weights) < 1:
+        data["weights"] = weights
+    return data
 
 
 def _matching(answers: str, offset: int, text: _Text, report: Reporter) -> dict | None:
@@ -460,31 +491,37 @@ def _answers(spec) -> list[str]:
             elif weight == 0:
                 marker = "~"
             else:
-                marker = f"~%{percent(weight)}%"
+                marker = f"~%{moodle_percent(weight)}%"  # only grades Moodle accepts
             feedback = f"#{escape(option['feedback'])}" if option.get("feedback") else ""
             lines.append(f"\t{marker}{escape(option['text'])}{feedback}")
         return lines
     if spec.type == "truefalse":
         return ["TRUE" if data["answer"] else "FALSE"]
-    if spec.type == "fill" and "tolerance" in data:
-        margin = _number(data["tolerance"])
-        if len(data["answers"]) == 1:
-            return [f"#{_number(data['answers'][0])}:{margin}"]
-        return ["#"] + [f"\t={_number(answer)}:{margin}" for answer in data["answers"]]
     if spec.type == "fill":
-        return [f"\t={escape(answer)}" for answer in data["answers"]]
+        accepted = FillBlank.accepted(data)
+        if "tolerance" in data:
+            if len(accepted) == 1:
+                return [f"#{_number(data['answers'][0])}:{_number(data['tolerance'])}"]
+            return ["#"] + [f"\t={_grade(weight)}{_number(answer)}:{_number(margin)}"
+                            for answer, weight, margin in accepted]
+        return [f"\t={_grade(weight)}{escape(answer)}" for answer, weight, _margin in accepted]
     if spec.type == "matching":
         return ([f"\t={escape(pair['left'])} -> {escape(pair['right'])}" for pair in data["pairs"]]
                 + [f"\t= -> {escape(item['text'])}" for item in data.get("distractors", [])])
     return []
 
 
+def _grade(weight: float) -> str:
+    return "" if weight == 1 else f"%{moodle_percent(weight)}%"
+
+
 def dump_question(spec) -> str:
-    """One question: a comment with its id and tags, then `::id::[markdown]stem{answers####explanation}`.
+    """One question: a comment with its id and tags, then `::title::[format]stem{answers####explanation}`.
     Choice, fill-in and matching answers go one per line, as Moodle writes them."""
     answers = _answers(spec)
     general = f"####{escape(spec.explanation)}" if spec.explanation else ""
-    head = f"::{escape(spec.key)}::[markdown]{escape(spec.stem)}"
+    # Moodle wants a name: an untitled question is named by its id, which reads back as no title.
+    head = f"::{escape(spec.title or spec.key)}::[{spec.text_format}]{escape(spec.stem)}"
     if len(answers) <= 1 and not (answers and answers[0].startswith("\t")):
         block = [f"{head}{{{''.join(answers)}{general}}}"]  # {TRUE}, {#3.5:0.5}, {}
     else:

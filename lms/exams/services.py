@@ -24,7 +24,7 @@ from lms.exams import grading, timing
 from lms.extensions import db
 from lms.models import (AttemptAnswer, AttemptQuestion, Exam, ExamAttempt, Question, QuestionBank,
                         QuestionVersion, User)
-from lms.questions.types import QUESTION_TYPES, InvalidResponse
+from lms.questions.types import QUESTION_TYPES, FillBlank, InvalidResponse, Matching
 from lms.records import completion
 from lms.records.services import add_entry, audit, band_for
 
@@ -401,13 +401,16 @@ def review_view(kind: str, data: dict, order: list[str], response: Any) -> dict:
     if kind == "truefalse":
         return {"given": response, "answer": data["answer"]}
     if kind == "fill":
-        return {"given": response, "answers": data["answers"]}
+        return {"given": response, "answers": [
+            {"answer": answer, "percent": round(weight * 100, 2) if weight < 1 else None}
+            for answer, weight, _margin in FillBlank.accepted(data)]}
     if kind == "matching":
         choices = {p["id"]: p["right"] for p in data["pairs"]}
         choices.update({d["id"]: d["text"] for d in data.get("distractors", [])})
+        shared = Matching.choice_ids(data)
         given = response or {}
         return {"items": [{"left": p["left"], "given": choices.get(given.get(p["id"])), "right": p["right"],
-                           "ok": given.get(p["id"]) == p["id"]} for p in data["pairs"]]}
+                           "ok": given.get(p["id"]) == shared[p["id"]]} for p in data["pairs"]]}
     return {"given": response, "guidance": data.get("guidance", "")}
 
 

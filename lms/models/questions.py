@@ -40,6 +40,8 @@ class Question(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     bank_id: Mapped[int] = mapped_column(ForeignKey("question_banks.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(80))  # the stable id within the bank, e.g. "ch-001"
+    # Its name (Moodle's "::name::"): a label in any script, shown in lists and exported; never the id.
+    title: Mapped[str] = mapped_column(String(255), default="", server_default="")
     type: Mapped[str] = mapped_column(String(16))
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     difficulty: Mapped[int | None] = mapped_column(Integer)  # 1 (easy) to 5 (hard)
@@ -63,7 +65,9 @@ class QuestionVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
-    stem: Mapped[str] = mapped_column(Text)  # Markdown source
+    stem: Mapped[str] = mapped_column(Text)  # source in `text_format`
+    # markdown, moodle (auto-format), plain or html: how stem and explanation are rendered (lms.rendering)
+    text_format: Mapped[str] = mapped_column(String(16), default="markdown", server_default="markdown")
     stem_html: Mapped[str] = mapped_column(Text, default="")  # rendered and sanitized once, at save
     # Type-specific content and key, e.g. {"options": [{"id": "a", "text": ..., "weight": 1.0}]}.
     # Never sent to a browser while an attempt is open: types expose a separate public view.

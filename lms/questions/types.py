@@ -8,8 +8,12 @@ nor the file's option order can be read from a page.
 Data shapes:
     single, multi  {"options": [{"id", "text", "weight" (fraction, -1..1), "feedback"}]}
     truefalse      {"answer": bool}
-    fill           {"answers": [str, ...]}  or  {"answers": [number, ...], "tolerance": number}
-    matching       {"pairs": [{"id", "left", "right"}], "distractors": [{"id", "text"}]}
+    fill           {"answers": [str, ...]}  or  {"answers": [number, ...], "tolerance": number}, and
+                   optionally "weights": [fraction per answer] (partial credit, as Moodle's short answer
+                   and numerical; absent: every answer is worth 100%) and, for numbers,
+                   "tolerances": [margin per answer] (absent: "tolerance" is every answer's margin)
+    matching       {"pairs": [{"id", "left", "right"}], "distractors": [{"id", "text"}]}; two items
+                   may share a match (as in Moodle): the choice is shown once, under the first pair's id
     essay          {"guidance": str}   (marked by a trainer)
 """
 from __future__ import annotations
@@ -54,6 +58,10 @@ def normalize_text(value: str) -> str:
     """Fold what a Chinese keyboard varies: full-width forms (NFKC), case, spaces around and within."""
     folded = unicodedata.normalize("NFKC", value).casefold().strip()
     return re.sub(r"\s+", " ", folded)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _positions(order: list[str], real_id: str) -> str:
@@ -112,9 +120,8 @@ class SingleChoice(QuestionType):
         if len(options) < 2:
             problems.append("a choice question needs at least two options")
         if not any(math.isclose(option.get("weight", 0), 1.0) for option in options):
-            problems.append("exactly one option must be fully right (weight 100%)")
-        if sum(1 for option in options if math.isclose(option.get("weight", 0), 1.0)) > 1:
-            problems.append("a single-choice question has one right option; use multi for several")
+            # Several fully right options are allowed (as in Moodle): any one of them earns full marks.
+            problems.append("at least one option must be fully right (weight 100%)")
         if any(not -1.0 <= option.get("weight", 0) <= 1.0 for option in options):
             problems.append("option weights lie between -100% and 100%")
         return problems
@@ -212,15 +219,36 @@ class FillBlank(QuestionType):
         answers = data.get("answers") or []
         if not answers:
             return ["a fill-in question needs at least one accepted answer"]
+        weights = data.get("weights")
+        if weights is not None:
+            if not isinstance(weights, list) or len(weights) != len(answers) or not all(
+                    _is_number(w) and 0 < w <= 1 for w in weights):
+                return ["each accepted answer is worth more than 0% and at most 100%"]
+            if not any(math.isclose(w, 1.0) for w in weights):
+                return ["at least one accepted answer must be worth 100%"]
         if "tolerance" in data:
-            if not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in answers):
+            if not all(_is_number(a) for a in answers):
                 return ["numeric answers (with a tolerance) must be numbers"]
-            if not isinstance(data["tolerance"], (int, float)) or data["tolerance"] < 0:
+            margins = [data["tolerance"]] + list(data.get("tolerances") or [])
+            if not all(_is_number(m) and m >= 0 for m in margins):
                 return ["the tolerance must be a number of at least 0"]
+            if "tolerances" in data and len(data["tolerances"]) != len(answers):
+                return ["give one margin per numeric answer"]
             return []
+        if "tolerances" in data:
+            return ["margins belong to numeric answers (with a tolerance)"]
         if not all(isinstance(a, str) and normalize_text(a) for a in answers):
             return ["accepted answers must be non-empty text"]
         return []
+
+    @staticmethod
+    def accepted(data: dict) -> list[tuple[Any, float, float | None]]:
+        """(answer, weight, margin) for each accepted answer; margin None for text answers."""
+        weights = data.get("weights") or [1.0] * len(data["answers"])
+        if "tolerance" not in data:
+            return [(answer, weight, None) for answer, weight in zip(data["answers"], weights)]
+        margins = data.get("tolerances") or [data["tolerance"]] * len(data["answers"])
+        return list(zip(data["answers"], weights, margins))
 
     def clean_response(self, data, order, raw):
         if raw is None:
@@ -232,19 +260,27 @@ class FillBlank(QuestionType):
         return raw.strip() or None
 
     def grade(self, data, response):
+        """The best weight among the accepted answers the response matches (Moodle's rule)."""
         if response is None:
             return Score(0.0)
+        accepted = self.accepted(data)
         if "tolerance" in data:
             try:
                 value = float(normalize_text(response).replace(",", ""))
             except ValueError:
                 return Score(0.0)
-            return Score(1.0 if any(abs(value - a) <= data["tolerance"] + 1e-9 for a in data["answers"]) else 0.0)
+            if not math.isfinite(value):
+                return Score(0.0)
+            return Score(max((weight for answer, weight, margin in accepted
+                              if abs(value - answer) <= margin + 1e-9), default=0.0))
         given = normalize_text(response)
-        return Score(1.0 if any(given == normalize_text(a) for a in data["answers"]) else 0.0)
+        return Score(max((weight for answer, weight, _margin in accepted if given == normalize_text(answer)),
+                         default=0.0))
 
     def key(self, data):
-        return {"answers": data["answers"], "tolerance": data.get("tolerance")}
+        return {"answers": data["answers"], "tolerance": data.get("tolerance"),
+                "accepted": [{"answer": answer, "weight": weight, "tolerance": margin}
+                             for answer, weight, margin in self.accepted(data)]}
 
 
 class Matching(QuestionType):
@@ -256,13 +292,21 @@ class Matching(QuestionType):
         pairs = data.get("pairs") or []
         if len(pairs) < 2:
             return ["a matching question needs at least two pairs"]
-        rights = [pair["right"] for pair in pairs] + [d["text"] for d in data.get("distractors", [])]
-        if len(set(rights)) != len(rights):
-            return ["every right-hand choice must be different"]
+        distractors = [d["text"] for d in data.get("distractors", [])]
+        if len(set(distractors)) != len(distractors) or set(distractors) & {pair["right"] for pair in pairs}:
+            return ["every extra wrong match must differ from the others and from the right matches"]
         return []
 
+    @staticmethod
+    def choice_ids(data) -> dict[str, str]:
+        """Each pair's choice id: its own, or the first pair's with the same match (a shared answer)."""
+        first: dict[str, str] = {}
+        return {pair["id"]: first.setdefault(pair["right"], pair["id"]) for pair in data["pairs"]}
+
     def option_ids(self, data):
-        return [pair["id"] for pair in data["pairs"]] + [d["id"] for d in data.get("distractors", [])]
+        shared = self.choice_ids(data)
+        return ([pair["id"] for pair in data["pairs"] if shared[pair["id"]] == pair["id"]]
+                + [d["id"] for d in data.get("distractors", [])])
 
     def _choices(self, data):
         choices = {pair["id"]: pair["right"] for pair in data["pairs"]}
@@ -302,7 +346,8 @@ class Matching(QuestionType):
     def grade(self, data, response):
         """One share per pair matched to its own right-hand side."""
         response = response or {}
-        right = sum(1 for pair in data["pairs"] if response.get(pair["id"]) == pair["id"])
+        shared = self.choice_ids(data)
+        right = sum(1 for pair in data["pairs"] if response.get(pair["id"]) == shared[pair["id"]])
         return Score(right / len(data["pairs"]))
 
     def key(self, data):

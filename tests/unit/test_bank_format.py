@@ -212,10 +212,8 @@ BAD_QUESTIONS = [
      8, "'weight' is a percent from -100 to 100"),
     ("  - id: q1\n    type: multi\n    stem: s\n    options:\n      - {text: a, correct: true}\n"
      "      - {text: b, weight: 50}\n", 7, "not both"),
-    ("  - id: q1\n    type: single\n    stem: s\n    options:\n      - {text: a, correct: true}\n"
-     "      - {text: b, correct: true}\n", 4, "a single-choice question has one right option"),
     ("  - id: q1\n    type: single\n    stem: s\n    options:\n      - {text: a}\n      - {text: b}\n", 4,
-     "exactly one option must be fully right"),
+     "at least one option must be fully right"),
     ("  - id: q1\n    type: single\n    stem: s\n    options:\n      - {text: a, correct: true}\n", 4,
      "at least two options"),
     ("  - id: q1\n    type: fill\n    stem: s\n", 4, "'answers' must be a list"),
@@ -228,8 +226,18 @@ BAD_QUESTIONS = [
      "pair 2 must be [item, match]"),
     ("  - id: q1\n    type: matching\n    stem: s\n    pairs:\n      - [a, b]\n", 4,
      "a matching question needs at least two pairs"),
-    ("  - id: q1\n    type: matching\n    stem: s\n    pairs:\n      - [a, x]\n      - [b, x]\n", 4,
-     "every right-hand choice must be different"),
+    ("  - id: q1\n    type: matching\n    stem: s\n    pairs:\n      - [a, x]\n      - [b, y]\n"
+     "    distractors: [x]\n", 4, "every extra wrong match must differ"),
+    ("  - id: q1\n    type: fill\n    stem: s\n    answers: [a, {answer: b, weight: 0}]\n", 7,
+     "an answer's 'weight' is a percent above 0"),
+    ("  - id: q1\n    type: fill\n    stem: s\n    answers: [{answer: b, weight: 50}]\n", 4,
+     "at least one accepted answer must be worth 100%"),
+    ("  - id: q1\n    type: fill\n    stem: s\n    answers: [{answer: b, colour: red}]\n", 7,
+     "unknown key 'colour' in an answer"),
+    ("  - id: q1\n    type: fill\n    stem: s\n    answers: [{answer: b, tolerance: 1}]\n", 7,
+     "with a tolerance every answer must be a number"),
+    ("  - id: q1\n    type: single\n    format: rtf\n    stem: s\n    answers: [a]\n", 6,
+     "'format' must be one of markdown, moodle, plain, html"),
     ("  - id: q1\n    type: essay\n    stem: s\n    guidance: {a: 1}\n", 7, "'guidance' must be text"),
     (SINGLE + SINGLE, 10, "id 'q1' is used twice (first on line 4)"),
 ]

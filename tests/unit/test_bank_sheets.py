@@ -62,7 +62,7 @@ def test_letters_aliases_and_generated_ids():
     assert parsed.errors == []
     multi, truefalse, letters = parsed.questions
     assert [o["weight"] for o in multi.data["options"]] == [0.5, -1.0, 0.5]
-    assert multi.key == generated_key("multi", "选出正确的")
+    assert multi.key == generated_key("", multi.content_hash)
     assert truefalse.data == {"answer": True}
     assert [o["weight"] for o in letters.data["options"]] == [0.5, 0.5, -1.0]
 
@@ -126,3 +126,17 @@ def test_templates_have_the_columns_and_instructions():
     # The examples in the instructions import cleanly when copied to the first sheet.
     assert parse_sheet("template.xlsx", template_xlsx()).errors[0].message.startswith("the file has no questions")
     assert parse_sheet("examples.xlsx", xlsx_bytes(EXAMPLES)).errors == []
+
+
+def test_title_format_and_partial_credit_columns():
+    parsed = parse_sheet("bank.csv", csv_bytes([
+        {"type": "fill", "title": "投诉处理 1", "format": "plain", "stem": "一级投诉 ____ 小时内回访",
+         "answers": "24|%50% 二十四小时"},
+        {"type": "fill", "title": "服务用语 1", "stem": "约多少？", "answers": "1822|%50% 1822:2", "tolerance": "0"},
+    ]))
+    assert parsed.errors == []
+    text, number = parsed.questions
+    assert (text.title, text.text_format) == ("投诉处理 1", "plain")
+    assert text.data == {"answers": ["24", "二十四小时"], "weights": [1.0, 0.5]}
+    assert number.data == {"answers": [1822, 1822], "tolerance": 0, "tolerances": [0, 2], "weights": [1.0, 0.5]}
+    assert text.key != number.key and text.key.startswith("q-")

@@ -186,9 +186,10 @@ def test_the_sample_banks_import_cleanly_and_idempotently(app, writes):
 GIFT = """\
 $CATEGORY: $course$/top/投诉处理
 
-::ch-001:: 客户第三次来电，坐席首先应该做什么？{=道歉并复述问题 ~直接转接}
+// [id:ch-001]
+::首问负责::客户第三次来电，坐席首先应该做什么？{=道歉并复述问题 ~直接转接}
 
-::ch-009:: 投诉须在 ____ 小时内回访。{=24 =%50%48}
+::ch-009:: 投诉须在 ____ 小时内回访。{=24 =%50%48 =%0%一周}
 """
 
 
@@ -197,16 +198,29 @@ def test_import_adds_and_updates_and_never_retires(app, bank_root):
     sync(app)
     changes = import_file(GIFT.encode(), "投诉.gift", bank_slug="complaints", now=NOW)
     assert changes.counts()["new"] == 1 and changes.counts()["new version"] == 1
-    assert [(w.line, "48" in w.message) for w in changes.warnings] == [(5, True)]
+    assert [(w.line, "一周" in w.message) for w in changes.warnings] == [(6, True)]
     db.session.expire_all()
-    assert question("ch-009").current.data == {"answers": ["24"]}
-    assert versions("ch-001") == [1, 2]  # the GIFT stem differs: a new version
-    assert question("ch-001").tags == ["投诉处理"]
+    added = db.session.scalar(select(Question).where(Question.key == changes.questions["new"][0]))
+    assert added.title == "ch-009" and added.key.startswith("q-")  # a name is a label, not an id
+    assert added.current.data == {"answers": ["24", "48"], "weights": [1.0, 0.5]}
+    assert added.current.text_format == "moodle"
+    assert versions("ch-001") == [1, 2]  # the id given explicitly: the GIFT stem makes a new version
+    assert question("ch-001").tags == ["投诉处理"] and question("ch-001").title == "首问负责"
     assert question("ch-002").retired_at is None  # not in the file, but an import never retires
     bank = db.session.scalar(select(QuestionBank))
     assert bank.title == "投诉处理题库"  # a GIFT file does not rename the bank
     again = import_file(GIFT.encode(), "投诉.gift", bank_slug="complaints", now=NOW)
     assert not again.changed
+
+
+def test_a_second_export_reusing_names_never_replaces_a_question(app):
+    first = "::Q1::客户来电先做什么？{=问候 ~挂断}\n\n::服务用语 1::标准问候语？{=您好 ~喂}\n"
+    second = "::Q1::投诉几小时内回访？{=24 ~72}\n\n::投诉处理 1::投诉先做什么？{=道歉 ~解释}\n"
+    import_file(first.encode(), "a.gift", bank_slug="drill", now=NOW)
+    changes = import_file(second.encode(), "b.gift", bank_slug="drill", now=NOW)
+    assert changes.counts()["new"] == 2 and changes.counts()["new version"] == 0
+    rows = db.session.execute(select(Question.title, Question.version)).all()
+    assert sorted(rows) == [("Q1", 1), ("Q1", 1), ("投诉处理 1", 1), ("服务用语 1", 1)]
 
 
 def test_import_into_a_new_bank_named_after_the_file(app):

@@ -65,12 +65,14 @@ def test_short_answer_without_equals_sign():
     assert one("Who's buried in Grant's tomb?{no one}").data == {"answers": ["no one"]}
 
 
-def test_partial_credit_short_answers_are_dropped_with_a_warning():
-    parsed = parse_gift("Who's buried in Grant's tomb?{\n=%50%Grant\n=no one#Right!\n}", PATH)
-    assert parsed.questions[0].data == {"answers": ["no one"]}
+def test_partial_credit_short_answers_keep_their_weight():
+    parsed = parse_gift("Who's buried in Grant's tomb?{\n=%50%Grant\n=no one#Right!\n=%0%Lincoln#No.\n}", PATH)
+    assert parsed.questions[0].data == {"answers": ["Grant", "no one"], "weights": [0.5, 1.0]}
     assert [(w.line, w.message) for w in parsed.warnings] == [
-        (2, "the answer 'Grant' is worth 50%; fill-in answers are right or wrong, so it was dropped"),
-        (3, "feedback on a fill-in answer has no place here and was dropped")]
+        (3, "feedback on a fill-in answer has no place here and was dropped"),
+        (4, "the answer 'Lincoln' is worth 0%: it earns nothing, so it was dropped")]
+    grade = QUESTION_TYPES["fill"].grade
+    assert [grade(parsed.questions[0].data, given).fraction for given in ("grant", "No One", "x")] == [0.5, 1.0, 0.0]
 
 
 def test_numeric_with_margin_and_range():
@@ -82,11 +84,14 @@ def test_numeric_with_margin_and_range():
     assert one("Cold?{#-3.5:0.5}").data == {"answers": [-3.5], "tolerance": 0.5}
 
 
-def test_numeric_with_several_answers_keeps_full_credit_ones():
+def test_numeric_partial_credit_keeps_each_answer_with_its_margin():
     parsed = parse_gift("When was Ulysses S. Grant born? {#\n=1822:0 #Correct!\n=%50%1822:2 #Close.\n~#Wrong.\n}",
                         PATH)
-    assert parsed.questions[0].data == {"answers": [1822], "tolerance": 0}
-    assert [w.line for w in parsed.warnings] == [2, 3, 4]
+    data = parsed.questions[0].data
+    assert data == {"answers": [1822, 1822], "tolerance": 0, "tolerances": [0, 2], "weights": [1.0, 0.5]}
+    assert [w.line for w in parsed.warnings] == [2, 3, 4]  # the three feedbacks, dropped
+    grade = QUESTION_TYPES["fill"].grade
+    assert [grade(data, given).fraction for given in ("1822", "1823", "1825", "nan")] == [1.0, 0.5, 0.0, 0.0]
     spec = one("Either?{#=1:0.5 =2:0.5}")
     assert spec.data == {"answers": [1, 2], "tolerance": 0.5}
 
@@ -131,11 +136,72 @@ def test_feedback_per_answer_and_general_feedback():
     assert spec.explanation == "Grant's tomb is a mausoleum."
 
 
-def test_title_becomes_the_key_else_a_stable_generated_one():
-    assert one("::Grant Tomb 1::Who?{=no one ~Grant}").key == "grant-tomb-1"
+def test_title_is_kept_as_a_label_and_the_id_comes_from_the_content():
+    spec = one("::Grant Tomb 1::Who?{=no one ~Grant}")
+    assert spec.title == "Grant Tomb 1"
+    assert spec.key == generated_key("Grant Tomb 1", spec.content_hash) and spec.key.startswith("q-")
     chinese = one("::投诉处理::客户为何投诉？{=服务差 ~天气}")
-    assert chinese.key == generated_key("single", "客户为何投诉？")
-    assert one("Who?{=no one ~Grant}").key == generated_key("single", "Who?")
+    assert chinese.title == "投诉处理" and chinese.key == generated_key("投诉处理", chinese.content_hash)
+    assert one("Who?{=no one ~Grant}").key == one("Who?{=no one ~Grant}").key  # stable: a re-import updates
+
+
+def test_names_never_collide_across_files():
+    """Moodle's names are labels: two exports reusing `Q1`, or names that slugify alike, stay apart."""
+    first = one("::Q1::客户来电先做什么？{=问候 ~挂断}")
+    second = one("::Q1::投诉几小时内回访？{=24 ~72}")
+    assert first.key != second.key
+    a = one("::服务用语 1::标准问候语是？{=您好 ~喂}")
+    b = one("::投诉处理 1::投诉先做什么？{=道歉 ~解释}")
+    assert a.key != b.key and (a.title, b.title) == ("服务用语 1", "投诉处理 1")
+    same_stem = [one("哪项正确？{=甲 ~乙}"), one("哪项正确？{=丙 ~丁}")]
+    assert same_stem[0].key != same_stem[1].key  # same text, other answers: two questions
+
+
+def test_an_id_and_a_name_are_both_kept():
+    spec = one("// [id:CH-001]\n::投诉处理 1::投诉先做什么？{=道歉 ~解释}")
+    assert (spec.key, spec.title) == ("ch-001", "投诉处理 1")
+    other = one("// [id:服务-1]\nA?{T}")
+    assert other.key != one("// [id:投诉-1]\nA?{T}").key
+
+
+def test_a_description_is_skipped_with_a_warning_and_the_rest_imports():
+    parsed = parse_gift("::说明::下面的题目考查服务用语。\n\n::Q1::问候语？{=您好 ~喂}\n\nNo name, no braces.\n", PATH)
+    assert parsed.errors == []
+    assert [spec.title for spec in parsed.questions] == ["Q1"]
+    assert [(w.line, "description" in w.message) for w in parsed.warnings] == [(1, True), (5, True)]
+
+
+def test_single_choice_with_two_full_answers_gives_full_marks_for_either():
+    spec = one("Two right?{=a =b ~c}")
+    assert spec.type == "single"
+    grade = QUESTION_TYPES["single"].grade
+    assert [grade(spec.data, option).fraction for option in ("o1", "o2", "o3")] == [1.0, 1.0, 0.0]
+
+
+def test_matching_items_may_share_an_answer():
+    spec = one("Match.{=一级投诉 -> 2 小时内 =紧急投诉 -> 2 小时内 =二级投诉 -> 24 小时内}")
+    kind = QUESTION_TYPES["matching"]
+    order = kind.option_ids(spec.data)
+    assert order == ["p1", "p3"]  # the shared choice is offered once
+    public = kind.public(spec.data, order)
+    assert [choice["text"] for choice in public["choices"]] == ["2 小时内", "24 小时内"]
+    response = kind.clean_response(spec.data, order, {"0": "0", "1": "0", "2": "1"})
+    assert kind.grade(spec.data, response).fraction == 1.0
+
+
+@pytest.mark.parametrize("text, text_format", [
+    ("Plain moodle auto-format 2*3*4?{T}", "moodle"), ("[markdown]**b**?{T}", "markdown"),
+    ("[plain]1. a 2. b?{T}", "plain"), ("[html]<b>x</b>?{T}", "html"), ("::n::[moodle]x?{T}", "moodle")])
+def test_text_format_is_kept(text, text_format):
+    assert one(text).text_format == text_format
+
+
+def test_weights_moodle_refuses_are_warned():
+    parsed = parse_gift("Pick.{~%33%a ~%33%b ~%34%c ~%-100%d}", PATH)
+    assert parsed.errors == []
+    assert [w.line for w in parsed.warnings if "Moodle does not offer" in w.message] == [1, 1, 1]
+    exported = dump_gift(parsed.questions)
+    assert "~%33.33333%a" in exported and "~%33.33333%c" in exported and "%34%" not in exported
 
 
 def test_moodle_id_and_tag_comments():
@@ -184,10 +250,17 @@ def test_format_markers_are_stripped(marker):
     assert spec.data["options"][0]["text"] == "对"
 
 
-def test_blank_lines_separate_questions_and_duplicate_titles_get_suffixes():
-    parsed = parse_gift("::q::A?{T}\n\n\n::q::B?{F}\n", PATH)
-    assert [spec.key for spec in parsed.questions] == ["q", "q-2"]
-    assert [(w.line, "q-2" in w.message) for w in parsed.warnings] == [(4, True)]
+def test_blank_lines_separate_questions_and_duplicate_ids_get_suffixes():
+    parsed = parse_gift("::q::A?{T}\n\n\n::q::B?{F}\n\n// [id:x]\nC?{T}\n\n// [id:x]\nD?{T}\n", PATH)
+    assert [spec.title for spec in parsed.questions] == ["q", "q", "", ""]
+    assert len({spec.key for spec in parsed.questions[:2]}) == 2  # same name, two questions, no warning
+    assert [spec.key for spec in parsed.questions[2:]] == ["x", "x-2"]
+    assert [(w.line, "x-2" in w.message) for w in parsed.warnings] == [(10, True)]
+
+
+def test_identical_questions_twice_in_a_file_are_both_kept():
+    parsed = parse_gift("A?{T}\n\nA?{T}\n", PATH)
+    assert len(parsed.questions) == 2 and len({spec.key for spec in parsed.questions}) == 2
 
 
 def test_points_difficulty_and_guidance_comments():
@@ -198,7 +271,6 @@ def test_points_difficulty_and_guidance_comments():
 # --- Malformed files -------------------------------------------------------------------------------
 
 MALFORMED = [
-    ("Just a description without answers.", 1, "no answers"),
     ("First?{T}\n\nWho?{=a ~b\n", 3, "the '{' on line 3 is never closed"),
     ("Who?}{=a ~b", 1, "a '}' without its '{'"),
     ("Who?\n{=a {~b}", 2, "a second '{'"),
@@ -209,7 +281,6 @@ MALFORMED = [
     ("Number?{#\n=abc:1\n}", 2, "'abc:1' is not a number with its margin"),
     ("Number?{#5..3}", 1, "is not a range"),
     ("Number?{#seven}", 1, "'seven' is not a number"),
-    ("Number?{#=1:0 =2:1}", 1, "different margins"),
     ("Weights?{~%half%a ~b}", 1, "the weight %half% is not a percent"),
     ("Empty?{=a ~}", 1, "an empty answer"),
     ("Nothing right?{~a ~b}", 1, "the positive weights add up to 0%"),
@@ -217,7 +288,6 @@ MALFORMED = [
     ("{=a ~b}", 1, "no text before its answers"),
     ("// [points:lots]\nWho?{T}", 1, "[points:lots] must be a number"),
     ("// [difficulty:9]\nWho?{T}", 1, "[difficulty:9] must be a whole number"),
-    ("Two right?{=a =b ~c}", 1, "a single-choice question has one right option"),
 ]
 
 
@@ -352,9 +422,51 @@ def test_export_is_gift_moodle_reads():
     assert "::tf-1::[markdown]可以挂断。{FALSE####不可以。}" in text
     assert "::fill-2::[markdown]约多少元？{#84.15:0.5}" in text
     assert "\t= -> 一周内\n" in text
-    assert "// guidance: 要点一：安抚\n// guidance: 要点二：时限\n::essay-1::" in text
+    assert "// guidance: 要点一：安抚\n// guidance: 要点二：时限\n::essay-1::[markdown]" in text
     assert "\n\n\n" not in text  # one blank line between questions, none inside one
 
 
 def test_escape_covers_every_reserved_character():
     assert escape("a~b=c#d{e}f:g\\h\ni") == "a\\~b\\=c\\#d\\{e\\}f\\:g\\\\h\\ni"
+
+
+MOODLE_FEATURES = """\
+slug: moodle-features
+title: Moodle 特性
+questions:
+  - id: two-right
+    title: 服务用语 1
+    type: single
+    format: moodle
+    stem: "两个都对：\\n第二行"
+    options:
+      - {text: 甲, weight: 100}
+      - {text: 乙, weight: 100}
+      - {text: 丙, weight: 0}
+  - id: partial-fill
+    title: 投诉处理 1
+    type: fill
+    format: plain
+    stem: 2*3*4 = ____ ，<客户姓名>
+    answers: [24, {answer: 二十四, weight: 50}]
+  - id: partial-number
+    type: fill
+    format: html
+    stem: <b>约</b>多少？
+    answers: [1822, {answer: 1822, weight: 50, tolerance: 2}]
+    tolerance: 0
+  - id: shared-match
+    type: matching
+    stem: 配对
+    pairs: [[一级, 2 小时], [紧急, 2 小时], [二级, 24 小时]]
+    distractors: [一周]
+"""
+
+
+def test_new_moodle_features_survive_export_then_import():
+    original = parse_bank(MOODLE_FEATURES, "features.yaml")
+    assert original.errors == []
+    again = parse_gift(dump_gift(original.questions), "features.gift")
+    assert again.errors == [] and again.warnings == []
+    assert again.questions == original.questions
+    assert [spec.title for spec in again.questions] == ["服务用语 1", "投诉处理 1", "", ""]

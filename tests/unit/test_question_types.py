@@ -125,7 +125,12 @@ def test_the_public_view_carries_no_key(kind, data):
 @pytest.mark.parametrize("kind, data, problem", [
     ("single", {"options": [{"id": "o1", "text": "a", "weight": 1.0}]}, "at least two options"),
     ("single", {"options": [{"id": "o1", "text": "a", "weight": 0.5}, {"id": "o2", "text": "b", "weight": 0}]},
-     "exactly one option"),
+     "at least one option must be fully right"),
+    ("fill", {"answers": ["a", "b"], "weights": [0.5, 0.5]}, "at least one accepted answer must be worth 100%"),
+    ("fill", {"answers": ["a", "b"], "weights": [1.0]}, "each accepted answer is worth"),
+    ("fill", {"answers": [1, 2], "tolerance": 0, "tolerances": [0]}, "one margin per numeric answer"),
+    ("matching", {"pairs": [{"id": "p1", "left": "a", "right": "x"}, {"id": "p2", "left": "b", "right": "y"}],
+                  "distractors": [{"id": "d1", "text": "x"}]}, "extra wrong match"),
     ("multi", {"options": [{"id": "o1", "text": "a", "weight": 0.5}, {"id": "o2", "text": "b", "weight": 0.3}]},
      "add up to 80%"),
     ("truefalse", {"answer": "yes"}, "true or false"),
