@@ -1,14 +1,16 @@
-"""The training and exam platform: create_app() builds the Flask application."""
+"""The training and exam platform: create_app() builds the Flask application.
+
+Importing `lms` (which every `lms.*` module does) stays cheap: Flask, SQLAlchemy and the extensions
+are imported by create_app(), so `lms --help` does not pay for them (lms/cli.py)."""
 from __future__ import annotations
 
 from pathlib import Path
-
-from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING
 
 from lms import config, sqlite
-from lms.extensions import babel, csrf, db, login_manager, migrate
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The modules holding each blueprint (`bp`). Packages do not import their views themselves, so
@@ -16,9 +18,24 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 BLUEPRINTS = ("auth.views", "catalog.views", "lessons.views", "admin.views", "practicals.views", "mentoring.views",
               "exams.views", "banks.views", "records.views", "records.export_views", "promotions.views",
               "evaluations.views", "certificates.views", "jobs.views")
+_EXTENSIONS = ("babel", "csrf", "db", "login_manager", "migrate")
+
+
+def __getattr__(name: str):
+    """`lms.db` and the other extension objects, as when they were imported here at the top."""
+    if name in _EXTENSIONS:
+        from lms import extensions
+
+        return getattr(extensions, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def create_app(overrides: dict | None = None) -> Flask:
+    from flask import Flask
+
+    from lms.extensions import babel, csrf, db, login_manager, migrate
+
+    install_sqlite_pragmas()
     instance = config.instance_path()
     app = Flask(
         __name__,
@@ -72,8 +89,28 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
-@event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """Every SQLite connection, the app's and the migrations', gets the same settings."""
     if isinstance(dbapi_connection, sqlite.sqlite3.Connection):
         sqlite.apply_pragmas(dbapi_connection)
+
+
+def install_sqlite_pragmas() -> None:
+    """Listen for every new connection of any engine (once; create_app calls this before its engine exists)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if not event.contains(Engine, "connect", _sqlite_pragmas):
+        event.listen(Engine, "connect", _sqlite_pragmas)
+
+
+def _install_when_sqlalchemy_is_loaded() -> None:
+    """A process that imports SQLAlchemy before `lms` (benchmarks/baseline_app.py builds its own engine
+    and app) gets the pragmas at once, as when this module imported SQLAlchemy itself."""
+    import sys
+
+    if "sqlalchemy.engine" in sys.modules:
+        install_sqlite_pragmas()
+
+
+_install_when_sqlalchemy_is_loaded()

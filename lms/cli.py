@@ -1,19 +1,81 @@
-"""The `lms` command: Flask's group (with `lms db ...` from Flask-Migrate) plus our own commands."""
+"""The `lms` command: Flask's group (with `lms db ...` from Flask-Migrate) plus our own commands.
+
+Start-up is kept short (`lms --help` imports neither SQLAlchemy nor the app): the group lists its
+commands without building the app, imports a command's module only when that command is asked for,
+and every command that works builds the app itself when it runs (`with_appcontext`). So this module
+and the `cli` modules of the packages import only click and flask.cli at the top; anything heavier
+is imported inside the functions that use it. benchmarks/cli_startup.py measures it.
+"""
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from lms.clock import utcnow
-from lms.content.errors import ContentInvalid
-from lms.content.sync import sync_content
-from lms.extensions import db
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from lms.content.errors import ContentInvalid
+
+# Our commands kept in other modules: "module:attribute", imported when the command is asked for
+# (that module must stay cheap to import: `lms --help` imports it for the command's help line).
+LAZY_COMMANDS = {
+    "banks": "lms.banks.cli:banks",
+    "exams": "lms.exams.cli:exams",
+    "records": "lms.records.cli:records",
+}
+# Commands that only the built app has (Flask-Migrate's `db`, blueprint groups), with their help
+# line: `lms --help` lists them without building the app; asking for one builds it (FlaskGroup).
+# tests/unit/test_config_and_cli.py checks this list against the app's.
+APP_COMMANDS = {
+    "db": "Perform database migrations.",
+    "jobs": "Background jobs (imports): `lms jobs work`.",
+}
+
+
+class LmsGroup(FlaskGroup):
+    """FlaskGroup that knows our command names: it builds the app only to run a command (or to find
+    one it does not know), never to list them. Click's documented "LazyGroup" pattern."""
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.commands:  # run, shell, routes, and the commands of this module
+            return self.commands[name]
+        if name in LAZY_COMMANDS:
+            module, attribute = LAZY_COMMANDS[name].split(":")
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, name)
+            return command
+        return super().get_command(ctx, name)  # entry-point plugins, then the app's own (db, jobs)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from importlib import metadata
+
+        plugins = {entry_point.name for entry_point in metadata.entry_points(group="flask.commands")}
+        return sorted(set(self.commands) | set(LAZY_COMMANDS) | set(APP_COMMANDS) | plugins)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """As click's, except that the app's commands show the help line above (no app built)."""
+        commands = []
+        for name in self.list_commands(ctx):
+            if name in APP_COMMANDS and name not in self.commands:
+                command = click.Command(name, help=APP_COMMANDS[name])
+            else:
+                command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                commands.append((name, command))
+        if commands:
+            limit = formatter.width - 6 - max(len(name) for name, _command in commands)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, command.get_short_help_str(limit)) for name, command in commands])
 
 
 def _create_app(*_args) -> Flask:
@@ -22,12 +84,13 @@ def _create_app(*_args) -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False)
+@click.group(cls=LmsGroup, create_app=_create_app, add_version_option=False, load_dotenv=False)
 def main() -> None:
     """Training and exam platform for customer-service centers."""
 
 
 def register_commands(app: Flask) -> None:
+    """The same commands on app.cli, for `app.test_cli_runner()` and `flask --app lms ...`."""
     for command in (demo, serve, sync, user, users):
         app.cli.add_command(command)
     from lms.exams.cli import exams
@@ -47,6 +110,10 @@ def _print_errors(exc: ContentInvalid) -> None:
 
 
 def run_sync(check_only: bool = False) -> None:
+    from lms.content.errors import ContentInvalid
+    from lms.content.sync import sync_content
+    from lms.extensions import db
+
     try:
         lines = sync_content(db.session, current_app.config, utcnow(), check_only=check_only)
     except ContentInvalid as exc:
@@ -119,6 +186,8 @@ def pending_migrations() -> set[str]:
     """Head revisions the database has not reached yet (all of them on an empty database)."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
+
+    from lms.extensions import db
 
     config = current_app.extensions["migrate"].migrate.get_config(current_app.extensions["migrate"].directory)
     heads = set(ScriptDirectory.from_config(config).get_heads())
@@ -214,3 +283,7 @@ def users_import(file: Path) -> None:
     click.echo(f"{len(result.created)} created, {len(result.updated)} updated.")
     for employee_no, name, code in result.codes:  # activate at /activate (lms/auth/activation.py)
         click.echo(f"  {employee_no}\t{name}\tactivation code {code}")
+
+
+for _command in (demo, serve, sync, user, users):
+    main.add_command(_command)

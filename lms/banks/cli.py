@@ -1,49 +1,91 @@
-"""`lms banks import FILE` and `lms banks export SLUG`: question banks in and out of files."""
+"""`lms banks import FILE...` and `lms banks export SLUG`: question banks in and out of files.
+
+Imported by `lms --help` for the group's help line, so it imports only click at the top (lms/cli.py).
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from lms.cli import migrated
 from lms.clock import utcnow
-from lms.content.errors import ContentInvalid
-from lms.extensions import db
+
+
+class ImportFormat(click.Choice):
+    """The formats lms/banks/services.py can import (its IMPORT_FORMATS), read when first needed: a
+    format added there is accepted here too, and `lms banks --help` does not import the services."""
+
+    def __init__(self) -> None:
+        super().__init__((), case_sensitive=True)
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from lms.banks.services import IMPORT_FORMATS
+
+        return tuple(IMPORT_FORMATS)
+
+    @choices.setter
+    def choices(self, _value) -> None:
+        pass  # click.Choice.__init__ assigns it; the services module is the one list
 
 
 @click.group()
 def banks() -> None:
-    """Import and export question banks (GIFT, Aiken, XLSX, CSV, native YAML)."""
+    """Import and export question banks (GIFT, Aiken, XLSX, CSV, native YAML, ...)."""
 
 
 @banks.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, metavar="FILE...",
+                type=click.Path(exists=True, dir_okay=False))  # str: messages name it exactly as given
 @click.option("--bank", "bank_slug", default=None,
-              help="The bank to import into (created if new). Default: the bank a native file names, else the "
-                   "file's name.")
-@click.option("--format", "fmt", type=click.Choice(["gift", "aiken", "xlsx", "csv", "native"]), default=None,
-              help="Default: from the extension (.gift, .aiken, .txt GIFT or Aiken, .xlsx, .csv, .yaml).")
+              help="The bank to import every file into (created if new). Default: for each file, the bank a "
+                   "native file names, else the file's name.")
+@click.option("--format", "fmt", type=ImportFormat(), default=None,
+              help="The format of every file. Default: from each file's extension (.txt: GIFT or Aiken).")
 @with_appcontext
 @migrated
-def import_command(file: Path, bank_slug: str | None, fmt: str | None) -> None:
-    """Import FILE into a bank, all or nothing: any problem prints `file:line: message` and imports nothing."""
-    from lms.banks.services import NEW, NEW_VERSION, RESTORED, UNCHANGED, UPDATED, import_file
+def import_command(files: tuple[str, ...], bank_slug: str | None, fmt: str | None) -> None:
+    """Import FILE... into banks, all or nothing: every file is checked first, and any problem in any
+    file prints `file:line: message` and imports nothing. Otherwise all of them are imported in one
+    transaction."""
+    from lms.banks.services import NEW, NEW_VERSION, RESTORED, UNCHANGED, UPDATED, import_files
+    from lms.content.errors import ContentInvalid
 
+    uploads = []
+    for path in files:
+        try:
+            uploads.append((Path(path).read_bytes(), path))
+        except OSError as exc:
+            raise click.ClickException(f"{path}: {exc.strerror or exc}")
     try:
-        changes = import_file(file.read_bytes(), file.name, fmt, bank_slug, now=utcnow())
+        all_changes = import_files(uploads, fmt, bank_slug, now=utcnow())
     except ContentInvalid as exc:
-        for error in exc.errors:  # every problem is in FILE: name it as it was given
-            click.echo(f"{file}:{error.line}: {error.message}", err=True)
-        click.echo(f"{len(exc.errors)} problem(s); nothing was imported.", err=True)
+        # each problem is named as its file was given on the command line (a name may repeat in two folders)
+        per_file = getattr(exc, "files", None) or [exc.errors]
+        for path, errors in zip(files, per_file):
+            for error in errors:
+                click.echo(f"{path}:{error.line}: {error.message}", err=True)
+        failed = sum(1 for errors in per_file if errors)
+        where = f" in {failed} file(s)" if len(files) > 1 else ""
+        click.echo(f"{len(exc.errors)} problem(s){where}; nothing was imported.", err=True)
         raise SystemExit(1)
-    for warning in changes.warnings:
-        click.echo(f"{file}:{warning.line}: warning: {warning.message}", err=True)
-    counts = changes.counts()
-    click.echo(f"{changes.slug}{' (new bank)' if changes.bank_created else ''}: {counts[NEW]} new, "
-               f"{counts[NEW_VERSION]} new versions, {counts[UPDATED]} updated, {counts[RESTORED]} restored, "
-               f"{counts[UNCHANGED]} unchanged.")
+    totals: dict[str, int] = {}
+    for path, changes in zip(files, all_changes):
+        for warning in changes.warnings:
+            click.echo(f"{path}:{warning.line}: warning: {warning.message}", err=True)
+        counts = changes.counts()
+        for action, count in counts.items():
+            totals[action] = totals.get(action, 0) + count
+        click.echo(f"{changes.slug}{' (new bank)' if changes.bank_created else ''}: {counts[NEW]} new, "
+                   f"{counts[NEW_VERSION]} new versions, {counts[UPDATED]} updated, {counts[RESTORED]} restored, "
+                   f"{counts[UNCHANGED]} unchanged.")
+    if len(all_changes) > 1:
+        banks_count = len({changes.slug for changes in all_changes})
+        click.echo(f"{len(all_changes)} files into {banks_count} bank(s): {totals[NEW]} new, "
+                   f"{totals[NEW_VERSION]} new versions, {totals[UPDATED]} updated, {totals[RESTORED]} restored, "
+                   f"{totals[UNCHANGED]} unchanged.")
 
 
 @banks.command("export")
@@ -55,7 +97,10 @@ def import_command(file: Path, bank_slug: str | None, fmt: str | None) -> None:
 @migrated
 def export_command(slug: str, fmt: str, output: Path | None) -> None:
     """Export the live questions of bank SLUG as GIFT or as a native bank file."""
+    from sqlalchemy import select
+
     from lms.banks.services import export_bank
+    from lms.extensions import db
     from lms.models import QuestionBank
 
     bank = db.session.scalar(select(QuestionBank).where(QuestionBank.slug == slug))

@@ -1,3 +1,6 @@
+import re
+from collections import Counter
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -5,9 +8,9 @@ from wtforms import (BooleanField, FieldList, Form, FormField, HiddenField, Radi
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from lms.content.banks import MAX_TITLE, canonical_number, is_correct_scheme, percent
+from lms.content.banks import MAX_QUESTION_TITLE, MAX_TITLE, canonical_number, is_correct_scheme, percent
 from lms.models import Question
-from lms.questions.types import MAX_OPTIONS, MAX_PAIRS, QUESTION_TYPES
+from lms.questions.types import MAX_OPTIONS, MAX_PAIRS, QUESTION_TYPES, FillBlank
 
 from wtforms.fields.choices import SelectChoice as Choice
 
@@ -19,7 +22,10 @@ MIN_PAIR_ROWS = 3
 MAX_ROWS = max(MAX_OPTIONS + 2, MAX_PAIRS + 1)
 TYPE_CHOICES = [Choice(name, kind.label) for name, kind in QUESTION_TYPES.items()]
 FORMAT_CHOICES = [Choice("", _l("From the file name")), Choice("gift", "GIFT"), Choice("aiken", "Aiken"),
-                  Choice("xlsx", "Excel (.xlsx)"), Choice("csv", "CSV"), Choice("native", _l("Bank file (.yaml)"))]
+                  Choice("moodlexml", "Moodle XML"), Choice("xlsx", "Excel (.xlsx)"), Choice("csv", "CSV"), Choice("native", _l("Bank file (.yaml)"))]
+# How stem and explanation are written (lms.rendering.render_text), in TEXT_FORMATS order.
+TEXT_FORMAT_CHOICES = [Choice("markdown", _l("Markdown")), Choice("moodle", _l("Moodle auto-format")),
+                       Choice("plain", _l("Plain text")), Choice("html", _l("HTML"))]
 STATUS_CHOICES = [Choice("live", _l("In use")), Choice("retired", _l("Retired")), Choice("all", _l("All"))]
 
 
@@ -58,6 +64,42 @@ def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
+def _text(text: str | None) -> str:
+    """A textarea as typed, with the browser's CRLF line breaks as the LF that files and imports use."""
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n")
+
+
+# An accepted answer's line: `%50% 二十四` is worth 50% (GIFT's way of writing it); anything between two
+# percent signs is taken for a weight, so the reader reports `%half% x` instead of accepting it as text.
+ANSWER_WEIGHT = re.compile(r"^%([^%\s]*)%\s*")
+ANSWER_MARGIN = re.compile(r"[:：]([^:：]*)$")  # numeric answers: `3.5:0.5` is 3.5 within ±0.5
+
+
+def answer_item(line: str, numeric: bool) -> str | dict:
+    """One line of the accepted-answers field as the native format writes that answer: the text, or
+    `{answer, weight, tolerance}` when the line gives a weight or (numeric answers) its own margin.
+    Values stay as typed: `read_question` checks them and names what is wrong."""
+    item: dict = {}
+    weight = ANSWER_WEIGHT.match(line)
+    if weight:
+        item["weight"], line = weight.group(1), line[weight.end():]
+    margin = ANSWER_MARGIN.search(line) if numeric else None
+    if margin:
+        item["tolerance"], line = margin.group(1).strip(), line[:margin.start()].strip()
+    return {"answer": line, **item} if item else line
+
+
+def answer_line(answer, weight: float, margin: float | None, tolerance: float | None) -> str:
+    """What `answer_item` reads back as this answer: `%weight%` unless it is worth 100%, `:margin` when
+    it differs from the question's tolerance. An answer that itself starts like a weight gets `%100%`."""
+    text = str(canonical_number(answer)) if margin is not None else str(answer)
+    if margin is not None and margin != tolerance:
+        text += f":{canonical_number(margin)}"
+    if weight != 1 or ANSWER_WEIGHT.match(text):
+        text = f"%{percent(weight)}% {text}"
+    return text
+
+
 class QuestionForm(FlaskForm):
     """Every type's fields; the page shows those of the question's type. `to_mapping` turns the
     form into the native format's mapping, which the same reader as bank files checks."""
@@ -65,6 +107,8 @@ class QuestionForm(FlaskForm):
     key = StringField(_l("Id"), validators=[
         Optional(), Length(max=80),
         Regexp(SLUG_PATTERN, message=_l("Use lowercase letters, digits and single hyphens, like ch-016."))])
+    title = StringField(_l("Question name"), validators=[Optional(), Length(max=MAX_QUESTION_TITLE)])
+    format = SelectField(_l("Text format"), choices=TEXT_FORMAT_CHOICES, default="markdown", validators=[Optional()])
     stem = TextAreaField(_l("Question"), validators=[DataRequired(), Length(max=20_000)])
     explanation = TextAreaField(_l("Explanation"), validators=[Optional(), Length(max=20_000)])
     points = StringField(_l("Points"), default="1", validators=[Optional(), Length(max=12)])
@@ -84,9 +128,13 @@ class QuestionForm(FlaskForm):
 
     def to_mapping(self, kind: str) -> dict:
         """The form as a native question mapping (values as typed; the reader checks them)."""
-        mapping: dict = {"stem": self.stem.data or ""}
+        mapping: dict = {"stem": _text(self.stem.data)}
+        if (self.title.data or "").strip():
+            mapping["title"] = self.title.data.strip()
+        if self.format.data and self.format.data != "markdown":
+            mapping["format"] = self.format.data  # kept whenever it is not the default: an edit never converts
         if (self.explanation.data or "").strip():
-            mapping["explanation"] = self.explanation.data
+            mapping["explanation"] = _text(self.explanation.data)
         if (self.points.data or "").strip():
             mapping["points"] = self.points.data.strip()
         if self.difficulty.data:
@@ -100,8 +148,9 @@ class QuestionForm(FlaskForm):
             if self.answer.data in ("true", "false"):
                 mapping["answer"] = self.answer.data == "true"
         elif kind == "fill":
-            mapping["answers"] = _lines(self.answers.data)
-            if (self.tolerance.data or "").strip():
+            numeric = bool((self.tolerance.data or "").strip())
+            mapping["answers"] = [answer_item(line, numeric) for line in _lines(self.answers.data)]
+            if numeric:
                 mapping["tolerance"] = self.tolerance.data.strip()
         elif kind == "matching":
             mapping["pairs"] = [[row.left.data or "", row.right.data or ""] for row in self.pairs
@@ -109,7 +158,7 @@ class QuestionForm(FlaskForm):
             if _lines(self.distractors.data):
                 mapping["distractors"] = _lines(self.distractors.data)
         elif kind == "essay" and (self.guidance.data or "").strip():
-            mapping["guidance"] = self.guidance.data
+            mapping["guidance"] = _text(self.guidance.data)
         return mapping
 
     def _options(self, kind: str) -> list[dict]:
@@ -140,6 +189,8 @@ class QuestionForm(FlaskForm):
         version = question.current
         data = version.data
         self.stem.data, self.explanation.data = version.stem, version.explanation
+        self.title.data = getattr(question, "title", "") or ""
+        self.format.data = getattr(version, "text_format", "") or "markdown"
         self.points.data = str(canonical_number(version.points))
         self.difficulty.data = str(question.difficulty or "")
         self.tags.data = ", ".join(question.tags or [])
@@ -160,8 +211,13 @@ class QuestionForm(FlaskForm):
         elif question.type == "truefalse":
             self.answer.data = "true" if data["answer"] else "false"
         elif question.type == "fill":
-            self.answers.data = "\n".join(str(answer) for answer in data["answers"])
-            self.tolerance.data = str(data["tolerance"]) if "tolerance" in data else ""
+            accepted = FillBlank.accepted(data)
+            # The margin most answers share goes in the tolerance field; the others are written `answer:margin`.
+            tolerance = Counter(margin for _answer, _weight, margin in accepted).most_common(1)[0][0] \
+                if "tolerance" in data else None
+            self.answers.data = "\n".join(answer_line(answer, weight, margin, tolerance)
+                                          for answer, weight, margin in accepted)
+            self.tolerance.data = str(canonical_number(tolerance)) if tolerance is not None else ""
         elif question.type == "matching":
             _reset(self.pairs, len(data["pairs"]) + 1, MIN_PAIR_ROWS)
             for row, pair in zip(self.pairs, data["pairs"]):

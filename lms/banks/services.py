@@ -25,17 +25,18 @@ from lms.clock import utcnow
 from lms.content.aiken import looks_like_aiken, parse_aiken
 from lms.content.bank_sheets import parse_sheet
 from lms.content.bank_writer import dump_bank
-from lms.content.banks import (MAX_TITLE, RESERVED_SLUGS, SLUG, BankSpec, ParsedBank, Problem, QuestionSpec,
+from lms.content.banks import (MAX_TITLE, RESERVED_SLUGS, SLUG, TEXT_FORMATS, BankSpec, ParsedBank, Problem, QuestionSpec,
                                Reporter, bank_spec, check_key, parse_bank, read_question, read_text, slugify)
 from lms.content.errors import ContentError, ContentInvalid
 from lms.content.gift import dump_gift, parse_gift
+from lms.content.moodle_xml import dump_moodle_xml, parse_moodle_xml
 from lms.content.spreadsheets import _
 from lms.extensions import db
 from lms.jobs import services as jobs
 from lms.jobs.services import JobFailed, Progress, job_kind
 from lms.models import Job, Question, QuestionBank, QuestionVersion, User
 from lms.records.services import audit
-from lms.rendering import render_markdown
+from lms.rendering import render_text
 
 
 class BankInvalid(ValueError):
@@ -89,10 +90,13 @@ class BankChanges:
 
 
 def _version(spec: QuestionSpec, number: int, actor: User | None, now: datetime,
-             rendered: dict[str, str] | None = None) -> QuestionVersion:
-    render = (lambda text: rendered[text] if text in rendered else render_markdown(text)) if rendered else render_markdown
+             rendered: dict[tuple[str, str], str] | None = None) -> QuestionVersion:
+    def render(text: str) -> str:
+        found = (rendered or {}).get((spec.text_format, text))
+        return found if found is not None else render_text(text, spec.text_format)
+
     return QuestionVersion(
-        number=number, stem=spec.stem, stem_html=render(spec.stem), data=spec.data,
+        number=number, stem=spec.stem, stem_html=render(spec.stem), data=spec.data, text_format=spec.text_format,
         explanation=spec.explanation,
         explanation_html=render(spec.explanation) if spec.explanation else "",
         points=spec.points, content_hash=spec.content_hash, created_at=now,
@@ -104,8 +108,8 @@ def _write_question(session: Session, bank: QuestionBank, question: Question | N
                     rendered: dict[str, str] | None = None) -> tuple[Question, str]:
     """Create or update one question from its spec; returns it and what happened (an action)."""
     if question is None:
-        question = Question(key=spec.key, type=spec.type, tags=list(spec.tags), difficulty=spec.difficulty,
-                            version=1, created_at=now)
+        question = Question(key=spec.key, title=spec.title, type=spec.type, tags=list(spec.tags),
+                            difficulty=spec.difficulty, version=1, created_at=now)
         question.versions.append(_version(spec, 1, actor, now, rendered))
         question.bank = bank  # joins a loaded bank.questions; never loads an unloaded one
         session.add(question)
@@ -118,14 +122,21 @@ def _write_question(session: Session, bank: QuestionBank, question: Question | N
         session.add(version)
         question.version = version.number
         action = NEW_VERSION
-    if list(question.tags or []) != list(spec.tags) or question.difficulty != spec.difficulty:
+    if _details_differ(question, spec):
         question.tags = list(spec.tags)
         question.difficulty = spec.difficulty
+        question.title = spec.title
         action = UPDATED if action == UNCHANGED else action
     if restore and question.retired_at is not None:
         question.retired_at = None
         action = RESTORED
     return question, action
+
+
+def _details_differ(question: Question, spec: QuestionSpec) -> bool:
+    """Whether what lives on the question itself (no version) differs: tags, difficulty, title."""
+    return (list(question.tags or []) != list(spec.tags) or question.difficulty != spec.difficulty
+            or (question.title or "") != spec.title)
 
 
 def _bank_with_questions(session: Session, slug: str) -> QuestionBank | None:
@@ -241,7 +252,7 @@ def apply_banks(session: Session, specs: list[BankSpec], now: datetime) -> BankS
 
 # --- Files in and out ---------------------------------------------------------------------------------
 
-def _text_format(parser: Callable[[str, str], ParsedBank]) -> Callable[[bytes, str], ParsedBank]:
+def _text_parser(parser: Callable[[str, str], ParsedBank]) -> Callable[[bytes, str], ParsedBank]:
     def parse(data: bytes, path: str) -> ParsedBank:
         errors: list[ContentError] = []
         text = read_text(data, path, errors)
@@ -251,14 +262,15 @@ def _text_format(parser: Callable[[str, str], ParsedBank]) -> Callable[[bytes, s
 
 
 IMPORT_FORMATS: dict[str, Callable[[bytes, str], ParsedBank]] = {
-    "native": _text_format(parse_bank),
-    "gift": _text_format(parse_gift),
-    "aiken": _text_format(parse_aiken),
+    "native": _text_parser(parse_bank),
+    "gift": _text_parser(parse_gift),
+    "aiken": _text_parser(parse_aiken),
+    "moodlexml": parse_moodle_xml,  # bytes: the XML declaration names the encoding
     "xlsx": lambda data, path: parse_sheet("upload.xlsx", data, path),
     "csv": lambda data, path: parse_sheet("upload.csv", data, path),
 }
-EXTENSIONS = {".yaml": "native", ".yml": "native", ".gift": "gift", ".aiken": "aiken", ".xlsx": "xlsx",
-              ".csv": "csv"}
+EXTENSIONS = {".yaml": "native", ".yml": "native", ".gift": "gift", ".aiken": "aiken", ".xml": "moodlexml",
+              ".xlsx": "xlsx", ".csv": "csv"}
 
 
 def detect_format(filename: str, data: bytes) -> str | None:
@@ -289,8 +301,8 @@ def parse_upload(data: bytes, filename: str, fmt: str | None = None, bank_slug: 
     fmt = fmt or detect_format(name, data)
     slug = (bank_slug or "").strip()
     if fmt not in IMPORT_FORMATS:
-        error = ContentError(name, 1, _("unknown file type: use .gift, .txt (GIFT or Aiken), .aiken, .yaml, .xlsx "
-                                        "or .csv, or name the format"))
+        error = ContentError(name, 1, _("unknown file type: use .gift, .txt (GIFT or Aiken), .aiken, .xml (Moodle "
+                                        "XML), .yaml, .xlsx or .csv, or name the format"))
         return Upload(name, None, slug, [error], [], None, False)
     parsed = IMPORT_FORMATS[fmt](data, name)
     errors, warnings = list(parsed.errors), list(parsed.warnings)
@@ -354,7 +366,7 @@ def plan_import(upload: Upload) -> ImportPlan:
             action = RESTORED
         elif question.current is None or question.current.content_hash != spec.content_hash:
             action = NEW_VERSION
-        elif list(question.tags or []) != list(spec.tags) or question.difficulty != spec.difficulty:
+        elif _details_differ(question, spec):
             action = UPDATED
         else:
             action = UNCHANGED
@@ -362,14 +374,14 @@ def plan_import(upload: Upload) -> ImportPlan:
     return plan
 
 
-def prerender(specs: list[QuestionSpec], progress: Progress | None = None) -> dict[str, str]:
-    """Each stem and explanation rendered (Markdown, sanitized), before the import's transaction:
+def prerender(specs: list[QuestionSpec], progress: Progress | None = None) -> dict[tuple[str, str], str]:
+    """Each stem and explanation rendered in its format and sanitized, before the import's transaction:
     rendering is most of an import's time, and SQLite has one writer, so it is done outside it."""
-    rendered: dict[str, str] = {}
+    rendered: dict[tuple[str, str], str] = {}
     for count, spec in enumerate(specs, start=1):
         for text in (spec.stem, spec.explanation):
-            if text and text not in rendered:
-                rendered[text] = render_markdown(text)
+            if text and (spec.text_format, text) not in rendered:
+                rendered[(spec.text_format, text)] = render_text(text, spec.text_format)
         if progress is not None and count % 200 == 0:
             progress(count, len(specs))
     return rendered
@@ -384,30 +396,69 @@ def import_file(data: bytes, filename: str, fmt: str | None = None, bank_slug: s
     are left as they are (an import adds and updates, it never retires). Raises ContentInvalid with
     every problem, `file:line` (row for spreadsheets); nothing is written then.
     """
-    upload = parse_upload(data, filename, fmt, bank_slug)
-    if upload.errors:
-        raise ContentInvalid(upload.errors)
-    rendered = prerender(upload.spec.questions, progress)
+    return import_files([(data, filename)], fmt, bank_slug, actor=actor, now=now, progress=progress,
+                        before_commit=None if before_commit is None else
+                        lambda all_changes: before_commit(all_changes[0]))[0]
+
+
+def import_files(uploads: list[tuple[bytes, str]], fmt: str | None = None, bank_slug: str | None = None, *,
+                 actor: User | None = None, now: datetime | None = None, progress: Progress | None = None,
+                 before_commit: Callable[[list[BankChanges]], None] | None = None) -> list[BankChanges]:
+    """Import several files (data, file name) as import_file does one, all or nothing across them.
+
+    Every file is parsed and checked before anything is written; then all are written in one
+    transaction and one commit, each into its own bank (as import_file) unless `bank_slug` names one
+    for all. Returns each file's changes, in order. Raises ContentInvalid with every problem of every
+    file, nothing written; its `files` holds each file's own problems, in the order of `uploads` (so a
+    caller can name the files its own way, as `lms banks import` does with the paths it was given).
+    """
+    def invalid(per_file: list[list[ContentError]]) -> ContentInvalid:
+        exc = ContentInvalid([error for errors in per_file for error in errors])
+        exc.files = [sorted(errors) for errors in per_file]
+        return exc
+
+    parsed = [parse_upload(data, filename, fmt, bank_slug) for data, filename in uploads]
+    if any(upload.errors for upload in parsed):
+        raise invalid([list(upload.errors) for upload in parsed])
+    specs = [question for upload in parsed for question in upload.spec.questions]
+    rendered = prerender(specs, progress)
     if progress is not None:
-        progress.writing(len(upload.spec.questions))
+        progress.writing(len(specs))
+    now = now or utcnow()
+    all_changes: list[BankChanges] = []
+    written: set[str] = set()
+    current: int | None = None  # the file being written, when a problem shows up on the way
     try:
-        changes = apply_bank(db.session, upload.spec, now or utcnow(), actor=actor, retire_missing=False,
-                             update_details=upload.update_details, rendered=rendered)
-        changes.warnings = upload.warnings
-        bank_id = db.session.scalar(select(QuestionBank.id).where(QuestionBank.slug == upload.spec.slug))
-        audit(actor, "bank.imported", "question_bank", bank_id, file=upload.filename, format=upload.format,
-              **{action: len(keys) for action, keys in changes.questions.items()})
+        for current, upload in enumerate(parsed):
+            if upload.spec.slug in written:  # an earlier file wrote this bank: read its questions afresh
+                db.session.expire_all()
+            changes = apply_bank(db.session, upload.spec, now, actor=actor, retire_missing=False,
+                                 update_details=upload.update_details, rendered=rendered)
+            changes.warnings = upload.warnings
+            written.add(upload.spec.slug)
+            bank_id = db.session.scalar(select(QuestionBank.id).where(QuestionBank.slug == upload.spec.slug))
+            audit(actor, "bank.imported", "question_bank", bank_id, file=upload.filename, format=upload.format,
+                  **{action: len(keys) for action, keys in changes.questions.items()})
+            all_changes.append(changes)
+        current = None
         if before_commit is not None:
-            before_commit(changes)
+            before_commit(all_changes)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise ContentInvalid([ContentError(upload.filename, 1, _(
-            "another change to this bank was saved at the same moment; nothing was imported, try again"))])
+        blamed = range(len(parsed)) if current is None else [current]
+        raise invalid([[ContentError(upload.filename, 1, _(
+            "another change to this bank was saved at the same moment; nothing was imported, try again"))]
+            if index in blamed else [] for index, upload in enumerate(parsed)]) from None
+    except ContentInvalid as exc:  # a question would change its type (apply_bank)
+        db.session.rollback()
+        if current is None:
+            raise
+        raise invalid([list(exc.errors) if index == current else [] for index in range(len(parsed))]) from None
     except Exception:
         db.session.rollback()
         raise
-    return changes
+    return all_changes
 
 
 def bank_questions(bank: QuestionBank, *, include_retired: bool = False) -> list[QuestionSpec]:
@@ -422,18 +473,21 @@ def question_spec(question: Question) -> QuestionSpec:
     current = question.current
     return QuestionSpec(key=question.key, type=question.type, stem=current.stem, data=current.data,
                         tags=tuple(question.tags or ()), difficulty=question.difficulty, points=current.points,
-                        explanation=current.explanation)
+                        explanation=current.explanation, title=question.title or "",
+                        text_format=current.text_format or "markdown")
 
 
 EXPORT_FORMATS = {
     "gift": (lambda bank, specs: dump_gift(specs, title=bank.title), "gift", "text/plain; charset=utf-8"),
     "native": (lambda bank, specs: dump_bank(bank.slug, bank.title, bank.description, specs), "yaml",
                "application/yaml; charset=utf-8"),
+    "moodlexml": (lambda bank, specs: dump_moodle_xml(specs, category=bank.title), "xml",
+                  "application/xml; charset=utf-8"),
 }
 
 
 def export_bank(bank: QuestionBank, fmt: str) -> tuple[str, str, str]:
-    """(text, file name, MIME type) of the bank's live questions in `fmt` (gift or native)."""
+    """(text, file name, MIME type) of the bank's live questions in `fmt` (gift, moodlexml or native)."""
     dump, extension, mimetype = EXPORT_FORMATS[fmt]
     return dump(bank, bank_questions(bank)), f"{bank.slug}.{extension}", mimetype
 
@@ -577,8 +631,8 @@ def _escape_like(text: str) -> str:
 
 def search_questions(bank: QuestionBank, *, text: str = "", tag: str = "", kind: str = "", status: str = "live",
                      page: int = 1, per_page: int = 25):
-    """A page of the bank's questions (their current versions loaded) matching the text (in the id
-    or the stem), the tag and the type; `status` is live, retired or all."""
+    """A page of the bank's questions (their current versions loaded) matching the text (in the id,
+    the title or the stem), the tag and the type; `status` is live, retired or all."""
     query = (select(Question)
              .join(QuestionVersion, and_(QuestionVersion.question_id == Question.id,
                                          QuestionVersion.number == Question.version))
@@ -586,7 +640,8 @@ def search_questions(bank: QuestionBank, *, text: str = "", tag: str = "", kind:
     if text:
         pattern = f"%{_escape_like(text)}%"
         query = query.where(or_(QuestionVersion.stem.ilike(pattern, escape="!"),
-                                Question.key.ilike(pattern, escape="!")))
+                                Question.key.ilike(pattern, escape="!"),
+                                Question.title.ilike(pattern, escape="!")))
     if tag:
         # Tags are a JSON list; its text holds the tag quoted, \\u-escaped or not depending on the driver.
         tags_text = cast(Question.tags, Text)
@@ -676,6 +731,9 @@ def preview_question(mapping: dict, kind: str) -> QuestionPreview:
     spec = read_question(mapping, report, kind=kind, key="preview")
     stem = str(mapping.get("stem") or "")
     explanation = str(mapping.get("explanation") or "")
-    return QuestionPreview(stem_html=render_markdown(stem) if stem.strip() else "",
-                           explanation_html=render_markdown(explanation) if explanation.strip() else "",
+    text_format = spec.text_format if spec is not None else str(mapping.get("format") or "markdown")
+    if text_format not in TEXT_FORMATS:
+        text_format = "plain"
+    return QuestionPreview(stem_html=render_text(stem, text_format) if stem.strip() else "",
+                           explanation_html=render_text(explanation, text_format) if explanation.strip() else "",
                            spec=spec, problems=report.problems)

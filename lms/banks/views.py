@@ -23,7 +23,7 @@ TEMPLATES = {
     "csv": (template_csv, "text/csv"),
     "xlsx": (template_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
-EXPORTS = {"gift": "gift", "yaml": "native"}
+EXPORTS = {"gift": "gift", "xml": "moodlexml", "yaml": "native"}
 
 
 def _bank(slug: str):

@@ -160,3 +160,19 @@ def test_job_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("LMS_IMPORT_INLINE_ROWS", "50")
     app = create_app({"SECRET_KEY": "x"})
     assert (app.config["LMS_JOBS_WORKER"], app.config["LMS_IMPORT_INLINE_ROWS"]) == ("external", 50)
+
+
+def test_lms_lists_the_apps_commands_without_building_it(app):
+    """`lms --help` names the app's own commands (db, jobs) from lms/cli.py's list: it must keep up."""
+    import click
+
+    from lms.cli import APP_COMMANDS, LAZY_COMMANDS, main
+
+    context = click.Context(main)
+    in_the_app = set(app.cli.list_commands(context))
+    assert in_the_app <= set(main.list_commands(context))
+    assert set(APP_COMMANDS) == in_the_app - set(main.commands) - set(LAZY_COMMANDS)
+    assert APP_COMMANDS["db"] == app.cli.commands["db"].get_short_help_str(200)
+    for name, command in app.cli.commands.items():  # ours are the very commands the app has
+        if name not in APP_COMMANDS:
+            assert main.get_command(context, name) is command

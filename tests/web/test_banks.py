@@ -4,6 +4,7 @@ import io
 import os
 import re
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -186,7 +187,7 @@ def new_question(client, kind, **fields):
 def test_new_question_form_suggests_the_next_id_in_the_banks_style(trainer_client, bank):
     form = page(trainer_client.get("/banks/complaints/questions/new?type=single"))
     assert 'value="c-001"' in form  # "complaints" -> c; its ids are ch-..., so c-001 is free
-    import_file(b"::c-004::A?{T}", "x.gift", bank_slug="complaints")
+    import_file(b"// [id:c-004]\n::A::A?{T}", "x.gift", bank_slug="complaints")
     assert 'value="c-005"' in page(trainer_client.get("/banks/complaints/questions/new?type=single"))
     chooser = page(trainer_client.get("/banks/complaints/questions/new"))
     for label in ("Single choice", "Multiple choice", "True/false", "Fill in the blank", "Matching", "Essay"):
@@ -231,7 +232,7 @@ def test_trainer_creates_every_type(trainer_client, trainer, bank, kind, fields,
 
 
 @pytest.mark.parametrize("kind, fields, message", [
-    ("single", {"options-0-text": "a", "options-1-text": "b"}, "exactly one option must be fully right"),
+    ("single", {"options-0-text": "a", "options-1-text": "b"}, "at least one option must be fully right"),
     ("single", {"right": "0", "options-0-text": "a"}, "at least two options"),
     ("multi", {"options-0-text": "a", "options-0-weight": "50", "options-1-text": "b", "options-1-weight": "20"},
      "the positive weights add up to 70%, not 100%"),
@@ -273,7 +274,7 @@ def test_preview_renders_markdown_safely_and_saves_nothing(trainer_client, bank)
 def test_preview_lists_problems_beside_the_rendered_text(trainer_client, bank):
     html = page(trainer_client.post("/banks/complaints/questions/new?type=single", data={
         "preview": "1", "stem": "**题**", "options-0-text": "a", "options-1-text": "b"}))
-    assert "<strong>题</strong>" in html and "exactly one option must be fully right" in html
+    assert "<strong>题</strong>" in html and "at least one option must be fully right" in html
     assert "Correct the problems marked below before saving." in html
 
 
@@ -396,12 +397,14 @@ def test_bank_pages_run_the_same_number_of_queries_whatever_the_bank_size(app, t
 # --- Upload, preview, confirm -----------------------------------------------------------------------
 
 GIFT = """\
-// [tag:新]
-::ch-003::可以挂断。{FALSE#不行#对}
+// [id:ch-003] [tag:新]
+[markdown]可以挂断。{FALSE#不行#对}
 
-::ch-010::一级投诉 ____ 小时内回访。{=24 =%50%48}
+// [id:ch-010]
+::回访时限::一级投诉 ____ 小时内回访。{=24 =%50%48 #快}
 
-::ch-011::配对{=一级 -> 2 小时 =二级 -> 24 小时}
+// [id:ch-011]
+::配对::配对{=一级 -> 2 小时 =二级 -> 24 小时}
 """
 
 
@@ -414,7 +417,7 @@ def test_upload_shows_a_preview_and_imports_on_confirmation(app, trainer_client,
     assert re.findall(r"<code>(ch-\d+)</code>", html) == ["ch-003", "ch-010", "ch-011"]
     assert re.findall(r'class="badge action-([a-z-]+)"', html) == ["updated", "new", "new"]
     assert "drill.gift:2: true/false feedback has no place here" in html  # warnings, with their line
-    assert "drill.gift:4: the answer &#39;48&#39; is worth 50%" in html
+    assert "drill.gift:5: feedback on a fill-in answer has no place here" in html
     assert count(Question) == 3  # nothing imported yet
     token = re.search(r'name="token" type="hidden" value="([^"]+)"', html).group(1)
     staged = Path(app.instance_path) / "bank-uploads"
@@ -488,9 +491,10 @@ def test_templates_download(trainer_client):
     xlsx = trainer_client.get("/banks/import/template.xlsx")
     assert xlsx.headers["Content-Disposition"].startswith("attachment; filename=question-bank-template.xlsx")
     workbook = load_workbook(io.BytesIO(xlsx.data))
-    assert workbook.worksheets[0]["C1"].value == "stem" and len(workbook.worksheets) == 2
+    header = [cell.value for cell in workbook.worksheets[0][1]]
+    assert header[:5] == ["id", "title", "type", "format", "stem"] and len(workbook.worksheets) == 2
     csv_file = trainer_client.get("/banks/import/template.csv")
-    assert csv_file.data.decode("utf-8-sig").startswith("id,type,stem,option_a")
+    assert csv_file.data.decode("utf-8-sig").startswith("id,title,type,format,stem,option_a")
 
 
 def test_exports_import_back_to_the_same_questions(trainer_client, bank):
@@ -545,3 +549,244 @@ def test_stale_uploads_are_cleaned_up(app, trainer_client, bank):
     trainer_client.post("/banks/import", data=upload(GIFT, "drill.gift", bank="complaints"),
                         content_type="multipart/form-data")
     assert not old.exists() and recent.exists()
+
+
+# --- Names, text formats and partial credit in the editor --------------------------------------------------
+
+class _FormReader(HTMLParser):
+    """The question form's fields as a browser would send them back unchanged: inputs' values, ticked
+    boxes, the selected options, textareas' text (without the newline after <textarea>, lines as CRLF)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.fields: dict[str, str] = {}
+        self._textarea: str | None = None
+        self._select: str | None = None
+        self._first_option: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in ("submit", "button"):
+            if attrs.get("type") in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    self.fields[name] = attrs.get("value", "on")
+            else:
+                self.fields[name] = attrs.get("value", "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.fields[name] = ""
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select:
+            self._first_option.setdefault(self._select, attrs.get("value", ""))
+            if "selected" in attrs:
+                self.fields[self._select] = attrs.get("value", "")
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and self._textarea:
+            text = self.fields[self._textarea]
+            text = text[1:] if text.startswith("\n") else text[2:] if text.startswith("\r\n") else text
+            self.fields[self._textarea] = text.replace("\r\n", "\n").replace("\n", "\r\n")
+            self._textarea = None
+        elif tag == "select" and self._select:
+            self.fields.setdefault(self._select, self._first_option.get(self._select, ""))
+            self._select = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.fields[self._textarea] += data
+
+
+def form_fields(html: str) -> dict[str, str]:
+    form = re.search(r'<form method="post" novalidate class="question-form">.*?</form>', html, re.S).group(0)
+    reader = _FormReader()
+    reader.feed(form)
+    return reader.fields
+
+
+def save_unchanged(client, key: str) -> tuple[dict, str]:
+    """Open question `key` in the editor and save it without touching anything."""
+    fields = form_fields(page(client.get(f"/banks/complaints/questions/{key}/edit")))
+    response = client.post(f"/banks/complaints/questions/{key}/edit", data={**fields, "save": "1"})
+    assert response.status_code == 302, page(response)[:3000]
+    return fields, page(client.get(response.location))
+
+
+PARTIAL = """\
+slug: complaints
+title: 投诉处理题库
+questions:
+  - id: pc-fill
+    type: fill
+    stem: 一级投诉 ____ 小时内回访。
+    answers: ["24", {answer: 二十四, weight: 50}, {answer: "%5%", weight: 33.33333}, "%100%"]
+  - id: pc-number
+    type: fill
+    stem: 月费 ____ 元。
+    tolerance: 0.5
+    answers: [84.15, {answer: 84, weight: 50, tolerance: 1}, {answer: 80, weight: 10, tolerance: 0}, 90]
+  - id: pc-single
+    type: single
+    stem: 哪个说法对？
+    options:
+      - {text: 甲, correct: true}
+      - {text: 乙, correct: true, feedback: 也对}
+      - {text: 丙}
+"""
+
+
+def test_fill_lines_with_a_percent_are_worth_that_much(trainer_client, bank):
+    response = new_question(trainer_client, "fill", key="ch-100", stem="____ 小时",
+                            answers="24\r\n%50% 二十四\r\n%33.3333%一天\r\n\r\n%100% %5%")
+    assert response.status_code == 302, page(response)
+    assert question("ch-100").current.data == {"answers": ["24", "二十四", "一天", "%5%"],
+                                               "weights": [1.0, 0.5, 0.333333, 1.0]}
+
+
+def test_numeric_answers_take_their_own_margin_after_a_colon(trainer_client, bank):
+    response = new_question(trainer_client, "fill", key="ch-100", stem="月费 ____ 元", tolerance="0.5",
+                            answers="84.15\n%50% 84:1\n3.5：0.25\n%10% 80:0")
+    assert response.status_code == 302, page(response)
+    assert question("ch-100").current.data == {
+        "answers": [84.15, 84, 3.5, 80], "tolerance": 0.5, "tolerances": [0.5, 1, 0.25, 0],
+        "weights": [1.0, 0.5, 1.0, 0.1]}
+
+
+def test_a_colon_in_a_text_answer_is_text(trainer_client, bank):
+    new_question(trainer_client, "fill", key="ch-100", stem="____ 开门", answers="10:30\n%50% 十点半")
+    assert question("ch-100").current.data == {"answers": ["10:30", "十点半"], "weights": [1.0, 0.5]}
+
+
+@pytest.mark.parametrize("answers, tolerance, message", [
+    ("24\n%half% 二十四", "", "an answer&#39;s &#39;weight&#39; is a percent above 0 and at most 100, not &#39;half&#39;"),
+    ("24\n%150% 二十四", "", "not &#39;150&#39;"),
+    ("24\n%0% 二十四", "", "not &#39;0&#39;"),
+    ("%50% 二十四", "", "at least one accepted answer must be worth 100%"),
+    ("24\n%50%", "", "item 2 of &#39;answers&#39; must be non-empty text"),
+    ("84\n80:wide", "0.5", "&#39;tolerance&#39; must be a number of at least 0, not &#39;wide&#39;"),
+])
+def test_a_malformed_weight_or_margin_is_reported_beside_the_answers(trainer_client, bank, answers, tolerance,
+                                                                    message):
+    html = page(new_question(trainer_client, "fill", key="ch-100", stem="____", answers=answers, tolerance=tolerance))
+    assert message in html, re.findall(r'class="error"[^>]*>([^<]*)', html)
+    assert re.search(r'name="answers"[^>]*>.*?</textarea>\s*<p class="hint">.*?</p>\s*<p class="error"', html, re.S)
+    assert count(Question) == 3
+
+
+def test_editor_shows_weights_and_margins_and_saving_unchanged_makes_no_version(trainer_client, bank):
+    import_file(PARTIAL.encode(), "complaints.yaml", bank_slug="complaints")
+    versions = count(QuestionVersion)
+    fill = form_fields(page(trainer_client.get("/banks/complaints/questions/pc-fill/edit")))
+    assert fill["answers"] == "24\r\n%50% 二十四\r\n%33.33333% %5%\r\n%100% %100%" and fill["tolerance"] == ""
+    number = form_fields(page(trainer_client.get("/banks/complaints/questions/pc-number/edit")))
+    assert number["answers"] == "84.15\r\n%50% 84:1\r\n%10% 80:0\r\n90" and number["tolerance"] == "0.5"
+    single = form_fields(page(trainer_client.get("/banks/complaints/questions/pc-single/edit")))
+    assert (single["options-0-weight"], single["options-1-weight"], single["options-2-weight"]) == ("100", "100", "0")
+    assert "right" not in single  # the weights say it: no radio button would hold two right options
+    before = {key: question(key).current.data for key in ("pc-fill", "pc-number", "pc-single")}
+    for key in before:
+        _fields, shown = save_unchanged(trainer_client, key)
+        assert f"Nothing changed in question {key}." in shown
+        assert question(key).version == 1 and question(key).current.data == before[key]
+    assert count(QuestionVersion) == versions
+
+
+def test_single_choice_with_two_right_options_keeps_both_when_edited(trainer_client, bank):
+    import_file(PARTIAL.encode(), "complaints.yaml", bank_slug="complaints")
+    fields = form_fields(page(trainer_client.get("/banks/complaints/questions/pc-single/edit")))
+    response = trainer_client.post("/banks/complaints/questions/pc-single/edit",
+                                   data={**fields, "stem": "哪些说法对？", "save": "1"})
+    assert response.status_code == 302
+    edited = question("pc-single")
+    assert edited.version == 2 and [o["weight"] for o in edited.current.data["options"]] == [1.0, 1.0, 0.0]
+
+
+def test_preview_shows_the_name_and_each_answers_worth_and_margin(trainer_client, bank):
+    html = page(trainer_client.post("/banks/complaints/questions/new?type=fill", data={
+        "preview": "1", "title": "  月费  计算 ", "stem": "月费 ____ 元", "tolerance": "0.5",
+        "answers": "84.15\n%50% 84:1"}))
+    assert '<p class="question-title">月费 计算</p>' in html
+    assert re.search(r"<code>84.15</code> ± 0.5 <span class=\"meta\">100%</span>,\s*"
+                     r"<code>84</code> ± 1 <span class=\"meta\">50%</span>", html), html
+    text = page(trainer_client.post("/banks/complaints/questions/new?type=fill", data={
+        "preview": "1", "stem": "____", "answers": "24\n二十四"}))
+    assert re.search(r"<code>24</code>,\s*<code>二十四</code>\s*</p>", text)  # all worth 100%: no percents
+
+
+def test_line_breaks_from_the_browser_are_saved_as_in_files(trainer_client, bank):
+    new_question(trainer_client, "essay", key="ch-100", stem="第一行\r\n第二行", explanation="甲\r\n乙",
+                 guidance="要点\r\n一")
+    version = question("ch-100").current
+    assert (version.stem, version.explanation, version.data) == ("第一行\n第二行", "甲\n乙", {"guidance": "要点\n一"})
+
+
+def test_format_choices_are_the_text_formats():
+    from lms.banks.forms import TEXT_FORMAT_CHOICES
+    from lms.content.banks import TEXT_FORMATS
+    assert [choice.value for choice in TEXT_FORMAT_CHOICES] == list(TEXT_FORMATS)
+
+
+def test_an_unknown_text_format_is_refused(trainer_client, bank):
+    html = page(new_question(trainer_client, "essay", key="ch-100", stem="题", format="rtf"))
+    assert "Not a valid choice" in html and count(Question) == 3
+
+
+# These need Question.title and QuestionVersion.text_format stored by lms.banks.services, and the
+# text rendered with lms.rendering.render_text in its format.
+
+def test_name_and_format_are_saved_through_the_editor_and_shown(trainer_client, bank):
+    response = new_question(trainer_client, "single", key="ch-100", title="首问负责（一）", format="plain",
+                            stem="请输入 <客户姓名> 和 <name>\n2*3*4", right="0", **{"options-0-text": "对",
+                                                                                  "options-1-text": "错"})
+    assert response.status_code == 302, page(response)
+    created = question("ch-100")
+    assert created.title == "首问负责（一）" and created.current.text_format == "plain"
+    assert created.current.stem_html == "<p>请输入 &lt;客户姓名&gt; 和 &lt;name&gt;<br>\n2*3*4</p>"
+    listing = page(trainer_client.get("/banks/complaints"))
+    assert '<p class="question-title">首问负责（一）</p>' in listing
+    assert "请输入 &lt;客户姓名&gt; 和 &lt;name&gt;" in listing
+    fields = form_fields(page(trainer_client.get("/banks/complaints/questions/ch-100/edit")))
+    assert (fields["title"], fields["format"]) == ("首问负责（一）", "plain")
+    _fields, shown = save_unchanged(trainer_client, "ch-100")
+    assert "Nothing changed in question ch-100." in shown
+
+
+def test_changing_only_the_name_makes_no_version_but_is_saved(trainer_client, bank):
+    fields = form_fields(page(trainer_client.get("/banks/complaints/questions/ch-003/edit")))
+    assert fields["title"] == "" and fields["format"] == "markdown"
+    trainer_client.post("/banks/complaints/questions/ch-003/edit", data={**fields, "title": "挂断", "save": "1"})
+    edited = question("ch-003")
+    assert edited.title == "挂断" and edited.version == 1
+
+
+def test_changing_the_format_makes_a_version_rendered_in_it(trainer_client, bank):
+    fields = form_fields(page(trainer_client.get("/banks/complaints/questions/ch-003/edit")))
+    trainer_client.post("/banks/complaints/questions/ch-003/edit", data={
+        **fields, "format": "html", "stem": "可以<b>挂断</b><script>x</script>。", "save": "1"})
+    edited = question("ch-003")
+    assert edited.version == 2 and edited.current.text_format == "html"
+    assert edited.current.stem_html == "可以<b>挂断</b>。"
+
+
+def test_plain_format_question_shows_placeholders_literally(trainer_client, bank):
+    new_question(trainer_client, "essay", key="ch-100", format="plain", stem="回复模板：您好 <name>，订单 <订单号>。",
+                 explanation="<b>不是粗体</b>")
+    version = question("ch-100").current
+    assert version.stem_html == "<p>回复模板：您好 &lt;name&gt;，订单 &lt;订单号&gt;。</p>"
+    assert version.explanation_html == "<p>&lt;b&gt;不是粗体&lt;/b&gt;</p>"
+
+
+def test_a_gift_question_opens_and_saves_unchanged(trainer_client, bank):
+    gift = ("// [id:gift-fill]\n::回访时限::[moodle]一级投诉 <b>____</b> 小时内回访。{=24 =%50%二十四}\n\n"
+            "// [id:gift-number]\n::月费::月费多少元？{#=84.15:0.5 =%50%84:1}\n\n"
+            "// [id:gift-single]\n::两个都对::[plain]哪个对？ <name>{=甲 =乙 ~丙}\n")
+    import_file(gift.encode(), "drill.gift", bank_slug="complaints")
+    versions = count(QuestionVersion)
+    for key, text_format in (("gift-fill", "moodle"), ("gift-number", "moodle"), ("gift-single", "plain")):
+        before = question(key).current.data
+        fields, shown = save_unchanged(trainer_client, key)
+        assert fields["format"] == text_format and fields["title"]
+        assert f"Nothing changed in question {key}." in shown, shown
+        assert question(key).current.data == before and question(key).version == 1
+    assert count(QuestionVersion) == versions
