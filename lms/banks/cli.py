@@ -13,18 +13,20 @@ from lms.cli import migrated
 from lms.clock import utcnow
 
 
-class ImportFormat(click.Choice):
-    """The formats lms/banks/services.py can import (its IMPORT_FORMATS), read when first needed: a
-    format added there is accepted here too, and `lms banks --help` does not import the services."""
+class ServiceFormat(click.Choice):
+    """The formats lms/banks/services.py can import or export (its IMPORT_FORMATS or EXPORT_FORMATS),
+    read when first needed: a format added there is accepted here too, and `lms banks --help` does not
+    import the services."""
 
-    def __init__(self) -> None:
+    def __init__(self, registry: str) -> None:
+        self.registry = registry
         super().__init__((), case_sensitive=True)
 
     @property
     def choices(self) -> tuple[str, ...]:
-        from lms.banks.services import IMPORT_FORMATS
+        from lms.banks import services
 
-        return tuple(IMPORT_FORMATS)
+        return tuple(getattr(services, self.registry))
 
     @choices.setter
     def choices(self, _value) -> None:
@@ -42,7 +44,7 @@ def banks() -> None:
 @click.option("--bank", "bank_slug", default=None,
               help="The bank to import every file into (created if new). Default: for each file, the bank a "
                    "native file names, else the file's name.")
-@click.option("--format", "fmt", type=ImportFormat(), default=None,
+@click.option("--format", "fmt", type=ServiceFormat("IMPORT_FORMATS"), default=None,
               help="The format of every file. Default: from each file's extension (.txt: GIFT or Aiken).")
 @with_appcontext
 @migrated
@@ -90,13 +92,13 @@ def import_command(files: tuple[str, ...], bank_slug: str | None, fmt: str | Non
 
 @banks.command("export")
 @click.argument("slug")
-@click.option("--format", "fmt", type=click.Choice(["gift", "native"]), required=True)
+@click.option("--format", "fmt", type=ServiceFormat("EXPORT_FORMATS"), required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output.")
 @with_appcontext
 @migrated
 def export_command(slug: str, fmt: str, output: Path | None) -> None:
-    """Export the live questions of bank SLUG as GIFT or as a native bank file."""
+    """Export the live questions of bank SLUG as GIFT, Moodle XML or a native bank file."""
     from sqlalchemy import select
 
     from lms.banks.services import export_bank

@@ -1,4 +1,3 @@
-import re
 from collections import Counter
 
 from flask_babel import lazy_gettext as _l
@@ -8,7 +7,8 @@ from wtforms import (BooleanField, FieldList, Form, FormField, HiddenField, Radi
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from lms.content.banks import MAX_QUESTION_TITLE, MAX_TITLE, canonical_number, is_correct_scheme, percent
+from lms.content.banks import MAX_QUESTION_TITLE, MAX_TITLE, canonical_number, fill_entry, fill_line, \
+    is_correct_scheme, percent
 from lms.models import Question
 from lms.questions.types import MAX_OPTIONS, MAX_PAIRS, QUESTION_TYPES, FillBlank
 
@@ -69,37 +69,6 @@ def _text(text: str | None) -> str:
     return (text or "").replace("\r\n", "\n").replace("\r", "\n")
 
 
-# An accepted answer's line: `%50% 二十四` is worth 50% (GIFT's way of writing it); anything between two
-# percent signs is taken for a weight, so the reader reports `%half% x` instead of accepting it as text.
-ANSWER_WEIGHT = re.compile(r"^%([^%\s]*)%\s*")
-ANSWER_MARGIN = re.compile(r"[:：]([^:：]*)$")  # numeric answers: `3.5:0.5` is 3.5 within ±0.5
-
-
-def answer_item(line: str, numeric: bool) -> str | dict:
-    """One line of the accepted-answers field as the native format writes that answer: the text, or
-    `{answer, weight, tolerance}` when the line gives a weight or (numeric answers) its own margin.
-    Values stay as typed: `read_question` checks them and names what is wrong."""
-    item: dict = {}
-    weight = ANSWER_WEIGHT.match(line)
-    if weight:
-        item["weight"], line = weight.group(1), line[weight.end():]
-    margin = ANSWER_MARGIN.search(line) if numeric else None
-    if margin:
-        item["tolerance"], line = margin.group(1).strip(), line[:margin.start()].strip()
-    return {"answer": line, **item} if item else line
-
-
-def answer_line(answer, weight: float, margin: float | None, tolerance: float | None) -> str:
-    """What `answer_item` reads back as this answer: `%weight%` unless it is worth 100%, `:margin` when
-    it differs from the question's tolerance. An answer that itself starts like a weight gets `%100%`."""
-    text = str(canonical_number(answer)) if margin is not None else str(answer)
-    if margin is not None and margin != tolerance:
-        text += f":{canonical_number(margin)}"
-    if weight != 1 or ANSWER_WEIGHT.match(text):
-        text = f"%{percent(weight)}% {text}"
-    return text
-
-
 class QuestionForm(FlaskForm):
     """Every type's fields; the page shows those of the question's type. `to_mapping` turns the
     form into the native format's mapping, which the same reader as bank files checks."""
@@ -149,7 +118,7 @@ class QuestionForm(FlaskForm):
                 mapping["answer"] = self.answer.data == "true"
         elif kind == "fill":
             numeric = bool((self.tolerance.data or "").strip())
-            mapping["answers"] = [answer_item(line, numeric) for line in _lines(self.answers.data)]
+            mapping["answers"] = [fill_entry(line, numeric) for line in _lines(self.answers.data)]
             if numeric:
                 mapping["tolerance"] = self.tolerance.data.strip()
         elif kind == "matching":
@@ -215,7 +184,7 @@ class QuestionForm(FlaskForm):
             # The margin most answers share goes in the tolerance field; the others are written `answer:margin`.
             tolerance = Counter(margin for _answer, _weight, margin in accepted).most_common(1)[0][0] \
                 if "tolerance" in data else None
-            self.answers.data = "\n".join(answer_line(answer, weight, margin, tolerance)
+            self.answers.data = "\n".join(fill_line(answer, weight, margin, tolerance)
                                           for answer, weight, margin in accepted)
             self.tolerance.data = str(canonical_number(tolerance)) if tolerance is not None else ""
         elif question.type == "matching":

@@ -481,7 +481,7 @@ EXPORT_FORMATS = {
     "gift": (lambda bank, specs: dump_gift(specs, title=bank.title), "gift", "text/plain; charset=utf-8"),
     "native": (lambda bank, specs: dump_bank(bank.slug, bank.title, bank.description, specs), "yaml",
                "application/yaml; charset=utf-8"),
-    "moodlexml": (lambda bank, specs: dump_moodle_xml(specs, category=bank.title), "xml",
+    "moodlexml": (lambda bank, specs: dump_moodle_xml(specs), "xml",  # Moodle asks where to put them
                   "application/xml; charset=utf-8"),
 }
 

@@ -12,7 +12,8 @@ Columns (the first row names them, in any order; only `type` and `stem` are requ
     correct       choice: the right letters, "A" or "A,C"; truefalse: true/false (also T/F, 对/错)
     weights       choice, instead of correct: percent per option in order, "50,50,-100"
     answers       fill: the accepted answers separated by |, e.g. "24|二十四|%50% 二十"; `%50%` before
-                  an answer makes it worth 50 %; a number may carry its own margin, "3.5:0.5"
+                  an answer makes it worth 50 %; with a tolerance, a number may carry its own
+                  margin, "3.5:0.5"
     tolerance     fill: makes the answers numbers, right within this margin
     pairs         matching: "item=match|item=match"
     distractors   matching: extra wrong matches separated by |
@@ -175,9 +176,7 @@ def _row_mapping(values: dict[str, str], option_columns: list[str], number: int,
             report.error(number, _("correct must be true or false for a truefalse question, not %(value)r",
                                    value=values.get("correct", "")))
     elif kind == "fill":
-        numeric = bool(values.get("tolerance")) or any(
-            isinstance(entry, dict) and "tolerance" in entry
-            for entry in (fill_entry(part, True) for part in _split(values.get("answers", ""))))
+        numeric = bool(values.get("tolerance"))  # the column makes the answers numbers
         mapping["answers"] = [fill_entry(part, numeric) for part in _split(values.get("answers", ""))]
         if values.get("tolerance"):
             mapping["tolerance"] = values["tolerance"]

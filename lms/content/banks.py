@@ -685,31 +685,36 @@ def _fill(item, report: Reporter) -> dict | None:
     return data
 
 
-FILL_WEIGHT = re.compile(r"^%\s*(-?[0-9]+(?:\.[0-9]+)?)\s*%\s*")
-FILL_MARGIN = re.compile(r"^(.*\S)\s*:\s*([0-9]+(?:\.[0-9]+)?)$")
+# An accepted answer's line: `%50% 二十四` is worth 50% (GIFT's way of writing it); anything between two
+# percent signs is taken for a weight, so the reader reports `%half% x` instead of accepting it as text.
+ANSWER_WEIGHT = re.compile(r"^%([^%\s]*)%\s*")
+ANSWER_MARGIN = re.compile(r"[:：]([^:：]*)$")  # numeric answers: `3.5:0.5` is 3.5 within ±0.5
 
 
-def fill_entry(text: str, numeric: bool) -> str | dict:
-    """One accepted answer as a line of text (the editor, a spreadsheet cell) writes it: `二十四`, or
-    `%50% 二十` worth 50 %, and for numbers `3.5:0.5` with its own margin. Returns the native
-    format's item: the text itself, or `{answer, weight, tolerance}` that `read_question` checks."""
-    text = text.strip()
-    entry: dict = {}
-    weight = FILL_WEIGHT.match(text)
+def fill_entry(line: str, numeric: bool) -> str | dict:
+    """An accepted answer written as one line (the editor's accepted-answers field, a spreadsheet
+    cell) as the native format writes it: the text, or `{answer, weight, tolerance}` when the line
+    gives a weight or (numeric answers) its own margin. Values stay as typed: `read_question` checks
+    them and names what is wrong."""
+    item: dict = {}
+    weight = ANSWER_WEIGHT.match(line)
     if weight:
-        entry["weight"], text = weight.group(1), text[weight.end():]
-    margin = FILL_MARGIN.match(text) if numeric else None
+        item["weight"], line = weight.group(1), line[weight.end():]
+    margin = ANSWER_MARGIN.search(line) if numeric else None
     if margin:
-        text, entry["tolerance"] = margin.group(1), margin.group(2)
-    return {"answer": text, **entry} if entry else text
+        item["tolerance"], line = margin.group(1).strip(), line[:margin.start()].strip()
+    return {"answer": line, **item} if item else line
 
 
-def fill_line(answer, weight: float, margin, default_margin) -> str:
-    """The line `fill_entry` reads back to this answer."""
-    line = str(answer)
-    if margin is not None and margin != default_margin:
-        line += f":{canonical_number(margin)}"
-    return line if weight == 1 else f"%{percent(weight)}% {line}"
+def fill_line(answer, weight: float, margin: float | None, tolerance: float | None) -> str:
+    """What `fill_entry` reads back as this answer: `%weight%` unless it is worth 100%, `:margin` when
+    it differs from the question's tolerance. An answer that itself starts like a weight gets `%100%`."""
+    text = str(canonical_number(answer)) if margin is not None else str(answer)
+    if margin is not None and margin != tolerance:
+        text += f":{canonical_number(margin)}"
+    if weight != 1 or ANSWER_WEIGHT.match(text):
+        text = f"%{percent(weight)}% {text}"
+    return text
 
 
 def numeric_fill(numbers: list, margins: list) -> dict:

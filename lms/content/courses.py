@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lms.content.errors import ContentError
-from lms.content.fields import SLUG, Fields
+from lms.content.fields import Fields
 from lms.content.frontmatter import Document, parse_document
 from lms.models.courses import KINDS, TRACKS
 

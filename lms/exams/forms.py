@@ -10,7 +10,7 @@ from wtforms import (BooleanField, DateTimeLocalField, DecimalField, FieldList, 
                      SelectField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from lms.content.courses import SLUG
+from lms.content.fields import SLUG
 
 from wtforms.fields.choices import SelectChoice as Choice
 

@@ -324,3 +324,16 @@ def test_sync_check_validates_bank_files_and_writes_nothing(app, bank_root):
     result = app.test_cli_runner().invoke(args=["sync", "--check"])
     assert result.exit_code == 0 and "question banks: 1 valid" in result.output
     assert db.session.scalar(select(func.count()).select_from(QuestionBank)) == 0
+
+
+@pytest.mark.parametrize("fmt, extension", [("moodlexml", "xml"), ("gift", "gift"), ("native", "yaml")])
+def test_every_export_imports_back_unchanged(app, bank_root, fmt, extension):
+    from lms.banks.services import export_bank
+
+    (bank_root / "complaints.yaml").write_text(BANK, encoding="utf-8")
+    sync(app)
+    bank = db.session.scalar(select(QuestionBank))
+    text, filename, _mimetype = export_bank(bank, fmt)
+    assert filename == f"complaints.{extension}"
+    again = import_file(text.encode("utf-8"), filename, bank_slug="complaints", now=NOW)
+    assert again.counts()["unchanged"] == 3 and not again.changed
