@@ -666,7 +666,7 @@ def _fill(item, report: Reporter) -> dict | None:
     weights = [weight for _value, _text_, weight, _margin, _at in entries]
     numeric = default is not None or any(margin is not None for *_rest, margin, _at in entries)
     if not numeric:
-        data: dict = {"answers": [text for _value, text, *_rest in entries]}
+        return fill_data([text for _value, text, *_rest in entries], weights)
     else:
         numbers = []
         for value, text, _weight, _margin, at in entries:
@@ -679,10 +679,7 @@ def _fill(item, report: Reporter) -> dict | None:
             return None
         margins = [canonical_number(margin if margin is not None else default or 0)
                    for _value, _text_, _weight, margin, _at in entries]
-        data = numeric_fill([canonical_number(number) for number in numbers], margins)
-    if any(weight < 1 for weight in weights):
-        data["weights"] = weights
-    return data
+        return fill_data([canonical_number(number) for number in numbers], weights, margins)
 
 
 # An accepted answer's line: `%50% 二十四` is worth 50% (GIFT's way of writing it); anything between two
@@ -717,13 +714,27 @@ def fill_line(answer, weight: float, margin: float | None, tolerance: float | No
     return text
 
 
-def numeric_fill(numbers: list, margins: list) -> dict:
-    """A numeric fill question's data: one `tolerance` when the answers share their margin, else
-    the first answer's as `tolerance` and each answer's in `tolerances`."""
-    data: dict = {"answers": numbers, "tolerance": margins[0]}
-    if len(set(margins)) > 1:
-        data["tolerances"] = margins
+def fill_data(answers: list, weights: list[float], margins: list | None = None) -> dict:
+    """A fill question's data from its accepted answers, each answer's weight and, for numbers, each
+    answer's margin: `weights` only when an answer is worth less than 100 %, one `tolerance` when
+    the answers share their margin, else the first answer's and each one's in `tolerances`."""
+    data: dict = {"answers": answers}
+    if margins is not None:
+        data["tolerance"] = margins[0]
+        if len(set(margins)) > 1:
+            data["tolerances"] = margins
+    if any(weight < 1 for weight in weights):
+        data["weights"] = weights
     return data
+
+
+def finite_float(text: str) -> float | None:
+    """A number written as text, or None (also for inf and nan)."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _matching(item, report: Reporter) -> dict | None:

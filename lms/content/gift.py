@@ -34,13 +34,12 @@ How GIFT maps onto our types (what does not map is dropped with a warning, or re
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import replace
 from typing import Iterable
 
-from lms.content.banks import (BLANK, ParsedBank, Reporter, canonical_number, explicit_key,
-                               finish_question, fraction, numeric_fill, percent, snap_weights, unique_key)
+from lms.content.banks import (BLANK, ParsedBank, Reporter, canonical_number, explicit_key, fill_data,
+                               finish_question, finite_float, fraction, percent, snap_weights, unique_key)
 from lms.content.moodle_grades import is_moodle_fraction, moodle_percent
 from lms.content.spreadsheets import _
 from lms.questions.types import FillBlank
@@ -271,7 +270,7 @@ def _comment_meta(comments: list[tuple[int, str]], report: Reporter) -> dict:
         meta["tags"] += [tag.replace("\\]", "]").strip() for tag in TAG_TOKEN.findall(line) if tag.strip()]
         points = POINTS_TOKEN.search(line)
         if points:
-            value = _float(points.group(1))
+            value = finite_float(points.group(1))
             if value is None or not 0 < value <= 1000:
                 report.error(number, _("[points:%(value)s] must be a number above 0 and at most 1000",
                                        value=points.group(1)))
@@ -279,7 +278,7 @@ def _comment_meta(comments: list[tuple[int, str]], report: Reporter) -> dict:
                 meta["points"] = value
         difficulty = DIFFICULTY_TOKEN.search(line)
         if difficulty:
-            value = _float(difficulty.group(1))
+            value = finite_float(difficulty.group(1))
             if value is None or not value.is_integer() or not 1 <= value <= 5:
                 report.error(number, _("[difficulty:%(value)s] must be a whole number from 1 to 5",
                                        value=difficulty.group(1)))
@@ -287,14 +286,6 @@ def _comment_meta(comments: list[tuple[int, str]], report: Reporter) -> dict:
                 meta["difficulty"] = int(value)
     meta["guidance"] = "\n".join(guidance).strip()
     return meta
-
-
-def _float(text: str) -> float | None:
-    try:
-        value = float(text.strip())
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
 
 
 def _split(answers: str, markers: str, offset: int) -> list[tuple[str, str, int]]:
@@ -384,7 +375,7 @@ def _short_answer(answers: str, offset: int, text: _Text, report: Reporter) -> d
     if 1.0 not in weights:
         report.error(text.line_at(offset), _("no answer earns full marks"))
         return None
-    return {"answers": accepted, **({"weights": weights} if min(weights) < 1 else {})}
+    return fill_data(accepted, weights)
 
 
 def _numeric(answers: str, offset: int, text: _Text, report: Reporter) -> dict | None:
@@ -404,18 +395,18 @@ def _numeric(answers: str, offset: int, text: _Text, report: Reporter) -> dict |
         value, _hash, feedback = piece.partition("#")
         value = unescape(value).strip()
         if ".." in value:
-            low, high = (_float(part) for part in value.split("..", 1))
+            low, high = (finite_float(part) for part in value.split("..", 1))
             if low is None or high is None or low > high:
                 report.error(line, _("%(value)r is not a range like 3..4", value=value))
                 continue
             number, tolerance = (low + high) / 2, (high - low) / 2
         elif ":" in value:
-            number, tolerance = (_float(part) for part in value.split(":", 1))
+            number, tolerance = (finite_float(part) for part in value.split(":", 1))
             if number is None or tolerance is None or tolerance < 0:
                 report.error(line, _("%(value)r is not a number with its margin, like 3.14:0.01", value=value))
                 continue
         else:
-            number, tolerance = _float(value), 0.0
+            number, tolerance = finite_float(value), 0.0
             if number is None:
                 report.error(line, _("%(value)r is not a number", value=value))
                 continue
@@ -430,10 +421,7 @@ def _numeric(answers: str, offset: int, text: _Text, report: Reporter) -> dict |
     if 1.0 not in weights:
         report.error(text.line_at(offset), _("no numeric answer earns full marks"))
         return None
-    data = numeric_fill(values, tolerances)
-    if min(weights) < 1:
-        data["weights"] = weights
-    return data
+    return fill_data(values, weights, tolerances)
 
 
 def _matching(answers: str, offset: int, text: _Text, report: Reporter) -> dict | None:

@@ -52,8 +52,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
 from lms.content.banks import (MAX_KEY, MAX_POINTS, MAX_TAG, MAX_TEXT, ParsedBank, QuestionSpec, Reporter,
-                               canonical_number, explicit_key, finish_question, fraction, numeric_fill, percent,
-                               snap_weights)
+                               canonical_number, explicit_key, fill_data, finish_question, finite_float,
+                               fraction, percent, snap_weights)
 from lms.content.gift import category_tag
 from lms.content.moodle_grades import MOODLE_FRACTIONS, is_moodle_fraction, moodle_fraction, moodle_percent
 from lms.content.spreadsheets import _
@@ -438,10 +438,7 @@ def _shortanswer(q: _Question):
         if q.report.count == before:  # else its answers' own problems say why
             q.error(_("no answer earns full marks"))
         return "fill", None
-    data: dict = {"answers": answers}
-    if any(weight < 1 for weight in weights):
-        data["weights"] = weights
-    return "fill", data
+    return "fill", fill_data(answers, weights)
 
 
 def _numerical(q: _Question):
@@ -456,12 +453,12 @@ def _numerical(q: _Question):
         if raw == "*":
             q.warn(_("the answer %(answer)r (any other answer) has no place here and was dropped", answer=raw))
             continue
-        number = _float(raw)
+        number = finite_float(raw)
         if number is None:
             q.error(_("%(value)r is not a number", value=_excerpt(raw)))
             continue
         tolerance_text = (element.findtext("tolerance") or "0").strip() or "0"
-        tolerance = _float(tolerance_text)
+        tolerance = finite_float(tolerance_text)
         if tolerance is None or tolerance < 0:
             q.error(_("the tolerance %(value)r must be a number of at least 0", value=_excerpt(tolerance_text)))
             continue
@@ -484,18 +481,7 @@ def _numerical(q: _Question):
         if q.report.count == before:
             q.error(_("no numeric answer earns full marks"))
         return "fill", None
-    data = numeric_fill(numbers, margins)
-    if any(weight < 1 for weight in weights):
-        data["weights"] = weights
-    return "fill", data
-
-
-def _float(text: str) -> float | None:
-    try:
-        value = float(text.strip())
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+    return "fill", fill_data(numbers, weights, margins)
 
 
 def _matching(q: _Question):
@@ -624,7 +610,7 @@ def _question(element, line: int, report: Reporter, state: _File) -> QuestionSpe
         q.error(_("the general feedback is longer than %(limit)s characters", limit=MAX_TEXT))
 
     points = _points(q)
-    penalty = _float(element.findtext("penalty") or "0")
+    penalty = finite_float(element.findtext("penalty") or "0")
     if penalty:
         state.penalties += 1
         state.first_penalty = state.first_penalty or line
@@ -650,7 +636,7 @@ def _points(q: _Question) -> float:
     raw = q.element.findtext("defaultgrade")
     if raw is None or not raw.strip():
         return 1.0
-    value = _float(raw)
+    value = finite_float(raw)
     if value is None or not 0 < value <= MAX_POINTS:
         q.error(_("the default mark (defaultgrade) must be a number above 0 and at most %(max)s, not %(value)r",
                   max=MAX_POINTS, value=_excerpt(raw.strip())))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lms.content.banks import QuestionSpec, correct_weights, generated_key, numeric_fill
+from lms.content.banks import QuestionSpec, correct_weights, fill_data, generated_key
 from lms.content.errors import ContentError
 from lms.content.moodle_grades import MOODLE_FRACTIONS
 from lms.content.moodle_xml import (dump_moodle_xml, html_to_plain, multi_fractions, parse_moodle_xml,
@@ -565,7 +565,7 @@ def specs() -> list[QuestionSpec]:
         QuestionSpec(key="ch-005", type="fill", title="热线", text_format="markdown", stem="服务热线是 ____。",
                      data={"answers": ["95555", "九五五五五", "95*55"], "weights": [1.0, 0.5, 1.0]}),
         QuestionSpec(key="ch-006", type="fill", title="回访时限（小时）", text_format="markdown",
-                     stem="几小时内回访？", data={**numeric_fill([24, 3.5], [0, 0.25]), "weights": [1.0, 0.5]}),
+                     stem="几小时内回访？", data=fill_data([24, 3.5], [1.0, 0.5], [0, 0.25])),
         QuestionSpec(key="ch-007", type="fill", title="Born", text_format="markdown", stem="Grant was born in?",
                      data={"answers": [1822], "tolerance": 5}),
         QuestionSpec(key="ch-008", type="matching", title="情绪与应对", text_format="html", points=3.0,
