@@ -81,3 +81,13 @@ def test_every_string_in_the_code_is_in_the_catalog():
         catalog = read_po(handle)
     translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and m.string}
     assert sorted(in_code - translated) == []
+
+
+@pytest.mark.parametrize("level, language, label", [
+    (1, "en", "1 star"), (2, "en", "2 stars"), (1, "zh-CN", "1 星"), (0, "en", "0 stars")])
+def test_star_labels_have_the_right_plural(app, level, language, label):
+    from flask import render_template_string
+
+    with app.test_request_context(headers={"Accept-Language": language}):
+        html = render_template_string('{% from "_macros.html" import stars %}{{ stars(level) }}', level=level)
+    assert f'aria-label="{label}"' in html
