@@ -17,7 +17,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # services of one capability can use another's without pulling in its web layer.
 BLUEPRINTS = ("auth.views", "catalog.views", "lessons.views", "admin.views", "practicals.views", "mentoring.views",
               "exams.views", "banks.views", "records.views", "records.export_views", "promotions.views",
-              "evaluations.views", "certificates.views", "jobs.views")
+              "evaluations.views", "certificates.views", "jobs.views", "plans.views", "classroom.views",
+              "surveys.views", "notifications.views")
 _EXTENSIONS = ("babel", "csrf", "db", "login_manager", "migrate")
 
 

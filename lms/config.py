@@ -187,6 +187,18 @@ def from_environment(instance: Path) -> dict:
         "LMS_HSTS_SECONDS": int(_number("LMS_HSTS_SECONDS", 0, 0, 2 * 365 * 86400, whole=True)),
         # behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host (ProxyFix); empty = none
         "LMS_PROXY_FIX": parse_proxy_fix(os.environ.get("LMS_PROXY_FIX", "")),
+        # a new hire's star-0 required courses are due this many working days (Mon-Fri) after the hire date
+        "LMS_ONBOARDING_WORKING_DAYS": int(_number("LMS_ONBOARDING_WORKING_DAYS", 10, 1, 250, whole=True)),
+        # an assignment is "due soon" this many days before its due date (home page, reminders)
+        "LMS_DUE_SOON_DAYS": int(_number("LMS_DUE_SOON_DAYS", 3, 0, 60, whole=True)),
+        # the training index loses this many points (percentage points) per unexcused absence
+        "LMS_KPI_ABSENCE_POINTS": _number("LMS_KPI_ABSENCE_POINTS", 5.0, 0, 100),
+        # a classroom check-in code is shown this many seconds before it changes
+        "LMS_CHECKIN_CODE_SECONDS": int(_number("LMS_CHECKIN_CODE_SECONDS", 60, 15, 600, whole=True)),
+        # notifications also go out by email through this server (smtp://user:pass@host:port, smtps://...);
+        # empty: in-app inbox only
+        "LMS_SMTP_URL": os.environ.get("LMS_SMTP_URL", "").strip(),
+        "LMS_MAIL_FROM": os.environ.get("LMS_MAIL_FROM", "academy@localhost").strip(),
     }
 
 
@@ -203,4 +215,10 @@ DEFAULTS = {
     "LMS_EVALUATION_PASS_PERCENT": 90.0,
     "LMS_HSTS_SECONDS": 0,
     "LMS_PROXY_FIX": {},
+    "LMS_ONBOARDING_WORKING_DAYS": 10,
+    "LMS_DUE_SOON_DAYS": 3,
+    "LMS_KPI_ABSENCE_POINTS": 5.0,
+    "LMS_CHECKIN_CODE_SECONDS": 60,
+    "LMS_SMTP_URL": "",
+    "LMS_MAIL_FROM": "academy@localhost",
 }

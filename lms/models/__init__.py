@@ -12,6 +12,8 @@ from lms.models.practicals import (MOODS, PRACTICAL_STATUSES, Practical, Practic
 from lms.models.questions import QUESTION_TYPES, Question, QuestionBank, QuestionVersion
 from lms.models.records import BANDS, ENTRY_KINDS, AuditEvent, RecordEntry
 from lms.models.users import ROLES, STAR_LEVELS, User, UserRole
+# Modules whose classes are imported from the module itself (lms.models.plans.Assignment, ...).
+from lms.models import classroom, notifications, plans, surveys  # noqa: F401,E402  (registers their tables)
 
 __all__ = [
     "KINDS", "TRACKS", "Course", "Lesson", "course_prerequisites", "LessonProgress",

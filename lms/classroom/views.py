@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("classroom", __name__, url_prefix="/sessions")

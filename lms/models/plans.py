@@ -1,0 +1,2 @@
+"""Training plans, cohorts (named groups such as a new-hire intake) and assignments."""
+from __future__ import annotations

@@ -1,0 +1,2 @@
+"""Survey templates and the answers to them, kept apart from who answered (anonymity)."""
+from __future__ import annotations

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("plans", __name__, url_prefix="/plans")
