@@ -16,8 +16,43 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table(
+        'class_sessions',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('title', sa.String(length=200), nullable=False),
+        sa.Column('course_id', sa.Integer(), nullable=True),
+        sa.Column('instructor_id', sa.Integer(), nullable=True),
+        sa.Column('location', sa.String(length=200), nullable=False),
+        sa.Column('online_url', sa.String(length=500), nullable=False),
+        sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('ends_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('capacity', sa.Integer(), nullable=True),
+        sa.Column('signup_required', sa.Boolean(), nullable=False),
+        sa.Column('signup_cutoff_hours', sa.Integer(), nullable=False),
+        sa.Column('audience', sa.JSON(), nullable=False),
+        sa.Column('description', sa.Text(), nullable=False),
+        sa.Column('survey_template_id', sa.Integer(), nullable=True),
+        sa.Column('attendance_closed_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('created_by_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_class_sessions_ends_after_start')),
+        sa.CheckConstraint('capacity IS NULL OR capacity > 0', name=op.f('ck_class_sessions_positive_capacity')),
+        sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_class_sessions_course_id_courses'),
+                                ondelete='SET NULL'),
+        sa.ForeignKeyConstraint(['instructor_id'], ['users.id'], name=op.f('fk_class_sessions_instructor_id_users'),
+                                ondelete='SET NULL'),
+        sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_class_sessions_created_by_id_users'),
+                                ondelete='SET NULL'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_class_sessions')),
+    )
+    op.create_index(op.f('ix_class_sessions_course_id'), 'class_sessions', ['course_id'], unique=False)
+    op.create_index(op.f('ix_class_sessions_instructor_id'), 'class_sessions', ['instructor_id'], unique=False)
+    op.create_index(op.f('ix_class_sessions_starts_at'), 'class_sessions', ['starts_at'], unique=False)
 
 
 def downgrade():
-    pass
+    op.drop_index(op.f('ix_class_sessions_starts_at'), table_name='class_sessions')
+    op.drop_index(op.f('ix_class_sessions_instructor_id'), table_name='class_sessions')
+    op.drop_index(op.f('ix_class_sessions_course_id'), table_name='class_sessions')
+    op.drop_table('class_sessions')
