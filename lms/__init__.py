@@ -18,7 +18,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 BLUEPRINTS = ("auth.views", "catalog.views", "lessons.views", "admin.views", "practicals.views", "mentoring.views",
               "exams.views", "banks.views", "records.views", "records.export_views", "promotions.views",
               "evaluations.views", "certificates.views", "jobs.views", "plans.views", "classroom.views",
-              "surveys.views", "notifications.views")
+              "surveys.views", "notifications.views", "records.kpi_views")
 _EXTENSIONS = ("babel", "csrf", "db", "login_manager", "migrate")
 
 

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("kpi", __name__, url_prefix="/kpi")
