@@ -32,6 +32,7 @@ LAZY_COMMANDS = {
     "banks": "lms.banks.cli:banks",
     "exams": "lms.exams.cli:exams",
     "records": "lms.records.cli:records",
+    "notify": "lms.notifications.cli:notify",
 }
 # Commands that only the built app has (Flask-Migrate's `db`, blueprint groups), with their help
 # line: `lms --help` lists them without building the app; asking for one builds it (FlaskGroup).
@@ -101,6 +102,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(banks)
     from lms.records.cli import records
     app.cli.add_command(records)
+    from lms.notifications.cli import notify
+
+    app.cli.add_command(notify)
 
 
 def _print_errors(exc: ContentInvalid) -> None:

@@ -199,6 +199,9 @@ def from_environment(instance: Path) -> dict:
         # empty: in-app inbox only
         "LMS_SMTP_URL": os.environ.get("LMS_SMTP_URL", "").strip(),
         "LMS_MAIL_FROM": os.environ.get("LMS_MAIL_FROM", "academy@localhost").strip(),
+        # queued mail is sent by a thread of the web process that queued it, or only by `lms notify send-mail`
+        "LMS_MAIL_WORKER": _choice("LMS_MAIL_WORKER", ("thread", "external"), "thread"),
+        "LMS_SMTP_TIMEOUT": _number("LMS_SMTP_TIMEOUT", 20.0, 1, 300),
     }
 
 
@@ -221,4 +224,6 @@ DEFAULTS = {
     "LMS_CHECKIN_CODE_SECONDS": 60,
     "LMS_SMTP_URL": "",
     "LMS_MAIL_FROM": "academy@localhost",
+    "LMS_MAIL_WORKER": "thread",
+    "LMS_SMTP_TIMEOUT": 20.0,
 }

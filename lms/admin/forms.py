@@ -6,7 +6,7 @@ from wtforms import (BooleanField, DateField, HiddenField, PasswordField, Search
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from lms.admin.services import EMPLOYEE_NO, MAX_TEXT, MIN_PASSWORD
+from lms.admin.services import EMAIL, EMPLOYEE_NO, MAX_EMAIL, MAX_TEXT, MIN_PASSWORD
 from lms.models import ROLES
 
 from wtforms.fields.choices import SelectChoice as Choice
@@ -38,6 +38,9 @@ class UserForm(FlaskForm):
                                validators=[DataRequired(message=_l("Choose at least one role."))])
     mentor_employee_no = StringField(_l("Mentor's employee number"), validators=[Optional(), Length(max=32)])
     preferred_language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
+    email = StringField(_l("Email"), filters=[lambda value: value.strip() if isinstance(value, str) else value],
+                        validators=[
+        Optional(), Length(max=MAX_EMAIL), Regexp(EMAIL, message=_l("Enter an email address, or leave it blank."))])
     active = BooleanField(_l("Active (may log in)"), default=True)
     password = PasswordField(_l("New password"), validators=[Optional(), PASSWORD_LENGTH])
 

@@ -24,6 +24,8 @@ from lms.jobs.services import JobFailed, Progress, job_kind
 from lms.records.services import audit
 
 EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # where notifications are mailed; no more is checked
+MAX_EMAIL = 254
 MIN_PASSWORD = 8
 MAX_TEXT = 100  # name and team columns
 IMPORT_REASON = "bulk import"  # the star history's reason for a level set by a staff file
@@ -60,6 +62,19 @@ def validate_account_fields(*, employee_no: str, name: str, roles: set[str], sta
                              "preferred_language")
     if password is not None and len(password) < MIN_PASSWORD:
         raise AccountInvalid(_("Password: at least %(n)s characters.", n=MIN_PASSWORD), "password")
+
+
+def clean_email(email: str | None) -> str | None:
+    """The address as stored (trimmed; blank is None). Raises AccountInvalid when it is not one."""
+    email = (email or "").strip()
+    if not email:
+        return None
+    if len(email) > MAX_EMAIL or not EMAIL.match(email):
+        raise AccountInvalid(_("Email: %(value)s is not an email address.", value=email[:MAX_EMAIL]), "email")
+    return email
+
+
+_KEEP = object()
 
 
 def mentor_problem(*, mentor_roles: set[str], mentor_star: int, mentee_star: int) -> str | None:
@@ -109,7 +124,7 @@ def _commit_or_taken(employee_no: str) -> None:
 def create_user(*, employee_no: str, name: str, password: str, roles: set[str] | None = None,
                 star_level: int = 0, team: str = "", hire_date: date | None = None,
                 mentor_employee_no: str | None = None, preferred_language: str | None = None,
-                actor: User | None = None) -> User:
+                actor: User | None = None, email: str | None = None) -> User:
     """Create and commit an account; its star level starts its star history. Raises
     AccountInvalid for a bad value, a taken employee number, an unknown or unfit mentor."""
     roles = roles or {"agent"}
@@ -118,8 +133,10 @@ def create_user(*, employee_no: str, name: str, password: str, roles: set[str] |
     if find_by_employee_no(employee_no) is not None:
         raise AccountInvalid(_("Employee number %(no)s is taken.", no=employee_no), "employee_no")
     mentor = _find_mentor(employee_no, mentor_employee_no, star_level)
+    email = clean_email(email)
     user = User(employee_no=employee_no, name=name.strip(), team=(team or "").strip(), star_level=star_level,
-                hire_date=hire_date, mentor=mentor, preferred_language=preferred_language or None, active=True)
+                hire_date=hire_date, mentor=mentor, preferred_language=preferred_language or None, active=True,
+                email=email)
     user.roles = roles
     user.set_password(password)
     db.session.add(user)
@@ -132,7 +149,7 @@ def create_user(*, employee_no: str, name: str, password: str, roles: set[str] |
 
 def update_user(user: User, *, name: str, team: str, hire_date: date | None, star_level: int, roles,
                 mentor_employee_no: str | None, preferred_language: str | None, active: bool,
-                actor: User | None, new_password: str | None = None, star_reason: str = "") -> User:
+                actor: User | None, new_password: str | None = None, star_reason: str = "", email=_KEEP) -> User:
     """Change an account (not its employee number) and commit; a blank `new_password` keeps the
     current one. A new star level goes into the star history with `star_reason` (required to
     lower it). Raises AccountInvalid for a bad value, an unknown or unfit mentor, the user as
@@ -143,6 +160,7 @@ def update_user(user: User, *, name: str, team: str, hire_date: date | None, sta
     validate_account_fields(employee_no=user.employee_no, name=name, roles=roles, star_level=star_level,
                             preferred_language=preferred_language, password=new_password, team=team)
     mentor = _find_mentor(user.employee_no, mentor_employee_no, star_level)
+    email = user.email if email is _KEEP else clean_email(email)
     _check_not_locking_out(user, actor, active=active, roles=roles)
     if star_level < user.star_level and not (star_reason or "").strip():
         raise AccountInvalid(_("Say why the star level is lowered."), "star_reason")
@@ -154,6 +172,7 @@ def update_user(user: User, *, name: str, team: str, hire_date: date | None, sta
     user.roles = roles
     user.mentor = mentor
     user.preferred_language = preferred_language or None
+    user.email = email
     if new_password or (user.active and not active):
         user.end_sessions()  # a new password or a deactivation ends every earlier session
     user.active = active
@@ -175,7 +194,7 @@ def account_state(user: User, mentor_no=_UNSET) -> dict:
         mentor_no = user.mentor.employee_no if user.mentor else None
     return {"name": user.name, "team": user.team, "hire_date": user.hire_date.isoformat() if user.hire_date else None,
             "roles": sorted(user.roles), "mentor": mentor_no, "preferred_language": user.preferred_language,
-            "active": user.active}
+            "email": user.email, "active": user.active}
 
 
 def audit_account_changes(actor: User | None, user: User, before: dict, *, password_changed: bool,
@@ -230,7 +249,7 @@ def search_users(query: str | None, page: int = 1, per_page: int = 50) -> Pagina
 # --- Bulk import -------------------------------------------------------------------------------
 
 IMPORT_COLUMNS = ["employee_no", "name", "team", "hire_date", "star_level", "roles", "mentor_employee_no",
-                  "preferred_language", "password"]
+                  "preferred_language", "email", "password"]
 REQUIRED_COLUMNS = ("employee_no", "name")
 ROLE_SEPARATORS = re.compile(r"[,;，；、\s]+")
 LANGUAGE_ALIASES = {"zh_cn": "zh_CN", "zh-cn": "zh_CN", "en": "en"}
@@ -265,6 +284,7 @@ class _StaffRow:
     mentor_employee_no: str | None
     preferred_language: str | None
     password: str | None
+    email: str | None = None
 
 
 def _check_header(header: list[str]) -> list[RowError]:
@@ -355,13 +375,17 @@ def _parse_row(row: Row, first_rows: dict[str, int], existing: dict[str, User],
             problems.append(_("preferred_language %(value)s: use zh_CN or en, or leave it blank.",
                               value=values["preferred_language"]))
 
+    email = values.get("email") or None
+    if email and (len(email) > MAX_EMAIL or not EMAIL.match(email)):
+        problems.append(_("email %(value)s: not an email address; leave it blank for none.", value=email[:MAX_EMAIL]))
+
     password = values.get("password") or None
     if password and len(password) < MIN_PASSWORD:
         problems.append(_("password: at least %(n)s characters, or leave it blank.", n=MIN_PASSWORD))
 
     record = _StaffRow(number=row.number, employee_no=employee_no, name=name, team=team, hire_date=hire_date,
                        star_level=star_level, roles=roles, mentor_employee_no=mentor_no,
-                       preferred_language=language, password=password)
+                       preferred_language=language, password=password, email=email)
     return record, problems
 
 
@@ -445,7 +469,7 @@ def import_users(table: Table, actor: User | None = None, *, progress: Progress 
             if user is None:
                 user = User(employee_no=record.employee_no, name=record.name, team=record.team or "",
                             hire_date=record.hire_date, star_level=0,
-                            preferred_language=record.preferred_language, active=True)
+                            preferred_language=record.preferred_language, email=record.email, active=True)
                 user.roles = record.roles or {"agent"}
                 if record.password is None:
                     code = activation.issue(user, now)
@@ -468,6 +492,8 @@ def import_users(table: Table, actor: User | None = None, *, progress: Progress 
                     user.roles = record.roles
                 if record.preferred_language is not None:
                     user.preferred_language = record.preferred_language
+                if record.email is not None:
+                    user.email = record.email
                 if record.password is not None:
                     user.set_password(record.password)
                     activation.clear(user)
@@ -527,7 +553,7 @@ def import_job(job, data: bytes, progress: Progress, complete) -> None:
 TEXT_COLUMNS = ("employee_no", "mentor_employee_no", "password")  # "00123" must not become 123
 EXAMPLE = {"employee_no": "E2001", "name": "张晓", "team": "热线一组", "hire_date": "2026-03-01",
            "star_level": "0", "roles": "agent", "mentor_employee_no": "M0001",
-           "preferred_language": "zh_CN", "password": ""}
+           "preferred_language": "zh_CN", "email": "zhangxiao@example.com", "password": ""}
 
 
 def _column_help() -> dict[str, str]:
@@ -544,6 +570,8 @@ def _column_help() -> dict[str, str]:
         "mentor_employee_no": _("Optional. The mentor's employee number: an existing account or a row "
                                 "of this file, never the same row."),
         "preferred_language": _("Optional. zh_CN or en. Blank: the browser's language."),
+        "email": _("Optional. Where notifications are also mailed, when the server sends mail. Blank: no mail "
+                   "for a new account, unchanged for an existing one."),
         "password": _("Optional, at least %(n)s characters. Blank: a new account gets a one-time "
                       "activation code, listed after the import, to choose its password with; an "
                       "existing one keeps its password.", n=MIN_PASSWORD),

@@ -26,7 +26,8 @@ TEMPLATES = {
 def _account_fields(form) -> dict:
     return dict(name=form.name.data, team=form.team.data or "", hire_date=form.hire_date.data,
                 star_level=form.star_level.data, roles=set(form.roles.data),
-                mentor_employee_no=form.mentor_employee_no.data, preferred_language=form.preferred_language.data)
+                mentor_employee_no=form.mentor_employee_no.data, preferred_language=form.preferred_language.data,
+                email=form.email.data)
 
 
 def _show_invalid(form, exc: services.AccountInvalid) -> None:
@@ -72,7 +73,7 @@ def edit_user(user_id: int):
     form = EditUserForm(data={
         "name": user.name, "team": user.team, "hire_date": user.hire_date, "star_level": user.star_level,
         "roles": sorted(user.roles), "mentor_employee_no": user.mentor.employee_no if user.mentor else "",
-        "preferred_language": user.preferred_language or "", "active": user.active,
+        "preferred_language": user.preferred_language or "", "active": user.active, "email": user.email or "",
     })
     if form.validate_on_submit():
         try:

@@ -40,6 +40,7 @@ def issue_for_completion(entry: RecordEntry) -> Certificate:
                               course_id=entry.course_id, record_entry_id=entry.id, issued_at=entry.occurred_at,
                               valid_until=entry.valid_until)
     db.session.add(certificate)
+    _notify_earned(certificate)
     return certificate
 
 
@@ -47,7 +48,17 @@ def issue_for_promotion(change: StarChange, title: str) -> Certificate:
     certificate = Certificate(code=new_code(), user_id=change.user_id, kind="promotion", title=title,
                               star_level=change.to_level, star_change_id=change.id, issued_at=change.changed_at)
     db.session.add(certificate)
+    _notify_earned(certificate)
     return certificate
+
+
+def _notify_earned(certificate: Certificate) -> None:
+    """"certificate_earned" {title} to the holder, linking to the certificate (the caller commits)."""
+    from lms.notifications.services import notify
+
+    db.session.flush()  # the certificate's id, for its link
+    notify(certificate.user_id, "certificate_earned", key=f"certificate_earned:{certificate.id}",
+           link=f"/certificates/{certificate.id}", now=certificate.issued_at, params={"title": certificate.title})
 
 
 @dataclass

@@ -36,6 +36,8 @@ class User(UserMixin, Base):
     star_level: Mapped[int] = mapped_column(Integer, default=0)
     mentor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     preferred_language: Mapped[str | None] = mapped_column(String(8))
+    # Where notifications are also mailed when LMS_SMTP_URL is set (lms/notifications/mail.py).
+    email: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     # Copied into the session at login and compared on every request: raising it (logout, a new

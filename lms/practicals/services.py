@@ -418,8 +418,18 @@ def open_practical(actor: User, agent: User, scenario: Scenario, *, scheduled_fo
     audit(actor, "practical.scheduled", "practical", practical.id, agent_id=agent.id, scenario=scenario.slug,
           scheduled_for=scheduled_for.isoformat() if scheduled_for else None,
           reobservation_of=reobservation_of.id if reobservation_of else None)
+    if scheduled_for is not None or reobservation_of is not None:  # "observe now": the agent is right there
+        _notify_agent(practical, "practical_scheduled", f"practical_scheduled:{practical.id}", actor, now,
+                      scheduled_for=scheduled_for.isoformat() if scheduled_for else None)
     db.session.commit()
     return practical
+
+
+def _notify_agent(practical: Practical, kind: str, key: str, actor: User, now: datetime, **params) -> None:
+    from lms.notifications.services import notify
+
+    notify(practical.agent_id, kind, key=key, link=f"/practicals/{practical.id}", now=now,
+           params={"scenario": practical.scenario.title, "mentor": actor.name, **params})
 
 
 def load_practical_for(user: User, practical_id: int) -> Practical:
@@ -534,6 +544,7 @@ def sign_off(actor: User, practical: Practical, *, script_version_id: int, rubri
           passed=result.passed, percent=result.percent, script_version_id=script.id, rubric_version_id=rubric.id)
     if result.passed:
         completion.record_completions(practical.agent, now)
+    _notify_agent(practical, "practical_waiting", f"practical_waiting:{entry.id}", actor, now)
     db.session.commit()
     db.session.expire(practical)
     return entry
@@ -571,6 +582,7 @@ def correct_practical(actor: User, practical: Practical, *, marks: dict[int, int
     audit(actor, "practical.corrected", "practical", practical.id, record_entry_id=entry.id,
           corrects=previous.id, reason=reason, passed=result.passed, percent=result.percent)
     completion.after_correction(practical.agent, previous, reason, actor, now)
+    _notify_agent(practical, "practical_waiting", f"practical_waiting:{entry.id}", actor, now, corrected=True)
     db.session.commit()
     return correction
 

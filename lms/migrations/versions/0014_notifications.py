@@ -1,4 +1,4 @@
-"""notifications and the outgoing mail queue
+"""notifications, the outgoing mail queue, and users.email
 
 Revision ID: 0014_notifications
 Revises: 0013_surveys
@@ -33,7 +33,40 @@ def upgrade():
     )
     op.create_index('ix_notifications_user_id_read_at', 'notifications', ['user_id', 'read_at'], unique=False)
 
+    op.create_table(
+        'outgoing_mails',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('notification_id', sa.Integer(), nullable=True),
+        sa.Column('to_address', sa.String(length=254), nullable=False),
+        sa.Column('subject', sa.String(length=300), nullable=False),
+        sa.Column('body', sa.Text(), nullable=False),
+        sa.Column('status', sa.String(length=16), nullable=False),
+        sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('last_error', sa.Text(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint("status IN ('queued', 'sending', 'sent', 'failed')",
+                           name=op.f('ck_outgoing_mails_known_status')),
+        sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'],
+                                name=op.f('fk_outgoing_mails_notification_id_notifications'), ondelete='SET NULL'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_outgoing_mails')),
+    )
+    with op.batch_alter_table('outgoing_mails', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outgoing_mails_notification_id'), ['notification_id'], unique=False)
+        batch_op.create_index('ix_outgoing_mails_status_next_attempt_at', ['status', 'next_attempt_at'],
+                              unique=False)
+
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('email', sa.String(length=254), nullable=True))
+
 
 def downgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('email')
+    with op.batch_alter_table('outgoing_mails', schema=None) as batch_op:
+        batch_op.drop_index('ix_outgoing_mails_status_next_attempt_at')
+        batch_op.drop_index(batch_op.f('ix_outgoing_mails_notification_id'))
+    op.drop_table('outgoing_mails')
     op.drop_index('ix_notifications_user_id_read_at', table_name='notifications')
     op.drop_table('notifications')
