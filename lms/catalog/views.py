@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 from lms.catalog import services
 from lms.clock import utcnow
 from lms.exams.services import course_exam, exam_status
+from lms.plans.services import my_assignments
 from lms.promotions.services import eligibility_of
 
 bp = Blueprint("catalog", __name__)
@@ -14,13 +15,16 @@ bp = Blueprint("catalog", __name__)
 def home():
     now = utcnow()
     progress = services.load_progress(current_user, now)
+    user = current_user._get_current_object()
+    is_agent = user.has_role("agent")
     return render_template(
         "catalog/home.html",
+        assignments=my_assignments(user, now) if is_agent else None,
         levels=progress.levels(),
         next_lesson=progress.next_lesson(),
         progress=progress,
         due=progress.standing.due_or_expired(),
-        next_star=eligibility_of(progress.standing, now) if current_user.has_role("agent") else None,
+        next_star=eligibility_of(progress.standing, now) if is_agent else None,
     )
 
 
