@@ -4,13 +4,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.clock import utcnow
 from lms.models.base import Base
 from lms.models.courses import Course
 from lms.models.users import User
+
+REGISTRATION_STATUSES = ("registered", "waitlisted", "cancelled")
+ATTENDANCE_STATUSES = ("present", "late", "excused", "absent")
+CHECKIN_METHODS = ("code", "manual")
 
 
 class ClassSession(Base):
@@ -44,3 +48,54 @@ class ClassSession(Base):
 
     course: Mapped[Course | None] = relationship()
     instructor: Mapped[User | None] = relationship(foreign_keys=[instructor_id])
+    registrations: Mapped[list[ClassRegistration]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", passive_deletes=True)
+    attendance: Mapped[list[ClassAttendance]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class ClassRegistration(Base):
+    """An agent's place on a sign-up session, or on its waiting list. One row per agent and session:
+    cancelling keeps the row (status "cancelled"); signing up again reuses it. The waiting list is in
+    order of `updated_at`, the moment the row last became "waitlisted"."""
+
+    __tablename__ = "class_registrations"
+    __table_args__ = (
+        UniqueConstraint("session_id", "user_id"),
+        CheckConstraint(f"status IN {REGISTRATION_STATUSES!r}", name="known_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("class_sessions.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    session: Mapped[ClassSession] = relationship(back_populates="registrations")
+    user: Mapped[User] = relationship()
+
+
+class ClassAttendance(Base):
+    """Whether an agent came: checked in with the room's code, or marked by the instructor. Written
+    to the training record (one "attendance" entry per expected agent) when attendance is closed."""
+
+    __tablename__ = "class_attendance"
+    __table_args__ = (
+        UniqueConstraint("session_id", "user_id"),
+        CheckConstraint(f"status IN {ATTENDANCE_STATUSES!r}", name="known_status"),
+        CheckConstraint(f"method IN {CHECKIN_METHODS!r}", name="known_method"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("class_sessions.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    checked_in_at: Mapped[datetime | None]  # the first code check-in; a manual mark leaves it as it was
+    method: Mapped[str] = mapped_column(String(16))
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    session: Mapped[ClassSession] = relationship(back_populates="attendance")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    marked_by: Mapped[User | None] = relationship(foreign_keys=[marked_by_id])

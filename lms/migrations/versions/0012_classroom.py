@@ -50,8 +50,55 @@ def upgrade():
     op.create_index(op.f('ix_class_sessions_instructor_id'), 'class_sessions', ['instructor_id'], unique=False)
     op.create_index(op.f('ix_class_sessions_starts_at'), 'class_sessions', ['starts_at'], unique=False)
 
+    op.create_table(
+        'class_registrations',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('session_id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('status', sa.String(length=16), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("status IN ('registered', 'waitlisted', 'cancelled')",
+                           name=op.f('ck_class_registrations_known_status')),
+        sa.ForeignKeyConstraint(['session_id'], ['class_sessions.id'],
+                                name=op.f('fk_class_registrations_session_id_class_sessions'), ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_class_registrations_user_id_users'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_class_registrations')),
+        sa.UniqueConstraint('session_id', 'user_id', name=op.f('uq_class_registrations_session_id_user_id')),
+    )
+    op.create_index(op.f('ix_class_registrations_user_id'), 'class_registrations', ['user_id'], unique=False)
+
+    op.create_table(
+        'class_attendance',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('session_id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('status', sa.String(length=16), nullable=False),
+        sa.Column('checked_in_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('method', sa.String(length=16), nullable=False),
+        sa.Column('marked_by_id', sa.Integer(), nullable=True),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("status IN ('present', 'late', 'excused', 'absent')",
+                           name=op.f('ck_class_attendance_known_status')),
+        sa.CheckConstraint("method IN ('code', 'manual')", name=op.f('ck_class_attendance_known_method')),
+        sa.ForeignKeyConstraint(['session_id'], ['class_sessions.id'],
+                                name=op.f('fk_class_attendance_session_id_class_sessions'), ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_class_attendance_user_id_users'),
+                                ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['marked_by_id'], ['users.id'], name=op.f('fk_class_attendance_marked_by_id_users'),
+                                ondelete='SET NULL'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_class_attendance')),
+        sa.UniqueConstraint('session_id', 'user_id', name=op.f('uq_class_attendance_session_id_user_id')),
+    )
+    op.create_index(op.f('ix_class_attendance_user_id'), 'class_attendance', ['user_id'], unique=False)
+
 
 def downgrade():
+    op.drop_index(op.f('ix_class_attendance_user_id'), table_name='class_attendance')
+    op.drop_table('class_attendance')
+    op.drop_index(op.f('ix_class_registrations_user_id'), table_name='class_registrations')
+    op.drop_table('class_registrations')
     op.drop_index(op.f('ix_class_sessions_starts_at'), table_name='class_sessions')
     op.drop_index(op.f('ix_class_sessions_instructor_id'), table_name='class_sessions')
     op.drop_index(op.f('ix_class_sessions_course_id'), table_name='class_sessions')
