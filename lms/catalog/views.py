@@ -2,6 +2,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
 from lms.catalog import services
+from lms.classroom.services import upcoming_for
 from lms.clock import utcnow
 from lms.exams.services import course_exam, exam_status
 from lms.plans.services import my_assignments
@@ -20,6 +21,7 @@ def home():
     return render_template(
         "catalog/home.html",
         assignments=my_assignments(user, now) if is_agent else None,
+        sessions=upcoming_for(user, now) if is_agent else None,
         levels=progress.levels(),
         next_lesson=progress.next_lesson(),
         progress=progress,
