@@ -84,3 +84,17 @@ def answers_from_form(form, slots) -> dict[int, Any]:
         else:
             raws[slot.position] = form.get(name)
     return raws
+
+
+class GrantForm(FlaskForm):
+    """A make-up (补考) for one agent at one exam: extra attempts and/or the retake wait waived."""
+
+    employee_no = StringField(_l("Employee number"), validators=[DataRequired(), Length(max=32)])
+    extra_attempts = IntegerField(_l("Extra attempts"), default=1,
+                                  validators=[InputRequired(), NumberRange(min=0, max=10, message=_l("From 0 to 10."))])
+    waive_delay = BooleanField(_l("The next attempt may start now (waive the retake wait)"), default=False)
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+
+    def validate_waive_delay(self, field):
+        if not field.data and self.extra_attempts.data == 0:
+            raise ValidationError(_l("Grant at least one attempt, or waive the retake wait."))

@@ -24,6 +24,7 @@ from lms.exams import grading, timing
 from lms.extensions import db
 from lms.models import (AttemptAnswer, AttemptQuestion, Exam, ExamAttempt, Question, QuestionBank,
                         QuestionVersion, User)
+from lms.models.exams import AttemptGrant
 from lms.questions.types import QUESTION_TYPES, FillBlank, InvalidResponse, Matching
 from lms.records import completion
 from lms.records.services import add_entry, audit, band_for
@@ -124,6 +125,14 @@ class ExamStatus:
     locked: bool = False
     earlier: list[ExamAttempt] = field(default_factory=list)  # attempts of earlier cycles
     cycle_start: datetime | None = None  # a refresher's new cycle: attempts count afresh from here
+    grants: list[AttemptGrant] = field(default_factory=list)  # make-ups (补考) of this cycle, oldest first
+
+    @property
+    def attempts_total(self) -> int:
+        """Attempts allowed including make-ups; 0 = unlimited."""
+        if not self.exam.attempts_allowed:
+            return 0
+        return self.exam.attempts_allowed + sum(grant.extra_attempts for grant in self.grants)
 
     @property
     def open_attempt(self) -> ExamAttempt | None:
@@ -135,7 +144,7 @@ class ExamStatus:
 
     @property
     def attempts_left(self) -> int | None:
-        return timing.attempts_left(self.exam.attempts_allowed, len(self.attempts))
+        return timing.attempts_left(self.attempts_total, len(self.attempts))
 
     @property
     def window(self) -> str:
@@ -146,8 +155,10 @@ class ExamStatus:
         """When the next attempt may start because of the retake delays (None: no delay applies)."""
         if self.open_attempt is not None:
             return None
-        allowed = timing.retake_allowed_at([a.submitted_at for a in self.finished],
-                                           self.exam.retake_delay_minutes, self.exam.later_retake_delay_minutes)
+        ended = [a.submitted_at for a in self.finished]
+        if ended and any(g.waive_delay and g.created_at >= ended[-1] for g in self.grants):
+            return None  # a make-up granted after the last attempt lets the next one start now
+        allowed = timing.retake_allowed_at(ended, self.exam.retake_delay_minutes, self.exam.later_retake_delay_minutes)
         return allowed if allowed is not None and allowed > self.now else None
 
     @property
@@ -215,7 +226,16 @@ def exam_status(user: User, exam: Exam, now: datetime, *, locked: bool | None = 
     since = completion.cycle_start(user, exam.course, now) if exam.course is not None else None
     current = [a for a in attempts if since is None or a.started_at >= since or a.state == "open"]
     earlier = [a for a in attempts if a not in current]
-    return ExamStatus(exam=exam, attempts=current, now=now, locked=locked, earlier=earlier, cycle_start=since)
+    grants = [g for g in grants_of(user.id, exam.id) if since is None or g.created_at >= since]
+    return ExamStatus(exam=exam, attempts=current, now=now, locked=locked, earlier=earlier, cycle_start=since,
+                      grants=grants)
+
+
+def grants_of(user_id: int, exam_id: int) -> list[AttemptGrant]:
+    """The make-ups granted to `user_id` at `exam_id`, oldest first, with who granted them."""
+    return list(db.session.scalars(
+        select(AttemptGrant).where(AttemptGrant.user_id == user_id, AttemptGrant.exam_id == exam_id)
+        .options(joinedload(AttemptGrant.granted_by)).order_by(AttemptGrant.created_at, AttemptGrant.id)))
 
 
 def _attempts_of(user_id: int, exam_id: int) -> list[ExamAttempt]:
@@ -617,6 +637,17 @@ def _complete(attempt: ExamAttempt, questions: list[AttemptQuestion], now: datet
     )
     if exam.course is not None and attempt.passed:
         completion.record_completions(attempt.user, now)
+    _notify_result(attempt, essay_marked=recorded_by is not None, now=now)
+
+
+def _notify_result(attempt: ExamAttempt, *, essay_marked: bool, now: datetime) -> None:
+    """Tell the agent the grade: "essay_marked" after a marker's grading, else "exam_result". An
+    attempt the agent submitted themself shows its result at once: that notification is read already."""
+    from lms.notifications.services import notify
+
+    notify(attempt.user_id, "essay_marked" if essay_marked else "exam_result", key=f"exam_result:{attempt.id}",
+           link=f"/exams/attempts/{attempt.id}/result", now=now, seen=not essay_marked and not attempt.auto_submitted,
+           params={"exam": attempt.exam.title, "percent": attempt.percent, "passed": attempt.passed})
 
 
 # --- marking essays ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from lms.auth.permissions import role_required
 from lms.clock import center_zone, utcnow
-from lms.exams import authoring, forms, services, timing
+from lms.exams import authoring, forms, makeup, services, timing
 from lms.exams.forms import Choice
 from lms.extensions import db
 from lms.models import Course, Exam, QuestionBank
@@ -232,7 +232,8 @@ def review(attempt_id: int):
 @bp.route("/marking")
 @role_required("trainer", "admin")
 def marking():
-    return render_template("exams/marking.html", queue=services.marking_queue())
+    return render_template("exams/marking.html", queue=services.marking_queue(),
+                           out_of_attempts=makeup.out_of_attempts(utcnow()))
 
 
 @bp.route("/marking/<int:attempt_id>", methods=["GET", "POST"])
@@ -394,8 +395,52 @@ def edit_exam(exam_id: int):
 @role_required("trainer", "admin")
 def exam_attempts(exam_id: int):
     exam = db.get_or_404(Exam, exam_id)
-    pagination = authoring.attempts_of_exam(exam, utcnow(), page_number(request.args))
-    return render_template("exams/attempts.html", exam=exam, pagination=pagination)
+    grant_form = forms.GrantForm(data={"employee_no": request.args.get("agent", "")[:32]})
+    return _attempts_page(exam, grant_form)
+
+
+def _attempts_page(exam: Exam, grant_form: forms.GrantForm):
+    now = utcnow()
+    pagination = authoring.attempts_of_exam(exam, now, page_number(request.args))
+    return render_template("exams/attempts.html", exam=exam, pagination=pagination, grant_form=grant_form,
+                           grants=makeup.grants_at(exam), stuck=makeup.out_of_attempts(now, exam_ids=[exam.id]))
+
+
+def _grant_message(exc: makeup.GrantError) -> tuple[str, str]:
+    """(form field, message) for a refused make-up."""
+    field = getattr(exc, "field", "employee_no")
+    if isinstance(exc, makeup.GrantNotAllowed):
+        return "employee_no", _("You cannot grant make-up attempts to yourself.")
+    if field == "agent":
+        return "employee_no", _("No active account has this employee number.")
+    if field == "unlimited":
+        return "extra_attempts", _("This exam allows unlimited attempts: only the retake wait can be waived.")
+    if field == "reason":
+        return "reason", _("Give the reason for the make-up.")
+    if field == "nothing":
+        return "waive_delay", _("Grant at least one attempt, or waive the retake wait.")
+    return "extra_attempts", _("From 0 to 10.")
+
+
+@bp.route("/manage/<int:exam_id>/grants", methods=["POST"])
+@role_required("trainer", "admin")
+def grant(exam_id: int):
+    """A make-up (补考) for one agent: extra attempts and/or the retake wait waived, with a reason."""
+    exam = db.get_or_404(Exam, exam_id)
+    form = forms.GrantForm()
+    if form.validate_on_submit():
+        try:
+            agent = makeup.find_agent(form.employee_no.data)
+            makeup.grant_attempts(_me(), agent, exam, form.extra_attempts.data, form.waive_delay.data,
+                                  form.reason.data, utcnow())
+        except makeup.GrantError as exc:
+            name, message = _grant_message(exc)
+            getattr(form, name).errors = list(getattr(form, name).errors) + [message]
+        else:
+            flash(_("Make-up granted to %(name)s: %(exam)s.", name=agent.name, exam=exam.title), "success")
+            return redirect(url_for("exams.exam_attempts", exam_id=exam.id))
+    flash(_("The make-up was not granted: see the messages in the form."), "error")
+    return _attempts_page(exam, form)
 
 
 @bp.app_template_filter("minutes_seconds")

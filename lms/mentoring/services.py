@@ -16,6 +16,7 @@ from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from lms.clock import utcnow
+from lms.exams.makeup import out_of_attempts
 from lms.extensions import db
 from lms.models import Exam, ExamAttempt, Practical, RecordEntry, Rehearsal, User
 from lms.records.access import is_mentor_of
@@ -70,6 +71,7 @@ class MentorOverview:
     rehearsals: list[Rehearsal]
     observed: int = field(default=0)
     passed: int = field(default=0)
+    out_of_attempts: list = field(default_factory=list)  # lms.exams.makeup.OutOfAttempts of the mentees
 
     @property
     def pass_rate(self) -> int | None:
@@ -145,6 +147,7 @@ def mentor_overview(mentor: User, now: datetime | None = None) -> MentorOverview
         .order_by(Rehearsal.started_at.desc(), Rehearsal.id.desc()).limit(RECENT)))
     overview = MentorOverview(list(rows.values()), scheduled, [tuple(row) for row in failed], recent, rehearsals)
     overview.observed = sum(row.observed for row in overview.mentees)
+    overview.out_of_attempts = out_of_attempts(now or utcnow(), user_ids=list(rows))
     overview.passed = sum(row.passed for row in overview.mentees)
     return overview
 

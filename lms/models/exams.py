@@ -170,3 +170,27 @@ class AttemptAnswer(Base):
 
     attempt_question: Mapped[AttemptQuestion] = relationship(back_populates="answer")
     marked_by: Mapped[User | None] = relationship()
+
+
+class AttemptGrant(Base):
+    """A make-up (补考): a trainer gives one agent extra attempts at an exam, or lets the next attempt
+    start now despite the retake delay (`waive_delay`), or both, always with a reason."""
+
+    __tablename__ = "attempt_grants"
+    __table_args__ = (
+        CheckConstraint("extra_attempts >= 0", name="extra_attempts_not_negative"),
+        Index("ix_attempt_grants_exam_id_user_id", "exam_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    extra_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    waive_delay: Mapped[bool] = mapped_column(Boolean, default=False)  # the next attempt may start at once
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    exam: Mapped[Exam] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])

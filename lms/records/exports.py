@@ -203,25 +203,51 @@ def export_rows(*, agent: User | None = None, team: str | None = None) -> list[E
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _csv_cell(name: str, value: Any) -> str:
+def _csv_cell(name: str, value: Any, text_columns=TEXT_COLUMNS) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     text = str(value)
-    if name in TEXT_COLUMNS and text.startswith(_FORMULA_START):
+    if name in text_columns and text.startswith(_FORMULA_START):
         return "'" + text  # Excel would run it as a formula
     return text
 
 
-def to_csv(rows: list[ExportRow], base_url: str = DEFAULT_BASE_URL) -> bytes:
+def csv_bytes(columns: list[str], records: list[dict[str, Any]], text_columns) -> bytes:
+    """Typed records as CSV: UTF-8 with a BOM, None empty, text that would run as a formula guarded.
+    Also used by other reports (lms.records.kpi)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    for row in rows:
-        record = row.as_record()
-        writer.writerow([_csv_cell(name, record[name]) for name in COLUMNS])
+    writer.writerow(columns)
+    for record in records:
+        writer.writerow([_csv_cell(name, record[name], text_columns) for name in columns])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def xlsx_bytes(title: str, columns: list[str], records: list[dict[str, Any]], text_columns,
+               width: Callable[[str], int], number_formats: dict[str, str] | None = None) -> bytes:
+    """Typed records as one sheet with a bold frozen header; numbers stay numbers, text columns stay
+    text (never formulas). `number_formats`: column -> Excel format ("0.0")."""
+    workbook = header_workbook(title, columns, width, text_columns)
+    sheet = workbook.active
+    text_indexes = [index for index, name in enumerate(columns, start=1) if name in text_columns]
+    formatted = [(index, (number_formats or {})[name]) for index, name in enumerate(columns, start=1)
+                 if name in (number_formats or {})]
+    for record in records:
+        sheet.append([record[name] for name in columns])
+        for index in text_indexes:
+            cell = sheet.cell(row=sheet.max_row, column=index)
+            if cell.value is not None:
+                cell.data_type = "s"  # "=1+1" in a title is text, not a formula
+                cell.number_format = "@"
+        for index, number_format in formatted:
+            sheet.cell(row=sheet.max_row, column=index).number_format = number_format
+    return workbook_bytes(workbook)
+
+
+def to_csv(rows: list[ExportRow], base_url: str = DEFAULT_BASE_URL) -> bytes:
+    return csv_bytes(COLUMNS, [row.as_record() for row in rows], TEXT_COLUMNS)
 
 
 def _width(name: str) -> int:
@@ -230,18 +256,7 @@ def _width(name: str) -> int:
 
 
 def to_xlsx(rows: list[ExportRow], base_url: str = DEFAULT_BASE_URL) -> bytes:
-    workbook = header_workbook("records", COLUMNS, _width, TEXT_COLUMNS)
-    sheet = workbook.active
-    text_indexes = [index for index, name in enumerate(COLUMNS, start=1) if name in TEXT_COLUMNS]
-    for row in rows:
-        record = row.as_record()
-        sheet.append([record[name] for name in COLUMNS])
-        for index in text_indexes:
-            cell = sheet.cell(row=sheet.max_row, column=index)
-            if cell.value is not None:
-                cell.data_type = "s"  # "=1+1" in a title is text, not a formula
-                cell.number_format = "@"
-    return workbook_bytes(workbook)
+    return xlsx_bytes("records", COLUMNS, [row.as_record() for row in rows], TEXT_COLUMNS, _width)
 
 
 def to_json(rows: list[ExportRow], base_url: str = DEFAULT_BASE_URL) -> bytes:

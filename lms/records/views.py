@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from lms.clock import center_zone, utcnow
 from lms.pagination import page_number
-from lms.records import access, archive
+from lms.records import access, archive, kpi
 from lms.records.completion import live_courses, load_standings
 from lms.records.forms import ArchiveFilterForm, StaffSearchForm
 
@@ -55,6 +55,7 @@ def archive_page(employee_no: str):
         kind=(form.kind.data or None) if not form.kind.errors else None,
         tz=center_zone(),
     )
-    return render_template("records/archive.html", archive=archive.build_archive(agent, utcnow(), filters, courses),
-                           form=form, filter_message=message)
+    now = utcnow()
+    return render_template("records/archive.html", archive=archive.build_archive(agent, now, filters, courses),
+                           form=form, filter_message=message, kpi_months=kpi.agent_kpi(agent, now))
 
