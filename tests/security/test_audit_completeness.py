@@ -29,6 +29,17 @@ AUDITED = {
     "practicals.acknowledge": {"practical.acknowledged"}, "practicals.cancel": {"practical.cancelled"},
     "auth.activate": {"account.code_activated"},  # tests/web/test_activation.py
     "jobs.codes": {"activation.codes_exported"},  # tests/web/test_jobs.py
+    "exams.grant": {"attempts_granted"},  # tests/web/test_makeup.py
+    # tests/web/test_classroom.py
+    "classroom.new": {"class_session_created"}, "classroom.edit": {"class_session_updated"},
+    "classroom.cancel": {"class_session_cancelled"}, "classroom.mark": {"attendance_marked"},
+    "classroom.close": {"attendance_closed"},
+    # tests/web/test_plans.py
+    "plans.new_plan": {"plan.created"}, "plans.edit_plan": {"plan.updated", "plan.archived", "plan.restored"},
+    "plans.add_assignment": {"assignment.created"}, "plans.cancel_assignment": {"assignment.cancelled"},
+    "plans.import_assignments": {"assignments.imported"}, "plans.remind": {"plan.reminded"},
+    "plans.remind_onboarding": {"plan.reminded"}, "plans.cohorts": {"cohort.created"},
+    "plans.cohort": {"cohort.members_added"}, "plans.remove_member": {"cohort.member_removed"},
 }
 # endpoint -> why it writes no audit event
 NOT_AUDITED = {
@@ -51,6 +62,11 @@ NOT_AUDITED = {
     "exams.finish": "the agent's own attempt: its rows are the trail",
     "exams.submit": "the agent's own attempt: the graded attempt and its record entry are the trail",
     "lessons.complete": "the agent's own reading progress",
+    "classroom.signup": "the agent's own sign-up: the registration row keeps its times",
+    "classroom.withdraw": "the agent's own sign-up: the registration row keeps its times",
+    "classroom.checkin": "the agent's own check-in: the attendance row keeps time and method",
+    "notifications.open_": "marks the person's own notification read",
+    "notifications.read_all": "marks the person's own notifications read",
 }
 
 
