@@ -6,6 +6,7 @@ from lms.classroom.services import upcoming_for
 from lms.clock import utcnow
 from lms.exams.services import course_exam, exam_status
 from lms.plans.services import my_assignments
+from lms.surveys.services import waiting_surveys
 from lms.promotions.services import eligibility_of
 
 bp = Blueprint("catalog", __name__)
@@ -22,6 +23,7 @@ def home():
         "catalog/home.html",
         assignments=my_assignments(user, now) if is_agent else None,
         sessions=upcoming_for(user, now) if is_agent else None,
+        surveys=waiting_surveys(user, now) if is_agent else None,
         levels=progress.levels(),
         next_lesson=progress.next_lesson(),
         progress=progress,

@@ -34,6 +34,9 @@ AUDITED = {
     "classroom.new": {"class_session_created"}, "classroom.edit": {"class_session_updated"},
     "classroom.cancel": {"class_session_cancelled"}, "classroom.mark": {"attendance_marked"},
     "classroom.close": {"attendance_closed"},
+    # tests/web/test_surveys.py
+    "surveys.new_template": {"survey_template_saved"}, "surveys.edit_template": {"survey_template_saved"},
+    "surveys.duplicate_template": {"survey_template_duplicated"}, "surveys.make_default": {"survey_template_default"},
     # tests/web/test_plans.py
     "plans.new_plan": {"plan.created"}, "plans.edit_plan": {"plan.updated", "plan.archived", "plan.restored"},
     "plans.add_assignment": {"assignment.created"}, "plans.cancel_assignment": {"assignment.cancelled"},
@@ -65,6 +68,7 @@ NOT_AUDITED = {
     "classroom.signup": "the agent's own sign-up: the registration row keeps its times",
     "classroom.withdraw": "the agent's own sign-up: the registration row keeps its times",
     "classroom.checkin": "the agent's own check-in: the attendance row keeps time and method",
+    "surveys.answer": "anonymous by design: an audit event would say who answered and when",
     "notifications.open_": "marks the person's own notification read",
     "notifications.read_all": "marks the person's own notifications read",
 }
