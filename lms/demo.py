@@ -94,7 +94,24 @@ def ensure_demo_accounts() -> list[DemoAccount]:
         result.append(account)
     if any("agent" in account.roles for account, _user in created):
         write_stories(created, now)
+        seed_programme(now)
     return result
+
+
+# The programme around the agents' histories, in this order: plans, make-up attempts, classroom
+# sessions (their attendance feeds the KPI), surveys (of those sessions and completions), and last the
+# notifications' daily reminders. Each module's seed_demo(users, now) commits itself.
+PROGRAMME_SEEDS = ("lms.plans.demo", "lms.exams.makeup_demo", "lms.classroom.demo", "lms.surveys.demo",
+                   "lms.notifications.demo")
+
+
+def seed_programme(now: datetime) -> None:
+    from importlib import import_module
+
+    users = {user.employee_no: user for user in db.session.scalars(
+        select(User).where(User.employee_no.in_([account.employee_no for account in DEMO_ACCOUNTS])))}
+    for module in PROGRAMME_SEEDS:
+        import_module(module).seed_demo(users, now)
 
 
 @contextmanager

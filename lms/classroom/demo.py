@@ -1,4 +1,4 @@
-"""Demo classroom sessions: a workshop ten days ago with attendance closed (present, late, excused,
+"""Demo classroom sessions: a workshop ten days ago with attendance closed (present, late and
 absent: an absence in the record), and a sign-up session in five days, full, with a waiting list."""
 from __future__ import annotations
 
@@ -42,8 +42,7 @@ def seed_demo(users: dict[str, "User"], now: datetime) -> None:
     _code_check_in(workshop, users["E1001"], starts - timedelta(minutes=6))
     _code_check_in(workshop, mentor, starts - timedelta(minutes=3))
     _code_check_in(workshop, users["E1002"], starts + timedelta(minutes=18))  # late
-    services.mark_attendance(workshop, trainer, {users["E1003"].id: (None, "excused")}, "",
-                             starts + timedelta(minutes=30))
+    _code_check_in(workshop, users["E1003"], starts - timedelta(minutes=1))
     services.close_attendance(workshop, trainer, starts + timedelta(hours=2, minutes=10))  # 孙悦: absent
 
     next_day = today + timedelta(days=5)
