@@ -188,7 +188,7 @@ def from_environment(instance: Path) -> dict:
         # behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host (ProxyFix); empty = none
         "LMS_PROXY_FIX": parse_proxy_fix(os.environ.get("LMS_PROXY_FIX", "")),
         # a new hire's star-0 required courses are due this many working days (Mon-Fri) after the hire date
-        "LMS_ONBOARDING_WORKING_DAYS": int(_number("LMS_ONBOARDING_WORKING_DAYS", 10, 1, 250, whole=True)),
+        "LMS_ONBOARDING_WORKING_DAYS": int(_number("LMS_ONBOARDING_WORKING_DAYS", 20, 1, 250, whole=True)),
         # an assignment is "due soon" this many days before its due date (home page, reminders)
         "LMS_DUE_SOON_DAYS": int(_number("LMS_DUE_SOON_DAYS", 3, 0, 60, whole=True)),
         # the training index loses this many points (percentage points) per unexcused absence
@@ -218,7 +218,7 @@ DEFAULTS = {
     "LMS_EVALUATION_PASS_PERCENT": 90.0,
     "LMS_HSTS_SECONDS": 0,
     "LMS_PROXY_FIX": {},
-    "LMS_ONBOARDING_WORKING_DAYS": 10,
+    "LMS_ONBOARDING_WORKING_DAYS": 20,
     "LMS_DUE_SOON_DAYS": 3,
     "LMS_KPI_ABSENCE_POINTS": 5.0,
     "LMS_CHECKIN_CODE_SECONDS": 60,

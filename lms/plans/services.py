@@ -390,7 +390,7 @@ def onboarding_courses() -> list[Course]:
 
 
 def onboarding_due(hire_date: date) -> date:
-    return add_working_days(hire_date, int(current_app.config.get("LMS_ONBOARDING_WORKING_DAYS", 10)))
+    return add_working_days(hire_date, int(current_app.config["LMS_ONBOARDING_WORKING_DAYS"]))
 
 
 # --- who an assignment reaches ---------------------------------------------------------------------

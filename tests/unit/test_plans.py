@@ -55,6 +55,12 @@ def test_done_wins_and_late_is_after_the_due_day():
 # --- helpers ---------------------------------------------------------------------------------------
 
 @pytest.fixture
+def app_config():
+    """The dates below count a 10-working-day onboarding window (the default is 20)."""
+    return {"LMS_ONBOARDING_WORKING_DAYS": 10}
+
+
+@pytest.fixture
 def plan(app, make_user):
     trainer = make_user(roles=("trainer",), name="李静")
     plan = services.create_plan(trainer, name="2027 年度培训计划", description="", now=NOW)
@@ -270,8 +276,8 @@ def test_onboarding_due_soon_on_the_last_days(catalog, make_user, app):
     make_user(hire_date=date(2026, 11, 9))  # due Monday 23 Nov: today
     tasks = services.evaluate([], NOW, onboarding=True)
     assert {t.status for t in tasks} == {DUE_SOON}
-    app.config["LMS_ONBOARDING_WORKING_DAYS"] = 20
-    assert {t.due_on for t in services.evaluate([], NOW, onboarding=True)} == {date(2026, 12, 7)}
+    app.config["LMS_ONBOARDING_WORKING_DAYS"] = 15
+    assert {t.due_on for t in services.evaluate([], NOW, onboarding=True)} == {date(2026, 11, 30)}
 
 
 # --- the agent's own list --------------------------------------------------------------------------

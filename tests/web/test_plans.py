@@ -23,6 +23,12 @@ MANAGERS = {"trainer", "admin"}
 
 
 @pytest.fixture
+def app_config():
+    """The dates below count a 10-working-day onboarding window (the default is 20)."""
+    return {"LMS_ONBOARDING_WORKING_DAYS": 10}
+
+
+@pytest.fixture
 def world(catalog, make_user, frozen_now):
     frozen_now(NOW)
     trainer = make_user(roles=("trainer",), name="李静", employee_no="T0001")
