@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.auth import activation
 from lms.config import LANGUAGES
-from lms.content.spreadsheets import (ImportInvalid, Row, RowError, SpreadsheetError, Table, header_csv,
-                                     one_row_per_line_template, read_table)
+from lms.content.spreadsheets import (ImportInvalid, Row, RowError, SpreadsheetError, Table, check_header,
+                                     header_csv, one_row_per_line_template, parse_date, read_table)
 from lms.extensions import db
 from lms.clock import utcnow
 from lms.models import ROLES, User
@@ -254,7 +254,6 @@ REQUIRED_COLUMNS = ("employee_no", "name")
 ROLE_SEPARATORS = re.compile(r"[,;，；、\s]+")
 LANGUAGE_ALIASES = {"zh_cn": "zh_CN", "zh-cn": "zh_CN", "en": "en"}
 # Excel in Chinese shows dates as 2024/3/1; both that and 2024-03-01 mean the same day.
-DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
 MAX_IMPORT_ROWS = 20_000  # a staff file: more is refused at once (split it)
 
 
@@ -287,28 +286,6 @@ class _StaffRow:
     email: str | None = None
 
 
-def _check_header(header: list[str]) -> list[RowError]:
-    errors = []
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    if missing:
-        errors.append(RowError(1, _("Missing required column(s): %(names)s.", names=", ".join(missing))))
-    unknown = [name for name in header if name not in IMPORT_COLUMNS]
-    if unknown:
-        errors.append(RowError(1, _("Unknown column(s): %(names)s. The columns are: %(allowed)s.",
-                                    names=", ".join(unknown), allowed=", ".join(IMPORT_COLUMNS))))
-    return errors
-
-
-def _parse_date(text: str) -> date | None:
-    match = DATE.match(text)
-    if not match:
-        return None
-    try:
-        return date(*(int(part) for part in match.groups()))
-    except ValueError:
-        return None
-
-
 def _parse_row(row: Row, first_rows: dict[str, int], existing: dict[str, User],
                actor: User | None) -> tuple[_StaffRow, list[str]]:
     """The row's values and every problem with them (as messages)."""
@@ -335,7 +312,7 @@ def _parse_row(row: Row, first_rows: dict[str, int], existing: dict[str, User],
 
     hire_date = None
     if values.get("hire_date"):
-        hire_date = _parse_date(values["hire_date"])
+        hire_date = parse_date(values["hire_date"])
         if hire_date is None:
             problems.append(_("hire_date %(value)s: use YYYY-MM-DD, for example 2024-03-01.",
                               value=values["hire_date"]))
@@ -391,7 +368,7 @@ def _parse_row(row: Row, first_rows: dict[str, int], existing: dict[str, User],
 
 def _validate(table: Table, actor: User | None, progress: Progress | None = None
               ) -> tuple[list[_StaffRow], dict[str, User]]:
-    errors = _check_header(table.header)
+    errors = check_header(table.header, REQUIRED_COLUMNS, IMPORT_COLUMNS)
     if any(name not in table.header for name in REQUIRED_COLUMNS):
         raise ImportInvalid(errors)
     if not table.rows:

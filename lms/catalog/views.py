@@ -2,10 +2,10 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
 from lms.catalog import services
-from lms.classroom.services import upcoming_for
+from lms.classroom.agenda import upcoming_for
 from lms.clock import utcnow
 from lms.exams.services import course_exam, exam_status
-from lms.plans.services import my_assignments
+from lms.plans.progress import my_assignments
 from lms.surveys.services import waiting_surveys
 from lms.promotions.services import eligibility_of
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from lms.classroom import services, timing
+from lms.classroom import attendance, services, signups, timing
 from lms.clock import center_zone
 from lms.extensions import db
 from lms.models import Course
@@ -21,7 +21,7 @@ def _local(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def _code_check_in(session, user, moment: datetime) -> None:
-    services.check_in(session.id, user, timing.current_code(session.id, moment)[0], moment)
+    attendance.check_in(session.id, user, timing.current_code(session.id, moment)[0], moment)
 
 
 def seed_demo(users: dict[str, "User"], now: datetime) -> None:
@@ -43,7 +43,7 @@ def seed_demo(users: dict[str, "User"], now: datetime) -> None:
     _code_check_in(workshop, mentor, starts - timedelta(minutes=3))
     _code_check_in(workshop, users["E1002"], starts + timedelta(minutes=18))  # late
     _code_check_in(workshop, users["E1003"], starts - timedelta(minutes=1))
-    services.close_attendance(workshop, trainer, starts + timedelta(hours=2, minutes=10))  # 孙悦: absent
+    attendance.close_attendance(workshop, trainer, starts + timedelta(hours=2, minutes=10))  # 孙悦: absent
 
     next_day = today + timedelta(days=5)
     while next_day.weekday() >= 5:
@@ -56,6 +56,6 @@ def seed_demo(users: dict[str, "User"], now: datetime) -> None:
         audience={"teams": ["热线一组", "热线二组"]},
         description="陈刚带大家复盘三通高难度来电，练习通话间隙的呼吸调节与情绪记录。名额有限，请先报名。"),
         now - timedelta(days=2))
-    services.sign_up(salon.id, users["E1002"], now - timedelta(days=2) + timedelta(hours=1))
-    services.sign_up(salon.id, users["E1001"], now - timedelta(days=1))
-    services.sign_up(salon.id, users["E1004"], now - timedelta(hours=20))  # the waiting list
+    signups.sign_up(salon.id, users["E1002"], now - timedelta(days=2) + timedelta(hours=1))
+    signups.sign_up(salon.id, users["E1001"], now - timedelta(days=1))
+    signups.sign_up(salon.id, users["E1004"], now - timedelta(hours=20))  # the waiting list

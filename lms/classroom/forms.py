@@ -1,8 +1,14 @@
-"""Forms: scheduling a session, checking in with the room's code, marking attendance."""
+"""Forms: scheduling a session, checking in with the room's code, marking attendance; and the glue
+between the session form and the service: the form's choices (courses, instructors, teams), its
+values as `services.SessionFields` (agents named by employee number checked), an edited session as
+the form's data, and the conversions between aware UTC times and the naive local times the
+datetime-local inputs show."""
 from __future__ import annotations
 
 import re
+from datetime import timezone
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateTimeLocalField, IntegerField, SelectField, SelectMultipleField, StringField,
@@ -11,6 +17,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.fields.choices import SelectChoice as Choice
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from sqlalchemy import select
+
+from lms.classroom import services
+from lms.clock import center_zone
+from lms.extensions import db
+from lms.models import Course, User, UserRole
+from lms.models.classroom import ClassSession
 from lms.models.users import STAR_LEVELS
 
 NUMBER_SPLIT = re.compile(r"[\s,，;；、]+")
@@ -89,3 +102,66 @@ class MarkForm(FlaskForm):
 
     reason = TextAreaField(_l("Reason for the change (required once attendance is closed)"),
                            validators=[Optional(), Length(max=1000)])
+
+
+# --- the session form and the service -----------------------------------------------------------
+
+def _local(moment):
+    """An aware UTC time as the naive local time a datetime-local input shows."""
+    return moment.astimezone(center_zone()).replace(tzinfo=None) if moment else None
+
+
+def _utc(naive):
+    return naive.replace(tzinfo=center_zone()).astimezone(timezone.utc) if naive else None
+
+
+def set_choices(form: SessionForm, teams_chosen=()) -> None:
+    courses = db.session.scalars(select(Course).where(Course.retired_at.is_(None))
+                                 .order_by(Course.star_level, Course.position, Course.id))
+    form.course_id.choices = [Choice(0, _("— none: a topic of its own —"))] + [Choice(c.id, c.title) for c in courses]
+    staff = db.session.scalars(select(User).where(User.active.is_(True), User.id.in_(
+        select(UserRole.user_id).where(UserRole.role.in_(services.STAFF_INSTRUCTORS)))).order_by(User.name))
+    form.instructor_id.choices = [Choice(0, _("— not set —"))] + [
+        Choice(u.id, f"{u.name} ({u.employee_no})") for u in staff]
+    teams = db.session.scalars(select(User.team).where(User.team != "").distinct().order_by(User.team))
+    form.audience_teams.choices = [Choice(team, team) for team in sorted(set(teams) | set(teams_chosen))]
+
+
+def session_fields(form: SessionForm) -> services.SessionFields | None:
+    """The form's values for the service, or None after putting the errors on the form."""
+    numbers = form.employee_numbers
+    agents = {}
+    if numbers:
+        agents = {u.employee_no: u for u in db.session.scalars(select(User).where(User.employee_no.in_(numbers)))}
+        unknown = [n for n in numbers if n not in agents or not agents[n].active or not agents[n].has_role("agent")]
+        if unknown:
+            form.audience_agents.errors = list(form.audience_agents.errors) + [
+                _("Not an active agent: %(numbers)s", numbers=", ".join(unknown))]
+            return None
+    course = db.session.get(Course, form.course_id.data) if form.course_id.data else None
+    instructor = db.session.get(User, form.instructor_id.data) if form.instructor_id.data else None
+    return services.SessionFields(
+        title=form.title.data or "", course=course, instructor=instructor, location=form.location.data or "",
+        online_url=form.online_url.data or "", starts_at=_utc(form.starts_at.data), ends_at=_utc(form.ends_at.data),
+        capacity=form.capacity.data, signup_required=bool(form.signup_required.data),
+        signup_cutoff_hours=form.signup_cutoff_hours.data,
+        audience={"agents": [u.id for u in agents.values()], "teams": form.audience_teams.data or [],
+                  "levels": form.audience_levels.data or []},
+        description=form.description.data or "")
+
+
+def edit_data(session: ClassSession) -> dict:
+    """The session form's data for an existing session (a topic equal to the course's title left blank)."""
+    audience = session.audience or {}
+    numbers = []
+    if audience.get("agents"):
+        numbers = list(db.session.scalars(select(User.employee_no).where(User.id.in_(audience["agents"]))
+                                          .order_by(User.employee_no)))
+    return {
+        "title": session.title if session.course is None or session.title != session.course.title else "",
+        "course_id": session.course_id or 0, "instructor_id": session.instructor_id or 0,
+        "location": session.location, "online_url": session.online_url, "starts_at": _local(session.starts_at),
+        "ends_at": _local(session.ends_at), "capacity": session.capacity, "signup_required": session.signup_required,
+        "signup_cutoff_hours": session.signup_cutoff_hours, "audience_agents": "\n".join(numbers),
+        "audience_teams": audience.get("teams", []), "audience_levels": audience.get("levels", []),
+        "description": session.description}

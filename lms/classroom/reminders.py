@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from lms.classroom import services
+from lms.classroom import agenda, services
 from lms.clock import center_zone
 from lms.notifications.services import notify
 
@@ -13,7 +13,7 @@ def send_due(now: datetime) -> int:
     once per session and agent (key). Adds notifications without committing; returns how many."""
     tomorrow = now.astimezone(center_zone()).date() + timedelta(days=1)
     added = 0
-    for session in services.sessions_on(tomorrow):
+    for session in agenda.sessions_on(tomorrow):
         params = services.notification_params(session)
         for user in services.expected_agents(session):
             if notify(user.id, "session_reminder", params=params, link=f"/sessions/{session.id}",

@@ -1,8 +1,11 @@
-"""Classroom sessions: trainers schedule and run them; agents sign up, check in, download .ics."""
+"""The classroom blueprint `bp`: trainers list, schedule and run sessions (calendar, roster,
+attendance marking and closing, the rotating check-in code and its QR); agents sign up, check in and
+download .ics files. Each route parses a form, calls one service and words its refusals (`MESSAGES`);
+the session form's glue to the service lives in `forms`."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 import segno
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
@@ -11,14 +14,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from wtforms.fields.choices import SelectChoice as Choice
 
 from lms.auth.permissions import role_required
-from lms.classroom import calendar, forms, services, timing
+from lms.classroom import agenda, attendance, calendar, forms, services, signups, timing
 from lms.clock import center_zone, utcnow
-from lms.extensions import db
-from lms.models import Course, User, UserRole
+from lms.models import User
 from lms.models.classroom import ATTENDANCE_STATUSES
 
 bp = Blueprint("classroom", __name__, url_prefix="/sessions")
@@ -69,15 +69,6 @@ def _session(session_id: int, *, manage: bool = False):
         abort(403)
 
 
-def _local(moment):
-    """An aware UTC time as the naive local time a datetime-local input shows."""
-    return moment.astimezone(center_zone()).replace(tzinfo=None) if moment else None
-
-
-def _utc(naive):
-    return naive.replace(tzinfo=center_zone()).astimezone(timezone.utc) if naive else None
-
-
 @bp.app_template_global("attendance_label")
 def attendance_label(status: str | None) -> str:
     """Present / Late / Excused / Absent in the reader's language; "—" for no status."""
@@ -91,8 +82,8 @@ def attendance_label(status: str | None) -> str:
 def index():
     now = utcnow()
     user = _user()
-    upcoming = services.managed_sessions(user, start=now - timedelta(hours=12))
-    past = services.managed_sessions(user, end=now - timedelta(hours=12), limit=50, newest_first=True)
+    upcoming = agenda.managed_sessions(user, start=now - timedelta(hours=12))
+    past = agenda.managed_sessions(user, end=now - timedelta(hours=12), limit=50, newest_first=True)
     return render_template("classroom/index.html", upcoming=upcoming, past=past, now=now,
                            can_schedule=services.can_schedule(user))
 
@@ -104,56 +95,21 @@ def calendar_view():
     today = now.astimezone(center_zone()).date()
     view = request.args.get("view") if request.args.get("view") in calendar.VIEWS else "month"
     shown = calendar.grid(view, calendar.parse_day(request.args.get("day"), today))
-    start, end = services.local_day_bounds(shown.first, shown.last + timedelta(days=1))
-    sessions = services.managed_sessions(_user(), start=start, end=end)
+    start, end = agenda.local_day_bounds(shown.first, shown.last + timedelta(days=1))
+    sessions = agenda.managed_sessions(_user(), start=start, end=end)
     return render_template("classroom/calendar.html", grid=calendar.place(sessions, shown), today=today, total=len(sessions),
                            can_schedule=services.can_schedule(_user()))
-
-
-def _choices(form: forms.SessionForm, teams_chosen=()) -> None:
-    courses = db.session.scalars(select(Course).where(Course.retired_at.is_(None))
-                                 .order_by(Course.star_level, Course.position, Course.id))
-    form.course_id.choices = [Choice(0, _("— none: a topic of its own —"))] + [Choice(c.id, c.title) for c in courses]
-    staff = db.session.scalars(select(User).where(User.active.is_(True), User.id.in_(
-        select(UserRole.user_id).where(UserRole.role.in_(services.STAFF_INSTRUCTORS)))).order_by(User.name))
-    form.instructor_id.choices = [Choice(0, _("— not set —"))] + [
-        Choice(u.id, f"{u.name} ({u.employee_no})") for u in staff]
-    teams = db.session.scalars(select(User.team).where(User.team != "").distinct().order_by(User.team))
-    form.audience_teams.choices = [Choice(team, team) for team in sorted(set(teams) | set(teams_chosen))]
-
-
-def _fields(form: forms.SessionForm) -> services.SessionFields | None:
-    """The form's values for the service, or None after putting the errors on the form."""
-    numbers = form.employee_numbers
-    agents = {}
-    if numbers:
-        agents = {u.employee_no: u for u in db.session.scalars(select(User).where(User.employee_no.in_(numbers)))}
-        unknown = [n for n in numbers if n not in agents or not agents[n].active or not agents[n].has_role("agent")]
-        if unknown:
-            form.audience_agents.errors = list(form.audience_agents.errors) + [
-                _("Not an active agent: %(numbers)s", numbers=", ".join(unknown))]
-            return None
-    course = db.session.get(Course, form.course_id.data) if form.course_id.data else None
-    instructor = db.session.get(User, form.instructor_id.data) if form.instructor_id.data else None
-    return services.SessionFields(
-        title=form.title.data or "", course=course, instructor=instructor, location=form.location.data or "",
-        online_url=form.online_url.data or "", starts_at=_utc(form.starts_at.data), ends_at=_utc(form.ends_at.data),
-        capacity=form.capacity.data, signup_required=bool(form.signup_required.data),
-        signup_cutoff_hours=form.signup_cutoff_hours.data,
-        audience={"agents": [u.id for u in agents.values()], "teams": form.audience_teams.data or [],
-                  "levels": form.audience_levels.data or []},
-        description=form.description.data or "")
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(*SCHEDULERS)
 def new():
     form = forms.SessionForm()
-    _choices(form)
+    forms.set_choices(form)
     if not form.is_submitted():
         form.instructor_id.data = _user().id
     if form.validate_on_submit():
-        fields = _fields(form)
+        fields = forms.session_fields(form)
         if fields is not None:
             try:
                 session = services.create_session(_user(), fields, utcnow())
@@ -172,22 +128,10 @@ def edit(session_id: int):
     if session.cancelled_at is not None:
         flash(_message(services.SessionCancelled()), "error")
         return redirect(url_for("classroom.show", session_id=session.id))
-    audience = session.audience or {}
-    numbers = []
-    if audience.get("agents"):
-        numbers = list(db.session.scalars(select(User.employee_no).where(User.id.in_(audience["agents"]))
-                                          .order_by(User.employee_no)))
-    form = forms.SessionForm(data={
-        "title": session.title if session.course is None or session.title != session.course.title else "",
-        "course_id": session.course_id or 0, "instructor_id": session.instructor_id or 0,
-        "location": session.location, "online_url": session.online_url, "starts_at": _local(session.starts_at),
-        "ends_at": _local(session.ends_at), "capacity": session.capacity, "signup_required": session.signup_required,
-        "signup_cutoff_hours": session.signup_cutoff_hours, "audience_agents": "\n".join(numbers),
-        "audience_teams": audience.get("teams", []), "audience_levels": audience.get("levels", []),
-        "description": session.description})
-    _choices(form, audience.get("teams", []))
+    form = forms.SessionForm(data=forms.edit_data(session))
+    forms.set_choices(form, (session.audience or {}).get("teams", []))
     if form.validate_on_submit():
-        fields = _fields(form)
+        fields = forms.session_fields(form)
         if fields is not None:
             try:
                 services.update_session(session, _user(), fields, utcnow())
@@ -221,11 +165,11 @@ def show(session_id: int):
     session = _session(session_id)
     user, now = _user(), utcnow()
     if services.can_manage(user, session):
-        return render_template("classroom/show.html", session=session, roster=services.roster(session), now=now,
+        return render_template("classroom/show.html", session=session, roster=attendance.roster(session), now=now,
                                mark_form=forms.MarkForm(), action=forms.ActionForm(), statuses=ATTENDANCE_STATUSES,
                                can_schedule=services.can_schedule(user),
                                checkin_open=timing.checkin_open(session.starts_at, session.ends_at, now))
-    mine = services.my_session(user, session, now)
+    mine = agenda.my_session(user, session, now)
     return render_template("classroom/agent_show.html", session=session, mine=mine, now=now,
                            action=forms.ActionForm(),
                            signup_open=timing.signup_open(session.starts_at, session.signup_cutoff_hours, now),
@@ -246,7 +190,7 @@ def mark(session_id: int):
             shown = request.form.get(f"was-{key[7:]}") or None
             changes[int(key[7:])] = (shown, chosen)
     try:
-        result = services.mark_attendance(session, _user(), changes, form.reason.data, utcnow())
+        result = attendance.mark_attendance(session, _user(), changes, form.reason.data, utcnow())
     except services.ClassroomError as exc:
         flash(_message(exc), "error")
     else:
@@ -270,7 +214,7 @@ def close(session_id: int):
     session = _session(session_id, manage=True)
     if forms.ActionForm().validate_on_submit():
         try:
-            counts = services.close_attendance(session, _user(), utcnow())
+            counts = attendance.close_attendance(session, _user(), utcnow())
         except services.ClassroomError as exc:
             flash(_message(exc), "error")
         else:
@@ -283,7 +227,7 @@ def close(session_id: int):
 @role_required(*RUNNERS)
 def sheet(session_id: int):
     session = _session(session_id, manage=True)
-    return render_template("classroom/sheet.html", session=session, roster=services.roster(session))
+    return render_template("classroom/sheet.html", session=session, roster=attendance.roster(session))
 
 
 # --- check-in: the instructor's display and the agent's phone -----------------------------------
@@ -305,7 +249,7 @@ def code(session_id: int):
         current = {"code": value, "window": window, "seconds_left": left}
     return render_template("classroom/code.html", session=session, current=current, now=now,
                            opens_at=timing.checkin_opens_at(session.starts_at),
-                           checked_in=services.checked_in_count(session) if live else 0)
+                           checked_in=attendance.checked_in_count(session) if live else 0)
 
 
 @bp.route("/<int:session_id>/code.json")
@@ -319,7 +263,7 @@ def code_json(session_id: int):
     value, window, left = timing.current_code(session.id, now)
     response = jsonify({"open": True, "code": value, "window": window, "seconds_left": left,
                         "qr": url_for("classroom.qr", session_id=session.id, w=window),
-                        "checked_in": services.checked_in_count(session)})
+                        "checked_in": attendance.checked_in_count(session)})
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -353,7 +297,7 @@ def checkin(session_id: int):
     done = None
     if form.validate_on_submit():
         try:
-            done = services.check_in(session.id, _user(), form.code.data, now)
+            done = attendance.check_in(session.id, _user(), form.code.data, now)
         except services.AlreadyCheckedIn as exc:
             flash(_message(exc), "info")
             done = exc.attendance
@@ -377,7 +321,7 @@ def signup(session_id: int):
     session = _session(session_id)
     if forms.ActionForm().validate_on_submit():
         try:
-            registration = services.sign_up(session.id, _user(), utcnow())
+            registration = signups.sign_up(session.id, _user(), utcnow())
         except services.ClassroomError as exc:
             flash(_message(exc), "error")
         else:
@@ -385,7 +329,7 @@ def signup(session_id: int):
                 flash(_("You have a place."), "success")
             else:
                 flash(_("The session is full: you are on the waiting list, number %(n)s.",
-                        n=services.waiting_position(session, _user())), "info")
+                        n=signups.waiting_position(session, _user())), "info")
     return redirect(url_for("classroom.show", session_id=session.id))
 
 
@@ -395,7 +339,7 @@ def withdraw(session_id: int):
     session = _session(session_id)
     if forms.ActionForm().validate_on_submit():
         try:
-            services.withdraw(session.id, _user(), utcnow())
+            signups.withdraw(session.id, _user(), utcnow())
         except services.ClassroomError as exc:
             flash(_message(exc), "error")
         else:
@@ -407,7 +351,7 @@ def withdraw(session_id: int):
 @login_required
 def mine():
     now = utcnow()
-    upcoming, past = services.my_sessions(_user(), now)
+    upcoming, past = agenda.my_sessions(_user(), now)
     return render_template("classroom/mine.html", upcoming=upcoming, past=past, now=now)
 
 
@@ -423,7 +367,7 @@ def _ics_response(sessions, filename: str, name: str) -> Response:
 @bp.route("/mine.ics")
 @login_required
 def mine_ics():
-    upcoming, past = services.my_sessions(_user(), utcnow(), past_days=90)
+    upcoming, past = agenda.my_sessions(_user(), utcnow(), past_days=90)
     sessions = [item.session for item in upcoming + past if item.expected or item.registration]
     return _ics_response(sessions, "my-sessions.ics", _("My classroom sessions"))
 

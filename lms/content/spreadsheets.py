@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -45,6 +46,33 @@ class ImportInvalid(Exception):
     def __init__(self, errors: list[RowError]):
         super().__init__(f"{len(errors)} problem(s)")
         self.errors = sorted(errors, key=lambda error: error.row)
+
+
+DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
+
+
+def parse_date(text: str | None) -> date | None:
+    """A date cell as people type it: 2026-11-02, 2026/11/2 (cell_text gives an Excel date so); else None."""
+    match = DATE.match(text or "")
+    if not match:
+        return None
+    try:
+        return date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
+def check_header(header: list[str], required, allowed) -> list[RowError]:
+    """Row 1's problems: required columns missing, columns nobody knows (named, with the known ones)."""
+    errors = []
+    missing = [name for name in required if name not in header]
+    if missing:
+        errors.append(RowError(1, _("Missing required column(s): %(names)s.", names=", ".join(missing))))
+    unknown = [name for name in header if name not in allowed]
+    if unknown:
+        errors.append(RowError(1, _("Unknown column(s): %(names)s. The columns are: %(allowed)s.",
+                                    names=", ".join(unknown), allowed=", ".join(allowed))))
+    return errors
 
 
 def cell_text(value) -> str:

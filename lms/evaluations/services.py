@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from lms.clock import center_zone
 from lms.clock import utcnow
-from lms.content.spreadsheets import (ImportInvalid, RowError, SpreadsheetError, Table, header_csv,
+from lms.content.spreadsheets import (ImportInvalid, RowError, SpreadsheetError, Table, check_header, header_csv,
                                      one_row_per_line_template, read_table)
 from lms.extensions import db
 from lms.models import RecordEntry, User
@@ -93,18 +93,6 @@ def current_month(now: datetime) -> str:
     return f"{local.year:04d}-{local.month:02d}"
 
 
-def _check_header(header: list[str]) -> list[RowError]:
-    errors = []
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    if missing:
-        errors.append(RowError(1, _("Missing required column(s): %(names)s.", names=", ".join(missing))))
-    unknown = [name for name in header if name not in COLUMNS]
-    if unknown:
-        errors.append(RowError(1, _("Unknown column(s): %(names)s. The columns are: %(allowed)s.",
-                                    names=", ".join(unknown), allowed=", ".join(COLUMNS))))
-    return errors
-
-
 def _parse_row(values: dict[str, str], number: int, users: dict[str, User], this_month: str,
                first_rows: dict[tuple[str, str], int]) -> tuple[_EvaluationRow, list[str]]:
     problems = []
@@ -164,7 +152,7 @@ def _chunks(values, size: int = 5000):
 
 def _validate(table: Table, now: datetime, progress: Progress | None = None
               ) -> tuple[list[_EvaluationRow], dict[str, User]]:
-    errors = _check_header(table.header)
+    errors = check_header(table.header, REQUIRED_COLUMNS, COLUMNS)
     if any(name not in table.header for name in REQUIRED_COLUMNS):
         raise ImportInvalid(errors)
     if not table.rows:

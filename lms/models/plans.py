@@ -2,7 +2,7 @@
 
 An assignment gives one item (a course, a standalone exam or a scenario's practical) to one
 target (an agent, a team, a star level or a cohort) between two dates. Targets are resolved when
-read (lms/plans/services.py), so an agent who joins the team later has the team's assignments.
+read (lms/plans/reach.py), so an agent who joins the team later has the team's assignments.
 Onboarding windows have no rows: they follow from each new hire's hire date.
 """
 from __future__ import annotations

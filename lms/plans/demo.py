@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from lms.plans import services
+from lms.plans import progress, services
 from lms.plans.windows import month_of
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def _month(year: int, month: int) -> tuple[date, date]:
 def seed_demo(users: dict[str, "User"], now: datetime) -> None:
     trainer = users["T0001"]
     new_hire = users["E1001"]
-    today = services.today_of(now)
+    today = progress.today_of(now)
     intake = month_of(new_hire.hire_date or today)
 
     cohort = services.create_cohort(trainer, name=f"{intake} 新员工入职批次",

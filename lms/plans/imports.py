@@ -13,36 +13,25 @@ Columns (English names in the first row, any order):
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from lms.content.spreadsheets import (ImportInvalid, RowError, Table, header_csv, one_row_per_line_template)
+from lms.content.spreadsheets import (ImportInvalid, RowError, Table, check_header, header_csv, one_row_per_line_template,
+                                     parse_date)
 from lms.extensions import db
 from lms.models import Course, Exam, Scenario, User
 from lms.models.plans import ITEM_KINDS, TARGET_KINDS, Assignment, Cohort, TrainingPlan
-from lms.plans import services
+from lms.plans import reach, services
 from lms.plans.windows import month_of
 from lms.records.services import audit
 
 COLUMNS = ["target_kind", "target", "item_kind", "item", "starts_on", "due_on", "month"]
 REQUIRED = ("target_kind", "target", "item_kind", "item", "starts_on", "due_on")
 MAX_ROWS = 2000
-DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
 MODELS = {"course": Course, "exam": Exam, "scenario": Scenario}
-
-
-def parse_date(text: str) -> date | None:
-    match = DATE.match(text or "")
-    if not match:
-        return None
-    try:
-        return date(*(int(part) for part in match.groups()))
-    except ValueError:
-        return None
 
 
 @dataclass
@@ -54,18 +43,6 @@ class _Row:
     starts_on: date
     due_on: date
     month: str
-
-
-def _check_header(header: list[str]) -> list[RowError]:
-    errors = []
-    missing = [name for name in REQUIRED if name not in header]
-    if missing:
-        errors.append(RowError(1, _("Missing required column(s): %(names)s.", names=", ".join(missing))))
-    unknown = [name for name in header if name not in COLUMNS]
-    if unknown:
-        errors.append(RowError(1, _("Unknown column(s): %(names)s. The columns are: %(allowed)s.",
-                                    names=", ".join(unknown), allowed=", ".join(COLUMNS))))
-    return errors
 
 
 class _Lookups:
@@ -81,7 +58,7 @@ class _Lookups:
             if item_kind in ITEM_KINDS:
                 wanted[item_kind].add(row.values.get("item", ""))
         self.agents = {user.employee_no: user for user in db.session.scalars(
-            services.active_agents().where(User.employee_no.in_(wanted["agent"])))} if wanted["agent"] else {}
+            reach.active_agents().where(User.employee_no.in_(wanted["agent"])))} if wanted["agent"] else {}
         self.teams = set(services.teams()) if wanted["team"] else set()
         self.cohorts = {cohort.name: cohort for cohort in db.session.scalars(
             select(Cohort).where(Cohort.name.in_(wanted["cohort"])))} if wanted["cohort"] else {}
@@ -158,7 +135,7 @@ def _parse_row(values: dict[str, str], lookups: _Lookups) -> tuple[dict, list[st
 
 def validate(table: Table) -> list[_Row]:
     """The rows of `table`, or ImportInvalid with every problem."""
-    errors = _check_header(table.header)
+    errors = check_header(table.header, REQUIRED, COLUMNS)
     if any(name not in table.header for name in REQUIRED):
         raise ImportInvalid(errors)
     if not table.rows:

@@ -17,7 +17,7 @@ from lms.input_guard import database_id
 from lms.models import User
 from lms.models.plans import Cohort
 from lms.pagination import page_number
-from lms.plans import forms, imports, services
+from lms.plans import forms, imports, progress, reminders, services
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
@@ -56,7 +56,7 @@ def _assignment_form(formdata=None) -> forms.AssignmentForm:
 @bp.route("")
 @role_required(*MANAGERS)
 def index():
-    onboarding, plans, archived = services.plan_summaries(utcnow())
+    onboarding, plans, archived = progress.plan_summaries(utcnow())
     return render_template("plans/index.html", onboarding=onboarding, plans=plans, archived=archived)
 
 
@@ -96,7 +96,7 @@ def edit_plan(plan_id: int):
 
 
 def _render_plan(plan, *, form=None, status: int = 200):
-    report = services.plan_report(plan, utcnow())
+    report = progress.plan_report(plan, utcnow())
     overdue_only = request.args.get("overdue") == "1"
     agents = [row for row in report.agents if row.tally.overdue] if overdue_only else report.agents
     page = page_number(request.args)
@@ -191,8 +191,8 @@ def _remind(plan):
     form = forms.RemindForm()
     if not form.validate_on_submit():
         abort(400)
-    count = services.send_reminders(_me(), plan, utcnow(), employee_no=(form.employee_no.data or "").strip() or None)
-    flash(services.reminded_message(count), "success" if count else "info")
+    count = reminders.send_reminders(_me(), plan, utcnow(), employee_no=(form.employee_no.data or "").strip() or None)
+    flash(reminders.reminded_message(count), "success" if count else "info")
     return redirect(url_for("plans.show", plan_id=plan.id) if plan is not None else url_for("plans.onboarding"))
 
 
@@ -211,7 +211,7 @@ def remind_onboarding():
 @bp.route("/overdue")
 @role_required(*MANAGERS)
 def overdue():
-    return render_template("plans/overdue.html", overview=services.overdue_overview(utcnow()))
+    return render_template("plans/overdue.html", overview=progress.overdue_overview(utcnow()))
 
 
 # --- import ----------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from lms.models import RecordEntry, User
 from lms.models.classroom import ClassSession
 from lms.models.surveys import SurveyTemplate
 from lms.records.completion import in_force
-from lms.surveys import services
+from lms.surveys import authoring, results, services
 
 NEW_HIRE = "E1001"
 RECENT_DAYS = 3  # completions this recent have not been answered yet
@@ -47,10 +47,10 @@ def _templates(trainer: User | None, now: datetime) -> dict[str, SurveyTemplate]
         select(SurveyTemplate).where(SurveyTemplate.is_default.is_(True)))}
     actor = trainer or db.session.scalar(select(User).order_by(User.id).limit(1))
     if "course" not in defaults:
-        defaults["course"] = services.save_template(actor, None, name="课程培训效果评估", applies_to="course",
+        defaults["course"] = authoring.save_template(actor, None, name="课程培训效果评估", applies_to="course",
                                                     rows=COURSE_QUESTIONS, make_default=True, now=now)
     if "session" not in defaults:
-        defaults["session"] = services.save_template(actor, None, name="面授课堂效果评估", applies_to="session",
+        defaults["session"] = authoring.save_template(actor, None, name="面授课堂效果评估", applies_to="session",
                                                      rows=SESSION_QUESTIONS, make_default=True, now=now)
     return defaults
 
@@ -106,7 +106,7 @@ def seed_demo(users: dict[str, User], now: datetime) -> None:
     by_id = {agent.id: agent for agent in agents}
     for course_id in sorted(by_course):
         answerers = sorted(by_course[course_id], key=lambda item: (item[1], item[0]))
-        if len(answerers) != services.MIN_ANSWERS:
+        if len(answerers) != results.MIN_ANSWERS:
             answerers.pop(course_id % len(answerers))
         for user_id, at in answerers:
             moment = at + timedelta(days=1, hours=rng.randint(0, 8))
@@ -126,7 +126,7 @@ def seed_demo(users: dict[str, User], now: datetime) -> None:
                                      RecordEntry.source_id == session.id, RecordEntry.passed.is_(True), in_force())
         .limit(1))]
     others = [agent for agent in attendees if agent.employee_no != NEW_HIRE]
-    answering = others if len(others) >= services.MIN_ANSWERS else attendees
+    answering = others if len(others) >= results.MIN_ANSWERS else attendees
     moment = min(max(session.ends_at, session.attendance_closed_at) + timedelta(hours=18), now)
     for agent in answering:
         _give(agent, "session", session.id, moment, rng)

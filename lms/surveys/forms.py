@@ -9,7 +9,8 @@ from wtforms.fields.choices import SelectChoice as Choice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from lms.models.surveys import SurveyTemplate
-from lms.surveys.services import MAX_PROMPT, MAX_QUESTIONS, MAX_TEXT, Subject
+from lms.surveys.authoring import MAX_PROMPT, MAX_QUESTIONS
+from lms.surveys.services import MAX_TEXT, Subject
 
 RATING_CHOICES = [Choice(n, str(n)) for n in range(1, 6)]
 KIND_CHOICES = [Choice("rating", _l("Rating 1-5")), Choice("choice", _l("Single choice")), Choice("text", _l("Text"))]

@@ -10,7 +10,8 @@ from flask_login import current_user, login_required
 from lms.auth.permissions import role_required
 from lms.auth.services import safe_next_url
 from lms.clock import utcnow
-from lms.surveys import forms, services
+from lms.surveys import authoring, forms, services
+from lms.surveys import results as survey_results
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 
@@ -73,14 +74,14 @@ def answer(subject_type: str, subject_id: int):
 @bp.route("/templates")
 @role_required("trainer", "admin")
 def templates():
-    return render_template("surveys/templates.html", templates=services.list_templates(),
-                           counts=services.answer_counts(), action=forms.ActionForm())
+    return render_template("surveys/templates.html", templates=authoring.list_templates(),
+                           counts=authoring.answer_counts(), action=forms.ActionForm())
 
 
 def _template_form(template=None):
     """The editor for a new template (template None) or an existing one."""
     form = forms.TemplateForm()
-    locked = template is not None and services.has_answers(template)
+    locked = template is not None and authoring.has_answers(template)
     if not form.is_submitted():
         if template is not None:
             forms.fill_template_form(form, template)
@@ -92,11 +93,11 @@ def _template_form(template=None):
         if locked:  # only the name and the default can change: the questions stay as answered
             rows, applies_to = template.questions, template.applies_to
         try:
-            saved = services.save_template(_me(), template, name=form.name.data, applies_to=applies_to, rows=rows,
+            saved = authoring.save_template(_me(), template, name=form.name.data, applies_to=applies_to, rows=rows,
                                            make_default=form.make_default.data, now=utcnow())
-        except services.TemplateHasAnswers:
+        except authoring.TemplateHasAnswers:
             flash(_("This survey has answers: its questions cannot change. Make a copy and edit the copy."), "error")
-        except services.InvalidTemplate as exc:
+        except authoring.InvalidTemplate as exc:
             for index, message in exc.errors.items():
                 if index is None or index >= len(form.questions):
                     form.questions.errors = list(form.questions.errors or []) + [str(message)]
@@ -109,7 +110,7 @@ def _template_form(template=None):
     if not locked:
         form.pad()
     return render_template("surveys/template_form.html", form=form, template=template, locked=locked,
-                           action=forms.ActionForm(), max_questions=services.MAX_QUESTIONS)
+                           action=forms.ActionForm(), max_questions=authoring.MAX_QUESTIONS)
 
 
 @bp.route("/templates/new", methods=["GET", "POST"])
@@ -121,16 +122,16 @@ def new_template():
 @bp.route("/templates/<int:template_id>", methods=["GET", "POST"])
 @role_required("trainer", "admin")
 def edit_template(template_id: int):
-    return _template_form(services.load_template(template_id))
+    return _template_form(authoring.load_template(template_id))
 
 
 @bp.route("/templates/<int:template_id>/duplicate", methods=["POST"])
 @role_required("trainer", "admin")
 def duplicate_template(template_id: int):
-    template = services.load_template(template_id)
+    template = authoring.load_template(template_id)
     if not forms.ActionForm().validate_on_submit():
         abort(400)
-    copy = services.duplicate_template(_me(), template, _("Copy of %(name)s", name=template.name), utcnow())
+    copy = authoring.duplicate_template(_me(), template, _("Copy of %(name)s", name=template.name), utcnow())
     flash(_("Copy made: edit its questions here."), "success")
     return redirect(url_for("surveys.edit_template", template_id=copy.id))
 
@@ -138,10 +139,10 @@ def duplicate_template(template_id: int):
 @bp.route("/templates/<int:template_id>/default", methods=["POST"])
 @role_required("trainer", "admin")
 def make_default(template_id: int):
-    template = services.load_template(template_id)
+    template = authoring.load_template(template_id)
     if not forms.ActionForm().validate_on_submit():
         abort(400)
-    services.set_default(_me(), template, utcnow())
+    authoring.set_default(_me(), template, utcnow())
     flash(_("“%(name)s” is now the survey asked by default.", name=template.name), "success")
     return redirect(url_for("surveys.templates"))
 
@@ -150,7 +151,7 @@ def make_default(template_id: int):
 
 def _results_viewer():
     me = _me()
-    if not services.may_see_results(me):
+    if not survey_results.may_see_results(me):
         abort(403)
     return me
 
@@ -159,29 +160,29 @@ def _results_viewer():
 @login_required
 def results():
     me = _results_viewer()
-    return render_template("surveys/results.html", overview=services.results_overview(me),
-                           everything=services.sees_everything(me), min_answers=services.MIN_ANSWERS)
+    return render_template("surveys/results.html", overview=survey_results.results_overview(me),
+                           everything=survey_results.sees_everything(me), min_answers=survey_results.MIN_ANSWERS)
 
 
 @bp.route("/results/course/<int:course_id>")
 @login_required
 def course_results(course_id: int):
-    course, result = services.load_course_results_for(_results_viewer(), course_id)
+    course, result = survey_results.load_course_results_for(_results_viewer(), course_id)
     return render_template("surveys/result.html", kind="course", title=course.title, result=result,
-                           min_answers=services.MIN_ANSWERS)
+                           min_answers=survey_results.MIN_ANSWERS)
 
 
 @bp.route("/results/session/<int:session_id>")
 @login_required
 def session_results(session_id: int):
-    session, result = services.load_session_results_for(_results_viewer(), session_id)
+    session, result = survey_results.load_session_results_for(_results_viewer(), session_id)
     return render_template("surveys/result.html", kind="session", title=session.title, session=session,
-                           result=result, min_answers=services.MIN_ANSWERS)
+                           result=result, min_answers=survey_results.MIN_ANSWERS)
 
 
 @bp.route("/results/instructor/<int:user_id>")
 @login_required
 def instructor_results(user_id: int):
-    instructor, result, rows = services.load_instructor_results_for(_results_viewer(), user_id)
+    instructor, result, rows = survey_results.load_instructor_results_for(_results_viewer(), user_id)
     return render_template("surveys/result.html", kind="instructor", title=instructor.name, result=result,
-                           rows=rows, min_answers=services.MIN_ANSWERS)
+                           rows=rows, min_answers=survey_results.MIN_ANSWERS)

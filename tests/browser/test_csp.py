@@ -15,6 +15,8 @@ from lms.content.sync import sync_content
 from lms.demo import DEMO_PASSWORD, ensure_demo_accounts
 from lms.extensions import db
 from lms.models import Certificate, Exam, ExamAttempt, Question, QuestionBank, User
+from lms.models.classroom import ClassSession
+from lms.models.plans import TrainingPlan
 from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
@@ -159,6 +161,9 @@ def test_agent_pages_work_under_the_policy(demo, watched):
     page.locator("#rehearse").click()
     page.wait_for_url("**/practicals/rehearsals/**")
 
+    for path in ("/sessions/mine", "/surveys/", "/inbox"):  # the programme's agent pages
+        browser.visit(path)
+
     page = browser.visit("/records/me")
     page.locator(".certificate-list a").first.click()
     page.wait_for_selector("#certificate")
@@ -183,6 +188,8 @@ def test_staff_pages_work_under_the_policy(demo, watched):
     page.select_option("select[name=scenario]", "bill-went-up")
     page.locator("#start").click()
     page.wait_for_selector("form.signoff")  # the observation form
+    for path in ("/sessions/", "/kpi"):  # the sessions they teach, their mentees' training index
+        mentor.visit(path)
     mentor.assert_clean()
 
     bank = db.session.scalar(select(QuestionBank).order_by(QuestionBank.slug))
@@ -191,7 +198,14 @@ def test_staff_pages_work_under_the_policy(demo, watched):
     trainer.log_in("T0001")
     for path in ("/banks/", f"/banks/{bank.slug}", f"/banks/{bank.slug}/questions/{key}/edit", "/banks/import",
                  "/exams/manage", "/exams/manage/new", "/exams/marking", "/practicals/scenarios",
-                 "/practicals/scenarios/bill-went-up/edit", "/promotions", "/evaluations/import", "/records"):
+                 "/practicals/scenarios/bill-went-up/edit", "/promotions", "/evaluations/import", "/records",
+                 "/plans", "/plans/overdue", "/plans/cohorts", "/plans/onboarding", "/sessions/", "/sessions/calendar",
+                 "/sessions/calendar?view=week", "/sessions/new", "/kpi", "/surveys/results", "/surveys/templates"):
+        trainer.visit(path)
+    plan_id = db.session.scalar(select(TrainingPlan.id).order_by(TrainingPlan.id))
+    past = db.session.scalar(select(ClassSession.id).order_by(ClassSession.starts_at))
+    for path in (f"/plans/{plan_id}", f"/plans/{plan_id}/import", f"/sessions/{past}", f"/sessions/{past}/sheet",
+                 f"/surveys/results/session/{past}"):
         trainer.visit(path)
     page = trainer.visit("/exams/manage")
     page.locator("a[href$='/edit']").first.click()

@@ -9,7 +9,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from lms.classroom import calendar, reminders, services, timing
+from lms.classroom import agenda, attendance, calendar, reminders, services, signups, timing
 from lms.extensions import db
 from lms.models import AuditEvent, RecordEntry
 from lms.models.classroom import ClassAttendance, ClassRegistration, ClassSession
@@ -109,90 +109,90 @@ def test_session_fields_are_checked(trainer):
 
 def test_cancel_tells_expected_and_waiting(trainer, agents):
     session = schedule(trainer, signup_required=True, capacity=1)
-    services.sign_up(session.id, agents[0], NOW)
-    services.sign_up(session.id, agents[1], NOW)
+    signups.sign_up(session.id, agents[0], NOW)
+    signups.sign_up(session.id, agents[1], NOW)
     services.cancel_session(session, trainer, NOW)
     assert {n.user_id for n in notifications("session_cancelled")} == {agents[0].id, agents[1].id}
     with pytest.raises(services.SessionCancelled):
-        services.sign_up(session.id, agents[2], NOW)
+        signups.sign_up(session.id, agents[2], NOW)
 
 
 # --- sign-up, capacity, waiting list, cutoff ----------------------------------------------------
 
 def test_capacity_then_waiting_list_in_order(trainer, agents):
     session = schedule(trainer, signup_required=True, capacity=2)
-    statuses = [services.sign_up(session.id, agent, NOW + timedelta(seconds=i)).status
+    statuses = [signups.sign_up(session.id, agent, NOW + timedelta(seconds=i)).status
                 for i, agent in enumerate(agents)]
     assert statuses == ["registered", "registered", "waitlisted", "waitlisted"]
-    assert services.waiting_position(session, agents[2]) == 1
-    assert services.waiting_position(session, agents[3]) == 2
-    assert services.waiting_position(session, agents[0]) is None
+    assert signups.waiting_position(session, agents[2]) == 1
+    assert signups.waiting_position(session, agents[3]) == 2
+    assert signups.waiting_position(session, agents[0]) is None
     with pytest.raises(services.AlreadySignedUp):
-        services.sign_up(session.id, agents[0], NOW)
+        signups.sign_up(session.id, agents[0], NOW)
 
 
 def test_cancelling_a_place_moves_the_first_waiting_agent_in(trainer, agents):
     session = schedule(trainer, signup_required=True, capacity=1)
     for i, agent in enumerate(agents[:3]):
-        services.sign_up(session.id, agent, NOW + timedelta(seconds=i))
-    services.withdraw(session.id, agents[0], NOW + timedelta(minutes=1))
+        signups.sign_up(session.id, agent, NOW + timedelta(seconds=i))
+    signups.withdraw(session.id, agents[0], NOW + timedelta(minutes=1))
     status = dict(db.session.execute(select(ClassRegistration.user_id, ClassRegistration.status)).all())
     assert status == {agents[0].id: "cancelled", agents[1].id: "registered", agents[2].id: "waitlisted"}
     freed = notifications("session_place_freed")
     assert [n.user_id for n in freed] == [agents[1].id]
-    assert services.waiting_position(session, agents[2]) == 1
+    assert signups.waiting_position(session, agents[2]) == 1
     # signing up again goes to the back of the queue
-    again = services.sign_up(session.id, agents[0], NOW + timedelta(minutes=2))
-    assert again.status == "waitlisted" and services.waiting_position(session, agents[0]) == 2
+    again = signups.sign_up(session.id, agents[0], NOW + timedelta(minutes=2))
+    assert again.status == "waitlisted" and signups.waiting_position(session, agents[0]) == 2
 
 
 def test_raising_the_capacity_moves_the_waiting_list_in(trainer, agents):
     session = schedule(trainer, signup_required=True, capacity=1)
     for i, agent in enumerate(agents[:3]):
-        services.sign_up(session.id, agent, NOW + timedelta(seconds=i))
+        signups.sign_up(session.id, agent, NOW + timedelta(seconds=i))
     fields = services.SessionFields(title=session.title, starts_at=session.starts_at, ends_at=session.ends_at,
                                     signup_required=True, capacity=2, audience={"teams": ["热线一组"]})
     services.update_session(session, trainer, fields, NOW)
     assert [n.user_id for n in notifications("session_place_freed")] == [agents[1].id]
-    assert services.roster(session).waiting[0].user_id == agents[2].id
+    assert attendance.roster(session).waiting[0].user_id == agents[2].id
 
 
 def test_a_free_place_does_not_jump_the_waiting_list(trainer, agents):
     """The waiting list is served first even if a place looks free for a moment."""
     session = schedule(trainer, signup_required=True, capacity=1)
-    services.sign_up(session.id, agents[0], NOW)
-    services.sign_up(session.id, agents[1], NOW + timedelta(seconds=1))
+    signups.sign_up(session.id, agents[0], NOW)
+    signups.sign_up(session.id, agents[1], NOW + timedelta(seconds=1))
     db.session.execute(ClassRegistration.__table__.update().where(ClassRegistration.user_id == agents[0].id)
                        .values(status="cancelled"))
     db.session.commit()
-    assert services.sign_up(session.id, agents[2], NOW + timedelta(seconds=2)).status == "waitlisted"
+    assert signups.sign_up(session.id, agents[2], NOW + timedelta(seconds=2)).status == "waitlisted"
 
 
 def test_signup_cutoff(trainer, agents):
     session = schedule(trainer, signup_required=True, capacity=1, starts_in=timedelta(hours=30),
                        signup_cutoff_hours=6)
     cutoff = session.starts_at - timedelta(hours=6)
-    services.sign_up(session.id, agents[0], cutoff - timedelta(seconds=1))
-    services.sign_up(session.id, agents[1], cutoff - timedelta(seconds=1))
+    signups.sign_up(session.id, agents[0], cutoff - timedelta(seconds=1))
+    signups.sign_up(session.id, agents[1], cutoff - timedelta(seconds=1))
     with pytest.raises(services.SignupClosed):
-        services.sign_up(session.id, agents[2], cutoff)
+        signups.sign_up(session.id, agents[2], cutoff)
     with pytest.raises(services.SignupClosed):
-        services.withdraw(session.id, agents[0], cutoff)
+        signups.withdraw(session.id, agents[0], cutoff)
     # the waiting list can be left until the start, but not after
-    services.withdraw(session.id, agents[1], session.starts_at - timedelta(seconds=1))
+    signups.withdraw(session.id, agents[1], session.starts_at - timedelta(seconds=1))
     with pytest.raises(services.NotSignedUp):
-        services.withdraw(session.id, agents[1], session.starts_at - timedelta(seconds=1))
+        signups.withdraw(session.id, agents[1], session.starts_at - timedelta(seconds=1))
 
 
 def test_signup_refusals(trainer, agents, make_user):
     open_session = schedule(trainer)
     with pytest.raises(services.SignupNotNeeded):
-        services.sign_up(open_session.id, agents[0], NOW)
+        signups.sign_up(open_session.id, agents[0], NOW)
     session = schedule(trainer, signup_required=True)
     with pytest.raises(services.NotInvited):
-        services.sign_up(session.id, make_user(team="热线二组"), NOW)
+        signups.sign_up(session.id, make_user(team="热线二组"), NOW)
     with pytest.raises(services.SessionNotFound):
-        services.sign_up(999999, agents[0], NOW)
+        signups.sign_up(999999, agents[0], NOW)
 
 
 def test_capacity_holds_under_concurrent_signups(app, trainer, make_user):
@@ -208,7 +208,7 @@ def test_capacity_holds_under_concurrent_signups(app, trainer, make_user):
 
                 user = db.session.get(User, user_id)
                 barrier.wait()
-                services.sign_up(session_id, user, NOW)
+                signups.sign_up(session_id, user, NOW)
             except Exception as exc:  # pragma: no cover - shown below
                 errors.append(exc)
             finally:
@@ -240,19 +240,19 @@ def code_at(session, moment):
 
 def test_checkin_present_late_and_code_reuse_by_another_agent(running, agents):
     early = NOW - timedelta(minutes=15)
-    first = services.check_in(running.id, agents[0], code_at(running, early), early)
+    first = attendance.check_in(running.id, agents[0], code_at(running, early), early)
     assert (first.status, first.method, first.checked_in_at) == ("present", "code", early)
     at = NOW + timedelta(minutes=10, seconds=1)
     code = code_at(running, at)
-    assert services.check_in(running.id, agents[1], code, at).status == "late"
-    assert services.check_in(running.id, agents[2], code, at).status == "late"  # the room's code
+    assert attendance.check_in(running.id, agents[1], code, at).status == "late"
+    assert attendance.check_in(running.id, agents[2], code, at).status == "late"  # the room's code
 
 
 def test_double_checkin_keeps_the_first(running, agents):
-    services.check_in(running.id, agents[0], code_at(running, NOW), NOW)
+    attendance.check_in(running.id, agents[0], code_at(running, NOW), NOW)
     later = NOW + timedelta(minutes=30)
     with pytest.raises(services.AlreadyCheckedIn) as caught:
-        services.check_in(running.id, agents[0], code_at(running, later), later)
+        attendance.check_in(running.id, agents[0], code_at(running, later), later)
     assert caught.value.attendance.checked_in_at == NOW and caught.value.attendance.status == "present"
     assert db.session.scalar(select(func.count()).select_from(ClassAttendance)) == 1
 
@@ -260,54 +260,54 @@ def test_double_checkin_keeps_the_first(running, agents):
 def test_checkin_outside_the_window(running, agents):
     before = NOW - timedelta(minutes=15, seconds=1)
     with pytest.raises(services.CheckinNotYetOpen):
-        services.check_in(running.id, agents[0], code_at(running, before), before)
+        attendance.check_in(running.id, agents[0], code_at(running, before), before)
     with pytest.raises(services.CheckinOver):
-        services.check_in(running.id, agents[0], code_at(running, running.ends_at), running.ends_at)
+        attendance.check_in(running.id, agents[0], code_at(running, running.ends_at), running.ends_at)
 
 
 def test_expired_wrong_and_foreign_codes(running, agents, trainer):
     old = code_at(running, NOW - timedelta(minutes=3))
     with pytest.raises(services.CodeExpired):
-        services.check_in(running.id, agents[0], old, NOW)
+        attendance.check_in(running.id, agents[0], old, NOW)
     other = schedule(trainer, starts_in=timedelta(days=1), now=NOW - timedelta(days=1), title="另一场")
     foreign = code_at(other, NOW)
     assert foreign != code_at(running, NOW)
     with pytest.raises(services.CodeWrong):
-        services.check_in(running.id, agents[0], foreign, NOW)
+        attendance.check_in(running.id, agents[0], foreign, NOW)
     assert db.session.scalar(select(func.count()).select_from(ClassAttendance)) == 0
 
 
 def test_too_many_wrong_codes_are_refused(running, agents):
     right = code_at(running, NOW)
     wrong = f"{(int(right) + 1) % 1000000:06d}"
-    for _ in range(services.MAX_WRONG_CODES):
+    for _ in range(attendance.MAX_WRONG_CODES):
         with pytest.raises(services.CodeWrong):
-            services.check_in(running.id, agents[0], wrong, NOW)
+            attendance.check_in(running.id, agents[0], wrong, NOW)
     with pytest.raises(services.TooManyWrongCodes):
-        services.check_in(running.id, agents[0], right, NOW)
-    assert services.check_in(running.id, agents[1], right, NOW).status == "present"  # per agent
+        attendance.check_in(running.id, agents[0], right, NOW)
+    assert attendance.check_in(running.id, agents[1], right, NOW).status == "present"  # per agent
 
 
 def test_not_invited_or_not_registered_is_refused(trainer, agents, make_user, running):
     stranger = make_user(team="热线二组")
     with pytest.raises(services.NotExpected):
-        services.check_in(running.id, stranger, code_at(running, NOW), NOW)
+        attendance.check_in(running.id, stranger, code_at(running, NOW), NOW)
     signup = schedule(trainer, signup_required=True, capacity=1, starts_in=timedelta(days=2))
-    services.sign_up(signup.id, agents[0], NOW)
-    services.sign_up(signup.id, agents[1], NOW)
+    signups.sign_up(signup.id, agents[0], NOW)
+    signups.sign_up(signup.id, agents[1], NOW)
     at = signup.starts_at
     with pytest.raises(services.NotExpected):  # waiting list
-        services.check_in(signup.id, agents[1], code_at(signup, at), at)
+        attendance.check_in(signup.id, agents[1], code_at(signup, at), at)
     with pytest.raises(services.NotExpected):  # invited, never signed up
-        services.check_in(signup.id, agents[2], code_at(signup, at), at)
-    assert services.check_in(signup.id, agents[0], code_at(signup, at), at).status == "present"
+        attendance.check_in(signup.id, agents[2], code_at(signup, at), at)
+    assert attendance.check_in(signup.id, agents[0], code_at(signup, at), at).status == "present"
 
 
 # --- marking and closing ------------------------------------------------------------------------
 
 def test_manual_marks_are_audited_and_a_stale_page_does_not_overwrite(running, agents, trainer):
-    services.check_in(running.id, agents[0], code_at(running, NOW), NOW)
-    changed = services.mark_attendance(running, trainer, {
+    attendance.check_in(running.id, agents[0], code_at(running, NOW), NOW)
+    changed = attendance.mark_attendance(running, trainer, {
         agents[0].id: (None, "absent"),  # the page was loaded before the check-in arrived
         agents[1].id: (None, "excused"),
         agents[2].id: (None, ""),  # left blank
@@ -318,19 +318,19 @@ def test_manual_marks_are_audited_and_a_stale_page_does_not_overwrite(running, a
     assert rows[agents[1].id].method == "manual" and rows[agents[1].id].marked_by_id == trainer.id
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "attendance_marked"))
     assert event.details == {"user_id": agents[1].id, "before": None, "after": "excused"}
-    assert services.mark_attendance(running, trainer, {agents[0].id: ("present", "late")}, "", NOW).changed == 1
+    assert attendance.mark_attendance(running, trainer, {agents[0].id: ("present", "late")}, "", NOW).changed == 1
     with pytest.raises(services.NotExpected):
-        services.mark_attendance(running, trainer, {trainer.id: (None, "present")}, "", NOW)
+        attendance.mark_attendance(running, trainer, {trainer.id: (None, "present")}, "", NOW)
 
 
 def test_close_writes_one_entry_per_agent_and_absences(running, agents, trainer):
-    services.check_in(running.id, agents[0], code_at(running, NOW), NOW)
+    attendance.check_in(running.id, agents[0], code_at(running, NOW), NOW)
     late = NOW + timedelta(minutes=20)
-    services.check_in(running.id, agents[1], code_at(running, late), late)
-    services.mark_attendance(running, trainer, {agents[2].id: (None, "excused")}, "", late)
+    attendance.check_in(running.id, agents[1], code_at(running, late), late)
+    attendance.mark_attendance(running, trainer, {agents[2].id: (None, "excused")}, "", late)
     with pytest.raises(services.AttendanceNotClosable):
-        services.close_attendance(running, trainer, NOW - timedelta(seconds=1))
-    counts = services.close_attendance(running, trainer, running.ends_at)
+        attendance.close_attendance(running, trainer, NOW - timedelta(seconds=1))
+    counts = attendance.close_attendance(running, trainer, running.ends_at)
     assert counts == {"present": 1, "late": 1, "excused": 1, "absent": 1}
     entries = {e.user_id: e for e in db.session.scalars(select(RecordEntry).where(RecordEntry.kind == "attendance"))}
     assert {uid: e.passed for uid, e in entries.items()} == {
@@ -340,16 +340,16 @@ def test_close_writes_one_entry_per_agent_and_absences(running, agents, trainer)
         running.starts_at, "class_session", running.id, {"status": "absent", "session_id": running.id})
     assert absent.recorded_by_id == trainer.id and absent.title == running.title
     with pytest.raises(services.AttendanceClosed):
-        services.close_attendance(running, trainer, running.ends_at)
+        attendance.close_attendance(running, trainer, running.ends_at)
     with pytest.raises(services.AttendanceClosed):
-        services.check_in(running.id, agents[3], code_at(running, NOW), NOW)
+        attendance.check_in(running.id, agents[3], code_at(running, NOW), NOW)
 
 
 def test_a_change_after_closing_is_a_correction_with_a_reason(running, agents, trainer):
-    services.close_attendance(running, trainer, running.ends_at)
+    attendance.close_attendance(running, trainer, running.ends_at)
     with pytest.raises(services.ReasonRequired):
-        services.mark_attendance(running, trainer, {agents[0].id: ("absent", "excused")}, "  ", running.ends_at)
-    services.mark_attendance(running, trainer, {agents[0].id: ("absent", "excused")}, "病假条已补交",
+        attendance.mark_attendance(running, trainer, {agents[0].id: ("absent", "excused")}, "  ", running.ends_at)
+    attendance.mark_attendance(running, trainer, {agents[0].id: ("absent", "excused")}, "病假条已补交",
                              running.ends_at)
     original = db.session.scalar(select(RecordEntry).where(RecordEntry.user_id == agents[0].id,
                                                            RecordEntry.corrects_id.is_(None)))
@@ -363,10 +363,10 @@ def test_a_change_after_closing_is_a_correction_with_a_reason(running, agents, t
 
 
 def test_closed_list_is_frozen(running, agents, trainer, make_user):
-    services.close_attendance(running, trainer, running.ends_at)
+    attendance.close_attendance(running, trainer, running.ends_at)
     newcomer = make_user(team="热线一组")
     assert newcomer.id not in {u.id for u in services.expected_agents(running)}
-    assert len(services.roster(running).lines) == 4
+    assert len(attendance.roster(running).lines) == 4
 
 
 # --- agent views, reminders, calendar -----------------------------------------------------------
@@ -378,18 +378,18 @@ def test_upcoming_for_lists_the_next_14_days(trainer, agents, make_user):
     cancelled = schedule(trainer, starts_in=timedelta(days=3), title="取消了")
     services.cancel_session(cancelled, trainer, NOW)
     now_running = schedule(trainer, starts_in=timedelta(minutes=10), title="马上开始")
-    items = services.upcoming_for(agents[0], NOW)
+    items = agenda.upcoming_for(agents[0], NOW)
     assert [item.session.id for item in items] == [now_running.id, soon.id]
     assert items[0].checkin_open and not items[1].checkin_open
-    assert services.upcoming_for(make_user(team="热线九组"), NOW) == []
+    assert agenda.upcoming_for(make_user(team="热线九组"), NOW) == []
 
 
 def test_my_sessions_past_with_status(running, agents, trainer):
-    services.check_in(running.id, agents[0], code_at(running, NOW), NOW)
-    services.close_attendance(running, trainer, running.ends_at)
-    upcoming, past = services.my_sessions(agents[0], running.ends_at + timedelta(hours=1))
+    attendance.check_in(running.id, agents[0], code_at(running, NOW), NOW)
+    attendance.close_attendance(running, trainer, running.ends_at)
+    upcoming, past = agenda.my_sessions(agents[0], running.ends_at + timedelta(hours=1))
     assert upcoming == [] and past[0].attendance == "present"
-    assert services.my_sessions(agents[1], running.ends_at + timedelta(hours=1))[1][0].attendance == "absent"
+    assert agenda.my_sessions(agents[1], running.ends_at + timedelta(hours=1))[1][0].attendance == "absent"
 
 
 def test_reminders_the_day_before_once(trainer, agents):
@@ -449,7 +449,7 @@ def test_demo_seed(make_user, frozen_now):
         select(RecordEntry).where(RecordEntry.kind == "attendance"))}
     assert statuses == {"E1001": "present", "M0001": "present", "E1002": "late", "E1003": "present",
                         "E1004": "absent"}
-    roster = services.roster(upcoming)
+    roster = attendance.roster(upcoming)
     assert [r.user.employee_no for r in roster.registered] == ["E1002", "E1001"]
     assert [r.user.employee_no for r in roster.waiting] == ["E1004"]
-    assert services.upcoming_for(users["E1004"], NOW)[0].position == 1
+    assert agenda.upcoming_for(users["E1004"], NOW)[0].position == 1

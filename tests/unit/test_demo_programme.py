@@ -21,9 +21,10 @@ from lms.models.notifications import Notification
 from lms.models.plans import Assignment, TrainingPlan
 from lms.models.surveys import SurveyTemplate
 from lms.notifications.messages import render
-from lms.plans import services as plans
+from lms.plans import progress as plans
 from lms.plans.windows import DUE_SOON, OVERDUE
 from lms.records import kpi
+from lms.surveys import results as survey_results
 from lms.surveys import services as surveys
 
 PEOPLE = ("A0001", "T0001", "M0001", "E1001", "E1002", "E1003", "E1004")
@@ -84,13 +85,13 @@ def check_surveys_show_aggregates_and_the_new_hire_has_one_waiting(users, now):
     assert sorted(t.applies_to for t in defaults) == ["course", "session"]
     admin = users["A0001"]
     session = db.session.scalar(select(ClassSession).where(ClassSession.attendance_closed_at.is_not(None)))
-    _, result = surveys.load_session_results_for(admin, session.id)
+    _, result = survey_results.load_session_results_for(admin, session.id)
     assert result.shown and result.instructor_rating is not None and result.sections[0].shown
-    overview = surveys.results_overview(admin)
+    overview = survey_results.results_overview(admin)
     assert any(row.result.shown and row.result.comments == [] for row in overview.courses)  # overview: no comments
     assert any(row.result.response_rate is not None and row.result.response_rate < 100 for row in overview.courses)
     shown = next(row for row in overview.courses if row.result.shown)
-    assert surveys.load_course_results_for(admin, shown.id)[1].comments  # the course page has some
+    assert survey_results.load_course_results_for(admin, shown.id)[1].comments  # the course page has some
     assert [(s.subject_type, s.subject_id) for s in surveys.waiting_surveys(users["E1001"], now)] == [
         ("session", session.id)]
 

@@ -11,7 +11,7 @@ from lms.extensions import db
 from lms.models import AuditEvent, Course, Exam, ExamAttempt, Scenario
 from lms.models.notifications import Notification
 from lms.models.plans import Assignment, Cohort, CohortMember
-from lms.plans import reminders, services
+from lms.plans import progress, reminders, services
 from lms.plans.windows import (DONE, DUE_SOON, OPEN, OVERDUE, UPCOMING, add_working_days, is_late, status_of)
 from lms.records.services import add_entry
 
@@ -80,7 +80,7 @@ def assign(plan, item, target: services.Target, starts=TODAY - timedelta(days=5)
 
 
 def tasks_of(user, now=NOW):
-    return [t for t in services.evaluate(services.live_assignments(), now) if t.user.id == user.id]
+    return [t for t in progress.evaluate(services.live_assignments(), now) if t.user.id == user.id]
 
 
 # --- targets ---------------------------------------------------------------------------------------
@@ -98,7 +98,7 @@ def test_each_target_kind_reaches_its_agents(catalog, plan, make_user, frozen_no
     by_level = assign(plan, course("level-one"), services.Target("level", level=1))
     by_cohort = assign(plan, course("elective-e"), services.Target("cohort", cohort=cohort))
     reached = {}
-    for task in services.evaluate(services.live_assignments(), NOW):
+    for task in progress.evaluate(services.live_assignments(), NOW):
         reached.setdefault(task.assignment_id, set()).add(task.user.employee_no)
     assert reached[by_agent.id] == {one.employee_no}
     assert reached[by_team.id] == {two.employee_no, three.employee_no}
@@ -120,7 +120,7 @@ def test_only_active_agents_count(catalog, plan, make_user):
     make_user(team="热线三组", roles=("trainer",))
     agent = make_user(team="热线三组")
     assign(plan, course("basics-a"), services.Target("team", team="热线三组"))
-    assert {t.user.id for t in services.evaluate(services.live_assignments(), NOW)} == {agent.id}
+    assert {t.user.id for t in progress.evaluate(services.live_assignments(), NOW)} == {agent.id}
 
 
 def test_cancelled_assignments_and_archived_plans_reach_nobody(catalog, plan, make_user):
@@ -264,7 +264,7 @@ def test_onboarding_window_from_the_hire_date(catalog, make_user):
     hired = make_user(hire_date=date(2026, 11, 2))  # a Monday
     make_user(star_level=1, hire_date=date(2026, 11, 2))  # past onboarding
     make_user()  # no hire date
-    tasks = services.evaluate([], NOW, onboarding=True)
+    tasks = progress.evaluate([], NOW, onboarding=True)
     assert {(t.user.id, t.item.slug) for t in tasks} == {(hired.id, "basics-a"), (hired.id, "basics-b")}
     assert {t.due_on for t in tasks} == {date(2026, 11, 16)}
     assert {t.starts_on for t in tasks} == {date(2026, 11, 2)}
@@ -274,10 +274,10 @@ def test_onboarding_window_from_the_hire_date(catalog, make_user):
 
 def test_onboarding_due_soon_on_the_last_days(catalog, make_user, app):
     make_user(hire_date=date(2026, 11, 9))  # due Monday 23 Nov: today
-    tasks = services.evaluate([], NOW, onboarding=True)
+    tasks = progress.evaluate([], NOW, onboarding=True)
     assert {t.status for t in tasks} == {DUE_SOON}
     app.config["LMS_ONBOARDING_WORKING_DAYS"] = 15
-    assert {t.due_on for t in services.evaluate([], NOW, onboarding=True)} == {date(2026, 11, 30)}
+    assert {t.due_on for t in progress.evaluate([], NOW, onboarding=True)} == {date(2026, 11, 30)}
 
 
 # --- the agent's own list --------------------------------------------------------------------------
@@ -293,7 +293,7 @@ def test_my_assignments_orders_overdue_then_due_soon_then_due_date(catalog, plan
            due=TODAY + timedelta(days=9))
     # the same course by the team with a later date: listed once, the most urgent
     assign(plan, b, services.Target("team", team="热线三组"), due=TODAY + timedelta(days=30))
-    mine = services.my_assignments(agent, NOW)
+    mine = progress.my_assignments(agent, NOW)
     assert [(t.item.slug, t.status) for t in mine] == [
         ("basics-b", OVERDUE), ("level-one", DUE_SOON), ("elective-e", OPEN)]
     assert mine.done == 1 and mine.upcoming == 1 and mine.overdue == 1 and bool(mine)
@@ -303,14 +303,14 @@ def test_my_assignments_orders_overdue_then_due_soon_then_due_date(catalog, plan
 def test_my_assignments_is_empty_for_staff_and_the_idle(catalog, plan, make_user):
     trainer = make_user(roles=("trainer",))
     idle = make_user(team="热线九组")
-    assert not services.my_assignments(trainer, NOW) and not services.my_assignments(idle, NOW)
+    assert not progress.my_assignments(trainer, NOW) and not progress.my_assignments(idle, NOW)
 
 
 def test_summary_for_mentees(catalog, plan, make_user):
     one = make_user(team="热线三组", hire_date=date(2026, 11, 2))
     two = make_user(team="热线三组", star_level=1)
     assign(plan, course("level-one"), services.Target("team", team="热线三组"))
-    summary = services.assignment_summary_for([one.id, two.id], NOW)
+    summary = progress.assignment_summary_for([one.id, two.id], NOW)
     assert summary == {one.id: (1, 2), two.id: (1, 0)}
 
 
@@ -324,13 +324,13 @@ def test_manual_reminder_once_per_plan_agent_and_day(catalog, plan, make_user):
     db.session.commit()
     assign(plan, a, services.Target("team", team="热线三组"), due=TODAY - timedelta(days=1))
     assign(plan, course("basics-b"), services.Target("team", team="热线三组"), due=TODAY + timedelta(days=1))
-    assert services.send_reminders(plan.actor, plan, NOW) == 2
-    assert services.send_reminders(plan.actor, plan, NOW) == 0  # a double click
+    assert reminders.send_reminders(plan.actor, plan, NOW) == 2
+    assert reminders.send_reminders(plan.actor, plan, NOW) == 0  # a double click
     rows = {n.user_id: n for n in db.session.scalars(select(Notification).where(
         Notification.kind == "assignment_reminder"))}
     assert rows[late.id].params["overdue"] == 1 and rows[late.id].params["count"] == 2
     assert rows[soon.id].params["count"] == 1
-    assert services.send_reminders(plan.actor, plan, NOW + timedelta(days=1), employee_no=late.employee_no) == 1
+    assert reminders.send_reminders(plan.actor, plan, NOW + timedelta(days=1), employee_no=late.employee_no) == 1
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "plan.reminded")).all()
     assert [e.details["reminded"] for e in events] == [2, 0, 1]
 
@@ -378,7 +378,7 @@ def test_plan_report_groups_by_month_team_and_agent(catalog, plan, make_user):
     assign(plan, course("basics-a"), services.Target("level", level=0), due=TODAY - timedelta(days=1),
            month="2026-11")
     assign(plan, course("basics-b"), services.Target("agent", user=two), due=TODAY + timedelta(days=40))
-    report = services.plan_report(plan, NOW)
+    report = progress.plan_report(plan, NOW)
     assert [month for month, _rows in report.months] == ["2026-11", "2027-01"]
     assert report.total.total == 3 and report.total.overdue == 2
     assert dict((team, t.overdue) for team, t in report.teams) == {"热线一组": 1, "热线二组": 1}

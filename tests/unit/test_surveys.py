@@ -14,7 +14,7 @@ from lms.models.classroom import ClassSession
 from lms.models.notifications import Notification
 from lms.models.surveys import SurveyAnswer, SurveyResponse, SurveyTemplate
 from lms.records.services import add_entry
-from lms.surveys import reminders, services
+from lms.surveys import authoring, reminders, results, services
 from tests.conftest import count_queries
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -64,8 +64,8 @@ def attend(user: User, session: ClassSession, passed: bool | None = True) -> Rec
 
 
 def make_templates(actor: User) -> tuple[SurveyTemplate, SurveyTemplate]:
-    course = services.save_template(actor, None, name="课程评估", applies_to="course", rows=COURSE_QUESTIONS, now=NOW)
-    session = services.save_template(actor, None, name="面授评估", applies_to="session", rows=SESSION_QUESTIONS,
+    course = authoring.save_template(actor, None, name="课程评估", applies_to="course", rows=COURSE_QUESTIONS, now=NOW)
+    session = authoring.save_template(actor, None, name="面授评估", applies_to="session", rows=SESSION_QUESTIONS,
                                      now=NOW)
     return course, session
 
@@ -141,7 +141,7 @@ def test_an_attended_session_waits_with_its_instructor_absence_does_not(make_use
 
 
 def test_a_session_asks_its_own_template_else_the_default(make_user, trainer, templates):
-    own = services.save_template(trainer, None, name="专题评估", applies_to="session", rows=[], now=NOW)
+    own = authoring.save_template(trainer, None, name="专题评估", applies_to="session", rows=[], now=NOW)
     agent = make_user()
     mine, other = make_session(template_id=own.id), make_session()
     wrong_kind = make_session(template_id=templates[0].id)
@@ -250,13 +250,13 @@ def test_a_session_without_an_instructor_stores_no_instructor_rating(make_user, 
 def test_questions_get_stable_ids_and_empty_rows_are_dropped(trainer):
     rows = [{"kind": "rating", "prompt": " 相关度 "}, {"kind": "rating", "prompt": ""},
             {"kind": "choice", "prompt": "时长", "options": "短\n\n合适\n合适\n长"}]
-    template = services.save_template(trainer, None, name="t", applies_to="course", rows=rows, now=NOW)
+    template = authoring.save_template(trainer, None, name="t", applies_to="course", rows=rows, now=NOW)
     assert template.questions == [
         {"id": "q1", "kind": "rating", "prompt": "相关度", "options": [], "required": False},
         {"id": "q2", "kind": "choice", "prompt": "时长", "options": ["短", "合适", "长"], "required": False}]
     edited = [{"id": "q2", "kind": "choice", "prompt": "时长", "options": ["短", "长"]},
               {"id": "q2", "kind": "text", "prompt": "其他"}, {"id": "q99", "kind": "text", "prompt": "伪造"}]
-    services.save_template(trainer, template, name="t", applies_to="course", rows=edited, now=NOW)
+    authoring.save_template(trainer, template, name="t", applies_to="course", rows=edited, now=NOW)
     assert [q["id"] for q in template.questions] == ["q2", "q3", "q4"]  # a forged or repeated id gets a new one
 
 
@@ -264,28 +264,28 @@ def test_questions_get_stable_ids_and_empty_rows_are_dropped(trainer):
     ([{"kind": "choice", "prompt": "只有一个选项", "options": "好"}], 0),
     ([{"kind": "rating", "prompt": "ok"}, {"kind": "choice", "prompt": "", "options": "a\nb"}], 1),
     ([{"kind": "essay", "prompt": "未知类型"}], 0),
-    ([{"kind": "text", "prompt": "长" * (services.MAX_PROMPT + 1)}], 0),
-    ([{"kind": "rating", "prompt": f"问题{n}"} for n in range(services.MAX_QUESTIONS + 1)], None),
+    ([{"kind": "text", "prompt": "长" * (authoring.MAX_PROMPT + 1)}], 0),
+    ([{"kind": "rating", "prompt": f"问题{n}"} for n in range(authoring.MAX_QUESTIONS + 1)], None),
 ])
 def test_template_rules(trainer, rows, index):
-    with pytest.raises(services.InvalidTemplate) as caught:
-        services.save_template(trainer, None, name="t", applies_to="course", rows=rows, now=NOW)
+    with pytest.raises(authoring.InvalidTemplate) as caught:
+        authoring.save_template(trainer, None, name="t", applies_to="course", rows=rows, now=NOW)
     assert index in caught.value.errors
     assert db.session.scalar(select(func.count()).select_from(SurveyTemplate)) == 0
 
 
 def test_ten_questions_are_allowed(trainer):
-    rows = [{"kind": "rating", "prompt": f"问题{n}"} for n in range(services.MAX_QUESTIONS)]
-    template = services.save_template(trainer, None, name="t", applies_to="course", rows=rows, now=NOW)
-    assert len(template.questions) == services.MAX_QUESTIONS
+    rows = [{"kind": "rating", "prompt": f"问题{n}"} for n in range(authoring.MAX_QUESTIONS)]
+    template = authoring.save_template(trainer, None, name="t", applies_to="course", rows=rows, now=NOW)
+    assert len(template.questions) == authoring.MAX_QUESTIONS
 
 
 def test_one_default_per_kind(trainer):
-    first = services.save_template(trainer, None, name="a", applies_to="course", rows=[], now=NOW)
-    second = services.save_template(trainer, None, name="b", applies_to="course", rows=[], now=NOW)
-    session = services.save_template(trainer, None, name="c", applies_to="session", rows=[], now=NOW)
+    first = authoring.save_template(trainer, None, name="a", applies_to="course", rows=[], now=NOW)
+    second = authoring.save_template(trainer, None, name="b", applies_to="course", rows=[], now=NOW)
+    session = authoring.save_template(trainer, None, name="c", applies_to="session", rows=[], now=NOW)
     assert (first.is_default, second.is_default, session.is_default) == (True, False, True)
-    services.set_default(trainer, second, NOW)
+    authoring.set_default(trainer, second, NOW)
     db.session.expire_all()
     assert (first.is_default, second.is_default, session.is_default) == (False, True, True)
 
@@ -297,17 +297,17 @@ def test_a_template_with_answers_keeps_its_questions_and_a_copy_can_change(catal
     answer(agent, "course", course.id)
     template = templates[0]
     before = [dict(q) for q in template.questions]
-    with pytest.raises(services.TemplateHasAnswers):
-        services.save_template(trainer, template, name="改名", applies_to="course",
+    with pytest.raises(authoring.TemplateHasAnswers):
+        authoring.save_template(trainer, template, name="改名", applies_to="course",
                                rows=before[:1], now=NOW)
-    with pytest.raises(services.TemplateHasAnswers):
-        services.save_template(trainer, template, name="改名", applies_to="session", rows=before, now=NOW)
+    with pytest.raises(authoring.TemplateHasAnswers):
+        authoring.save_template(trainer, template, name="改名", applies_to="session", rows=before, now=NOW)
     db.session.rollback()
-    services.save_template(trainer, template, name="改名", applies_to="course", rows=before, now=NOW)
+    authoring.save_template(trainer, template, name="改名", applies_to="course", rows=before, now=NOW)
     assert (template.name, template.questions) == ("改名", before)
-    copy = services.duplicate_template(trainer, template, "副本", NOW)
+    copy = authoring.duplicate_template(trainer, template, "副本", NOW)
     assert (copy.questions, copy.is_default, copy.applies_to) == (before, False, "course")
-    services.save_template(trainer, copy, name="副本", applies_to="course", rows=before[:1], now=NOW)
+    authoring.save_template(trainer, copy, name="副本", applies_to="course", rows=before[:1], now=NOW)
     assert len(copy.questions) == 1 and len(template.questions) == 3
 
 
@@ -325,7 +325,7 @@ def _answer_course(make_user, course, ratings, comments=None, relevance=None):
 def test_fewer_than_three_answers_show_nothing_but_the_count(catalog, make_user, templates):
     course = course_of("basics-a")
     _answer_course(make_user, course, [5, 1], comments=["讲得好", "太快了"])
-    _, result = services.load_course_results_for(make_user(roles=("admin",)), course.id)
+    _, result = results.load_course_results_for(make_user(roles=("admin",)), course.id)
     assert (result.count, result.eligible, result.shown) == (2, 2, False)
     assert (result.course_rating, result.comments, result.sections) == (None, [], [])
 
@@ -334,7 +334,7 @@ def test_three_answers_show_averages_choices_and_sorted_comments(catalog, make_u
     course = course_of("basics-a")
     _answer_course(make_user, course, [5, 4, 2], comments=["讲得好", "", "案例多一些"], relevance=[5, 3, 4])
     complete(make_user(), course)  # completed, did not answer
-    _, result = services.load_course_results_for(make_user(roles=("trainer",)), course.id)
+    _, result = results.load_course_results_for(make_user(roles=("trainer",)), course.id)
     assert (result.count, result.eligible, result.response_rate) == (3, 4, 75.0)
     assert result.course_rating == pytest.approx(11 / 3, abs=0.01)
     assert result.comments == sorted(["讲得好", "案例多一些"])
@@ -348,12 +348,12 @@ def test_three_answers_show_averages_choices_and_sorted_comments(catalog, make_u
 def test_a_template_used_by_fewer_than_three_answers_shows_nothing(catalog, make_user, trainer, templates):
     course = course_of("basics-a")
     _answer_course(make_user, course, [5, 4, 4])
-    other = services.save_template(trainer, None, name="新版", applies_to="course",
+    other = authoring.save_template(trainer, None, name="新版", applies_to="course",
                                    rows=[{"kind": "text", "prompt": "单独的问题"}], make_default=True, now=NOW)
     agent = make_user()
     complete(agent, course)
     answer(agent, "course", course.id, answers={"q1": "只有我一个人的回答"})
-    _, result = services.load_course_results_for(make_user(roles=("admin",)), course.id)
+    _, result = results.load_course_results_for(make_user(roles=("admin",)), course.id)
     assert result.shown and result.count == 4
     hidden = next(section for section in result.sections if section.template.id == other.id)
     assert (hidden.count, hidden.shown, hidden.questions) == (1, False, [])
@@ -365,18 +365,18 @@ def test_instructors_see_only_their_sessions_and_courses(catalog, make_user, tem
     mine, theirs = make_session(teacher, course), make_session(colleague, other_course)
     complete(make_user(), course)
     complete(make_user(), other_course)
-    assert services.load_session_results_for(teacher, mine.id)[0] == mine
-    for load, subject_id in ((services.load_session_results_for, theirs.id),
-                             (services.load_course_results_for, other_course.id)):
+    assert results.load_session_results_for(teacher, mine.id)[0] == mine
+    for load, subject_id in ((results.load_session_results_for, theirs.id),
+                             (results.load_course_results_for, other_course.id)):
         with pytest.raises(services.Forbidden):
             load(teacher, subject_id)
-    assert services.load_course_results_for(teacher, course.id)[0] == course
+    assert results.load_course_results_for(teacher, course.id)[0] == course
     with pytest.raises(services.Forbidden):
-        services.load_instructor_results_for(teacher, colleague.id)
-    overview = services.results_overview(teacher)
+        results.load_instructor_results_for(teacher, colleague.id)
+    overview = results.results_overview(teacher)
     assert [row.id for row in overview.sessions] == [mine.id]
     assert [row.id for row in overview.courses] == [course.id]
-    assert services.may_see_results(teacher) and not services.may_see_results(make_user())
+    assert results.may_see_results(teacher) and not results.may_see_results(make_user())
 
 
 def test_an_instructor_total_counts_only_sessions_of_three_answers(make_user, templates):
@@ -389,10 +389,10 @@ def test_an_instructor_total_counts_only_sessions_of_three_answers(make_user, te
     lone = make_user()
     attend(lone, small)
     answer(lone, "session", small.id, instructor_rating=1)
-    _, total, rows = services.load_instructor_results_for(teacher, teacher.id)
+    _, total, rows = results.load_instructor_results_for(teacher, teacher.id)
     assert (total.count, total.instructor_rating) == (3, 4.0)  # the 1 of the small session is not in it
     assert {row.title: (row.result.count, row.result.shown) for row in rows} == {"大班": (3, True), "小班": (1, False)}
-    overview = services.results_overview(make_user(roles=("admin",)))
+    overview = results.results_overview(make_user(roles=("admin",)))
     [line] = overview.instructors
     assert (line.total, line.sessions, line.result.instructor_rating) == (4, 2, 4.0)
     small_row = next(row for row in overview.sessions if row.id == small.id)
@@ -439,9 +439,9 @@ def test_waiting_and_results_run_a_fixed_number_of_queries(catalog, make_user, t
     viewer = make_user(roles=("admin",))
     _agents_with_completions(10, course)
     small = (count_queries(lambda: services.waiting_by_user(NOW)),
-             count_queries(lambda: services.results_overview(viewer)))
+             count_queries(lambda: results.results_overview(viewer)))
     _agents_with_completions(1000, other)
     large = (count_queries(lambda: services.waiting_by_user(NOW)),
-             count_queries(lambda: services.results_overview(viewer)))
+             count_queries(lambda: results.results_overview(viewer)))
     assert small == large
     assert len(services.waiting_by_user(NOW)) == 1010

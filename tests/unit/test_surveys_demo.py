@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from lms.surveys import services
+from lms.surveys import results, services
 from lms.surveys.demo import seed_demo
 
 
@@ -22,7 +22,7 @@ def test_the_new_hire_keeps_their_latest_course_survey(catalog, make_user, froze
     seed_demo(users, now)
     waiting = [(s.subject_type, s.subject_id) for s in services.waiting_surveys(users["E1001"], now)]
     assert waiting[0] == ("course", second.id)  # the latest, whatever happens to the others
-    _, result = services.load_course_results_for(users["T0001"], second.id)
+    _, result = results.load_course_results_for(users["T0001"], second.id)
     assert (result.count, result.eligible, result.shown) == (1, 3, False)  # E1002 or E1003; the new hire waits
-    _, result = services.load_course_results_for(users["T0001"], first.id)
+    _, result = results.load_course_results_for(users["T0001"], first.id)
     assert result.count == 0  # one completer: that one did not answer (a response rate below 100%)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from lms.classroom import services, timing
+from lms.classroom import attendance, services, signups, timing
 from lms.extensions import db
 from lms.models import RecordEntry, User
 from lms.models.classroom import ClassAttendance, ClassSession
@@ -178,7 +178,7 @@ def test_expired_code_says_so(world, client, make_user, login_as, frozen_now):
 def test_checkin_before_the_window_is_refused(world, client, make_user, login_as, frozen_now):
     login_as(make_user(team="热线一组"))
     session = world["later"]
-    services.sign_up(session.id, db.session.scalar(select(User).where(User.team == "热线一组")), NOW)
+    signups.sign_up(session.id, db.session.scalar(select(User).where(User.team == "热线一组")), NOW)
     code = timing.current_code(session.id, NOW)[0]
     response = client.post(f"/sessions/{session.id}/checkin", data={"code": code}, headers=EN)
     assert response.status_code == 422 and "Check-in opens 15 minutes before the start." in response.get_data(
@@ -231,14 +231,14 @@ def test_mark_close_and_correct_through_the_page(world, client, make_user, login
 def test_agent_signs_up_and_cancels(world, client, make_user, login_as):
     first, second = make_user(team="热线一组"), make_user(team="热线一组")
     session = world["later"]
-    services.sign_up(session.id, first, NOW)
+    signups.sign_up(session.id, first, NOW)
     login_as(second)
     page = client.post(f"/sessions/{session.id}/signup", headers=EN, follow_redirects=True).get_data(as_text=True)
     assert "you are on the waiting list, number 1" in page and "Leave the waiting list" in page
     mine = client.get("/sessions/mine", headers=EN).get_data(as_text=True)
     assert "Waiting list: number 1" in mine and "下周" in mine
     client.post(f"/sessions/{session.id}/withdraw")
-    assert services.waiting_position(session, second) is None
+    assert signups.waiting_position(session, second) is None
 
 
 # --- calendar, .ics -----------------------------------------------------------------------------
@@ -263,7 +263,7 @@ def test_calendar_month_shows_the_session_on_its_day(world, client, login_as):
 
 def test_ics_downloads(world, client, make_user, login_as):
     agent = make_user(team="热线一组")
-    services.sign_up(world["later"].id, agent, NOW)
+    signups.sign_up(world["later"].id, agent, NOW)
     login_as(agent)
     one = client.get(f"/sessions/{world['running'].id}.ics")
     assert one.mimetype == "text/calendar" and "attachment" in one.headers["Content-Disposition"]
@@ -294,7 +294,7 @@ def test_session_pages_run_a_fixed_number_of_queries(app, client, make_user, log
     big = schedule(trainer, audience={"teams": ["热线二组"]})
     few, many = add_agents(10, "热线一组"), add_agents(1000, "热线二组")
     for session, agents in ((small, few), (big, many)):
-        services.mark_attendance(session, trainer, {a.id: (None, "present") for a in agents[:5]}, "", NOW)
+        attendance.mark_attendance(session, trainer, {a.id: (None, "present") for a in agents[:5]}, "", NOW)
     login_as(trainer)
     counts = [count_queries(lambda: client.get(path.format(id=s.id))) for s in (small, big)]
     assert counts[0] == counts[1]

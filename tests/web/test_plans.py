@@ -13,7 +13,7 @@ from lms.extensions import db
 from lms.models import Course, User, UserRole
 from lms.models.notifications import Notification
 from lms.models.plans import Assignment, CohortMember
-from lms.plans import services
+from lms.plans import progress, services
 from lms.records.services import add_entry
 from tests.conftest import assert_access, count_queries
 
@@ -153,8 +153,8 @@ def test_cancel_assignment(world, client, login_as):
     assert client.post(f"/plans/{plan.id}/assignments/{assignment.id}/cancel").status_code == 302
     db.session.expire_all()
     assert assignment.cancelled_at is not None
-    assert not services.my_assignments(world["agent"], NOW).items or all(
-        t.plan.onboarding for t in services.my_assignments(world["agent"], NOW))
+    assert not progress.my_assignments(world["agent"], NOW).items or all(
+        t.plan.onboarding for t in progress.my_assignments(world["agent"], NOW))
 
 
 def test_remind_button_sends_once_a_day(world, client, login_as):
@@ -227,12 +227,12 @@ def test_import_page(world, client, login_as):
 
 
 def test_home_partial(world, app, make_user):
-    mine = services.my_assignments(world["agent"], NOW)
+    mine = progress.my_assignments(world["agent"], NOW)
     with app.test_request_context(headers={"Accept-Language": "en"}):
         html = render_template("plans/_home.html", assignments=mine)
         assert 'id="my-assignments"' in html and "课程 level-one" in html and 'href="/courses/level-one"' in html
         assert "Overdue" in html
-        idle = services.my_assignments(make_user(team="热线九组"), NOW)
+        idle = progress.my_assignments(make_user(team="热线九组"), NOW)
         assert render_template("plans/_home.html", assignments=idle).strip() == ""
 
 

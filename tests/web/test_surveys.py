@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.models.surveys import SurveyAnswer, SurveyResponse, SurveyTemplate
-from lms.surveys import services
+from lms.surveys import authoring, services
 from tests.conftest import assert_access
 from tests.unit.test_surveys import NOW, answer, attend, complete, course_of, make_session, make_templates
 
@@ -215,7 +215,7 @@ def test_a_template_with_answers_is_locked_and_can_be_copied(setup, staff_client
 
 
 def test_the_templates_list_and_make_default(setup, staff_client, make_user):
-    other = services.save_template(setup["trainer"], None, name="备用课程问卷", applies_to="course", rows=[], now=NOW)
+    other = authoring.save_template(setup["trainer"], None, name="备用课程问卷", applies_to="course", rows=[], now=NOW)
     html = _page(staff_client, "/surveys/templates")
     assert "备用课程问卷" in html and "Default" in html
     assert _post(staff_client, f"/surveys/templates/{other.id}/default", {}).status_code == 302
