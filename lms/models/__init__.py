@@ -13,7 +13,7 @@ from lms.models.questions import QUESTION_TYPES, Question, QuestionBank, Questio
 from lms.models.records import BANDS, ENTRY_KINDS, AuditEvent, RecordEntry
 from lms.models.users import ROLES, STAR_LEVELS, User, UserRole
 # Modules whose classes are imported from the module itself (lms.models.plans.Assignment, ...).
-from lms.models import classroom, notifications, plans, surveys  # noqa: F401,E402  (registers their tables)
+from lms.models import classroom, notifications, plans, surveys  # noqa: E402  (registers their tables)
 
 __all__ = [
     "KINDS", "TRACKS", "Course", "Lesson", "course_prerequisites", "LessonProgress",
@@ -23,5 +23,5 @@ __all__ = [
     "AttemptAnswer", "CERTIFICATE_KINDS", "Certificate", "STAR_CHANGE_KINDS", "StarChange", "StarLevel",
     "MOODS", "PRACTICAL_STATUSES", "Scenario", "ScriptVersion", "RubricVersion", "RubricCriterion",
     "Rehearsal", "Practical", "PracticalScore", "PracticalCorrection", "PracticalAcknowledgement",
-    "JOB_STATUSES", "Job",
+    "JOB_STATUSES", "Job", "classroom", "notifications", "plans", "surveys",
 ]
