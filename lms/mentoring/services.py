@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from lms.clock import utcnow
 from lms.exams.makeup import out_of_attempts
+from lms.plans.progress import assignment_summary_for
 from lms.extensions import db
 from lms.models import Exam, ExamAttempt, Practical, RecordEntry, Rehearsal, User
 from lms.records.access import is_mentor_of
@@ -56,6 +57,8 @@ class MenteeRow:
     exams: list[ExamResult] = field(default_factory=list)  # latest graded attempts, newest first
     pending: list[ExamResult] = field(default_factory=list)  # attempts whose essays wait for marks
     refreshers: list[CourseState] = field(default_factory=list)  # due or expired, most urgent first
+    assigned_open: int = 0  # training-plan and onboarding items started and not done (lms.plans)
+    assigned_overdue: int = 0
 
     @property
     def pass_rate(self) -> int | None:
@@ -148,6 +151,8 @@ def mentor_overview(mentor: User, now: datetime | None = None) -> MentorOverview
     overview = MentorOverview(list(rows.values()), scheduled, [tuple(row) for row in failed], recent, rehearsals)
     overview.observed = sum(row.observed for row in overview.mentees)
     overview.out_of_attempts = out_of_attempts(now or utcnow(), user_ids=list(rows))
+    for user_id, (open_items, overdue) in assignment_summary_for(list(rows), now or utcnow()).items():
+        rows[user_id].assigned_open, rows[user_id].assigned_overdue = open_items, overdue
     overview.passed = sum(row.passed for row in overview.mentees)
     return overview
 

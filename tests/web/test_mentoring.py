@@ -130,3 +130,25 @@ def correct_and_acknowledge(mentor, agent, practical_id, scenario):
     services.correct_practical(mentor, services.load_practical_for(mentor, practical_id),
                                marks={i: 0 for i in criteria_ids(scenario).values()}, comments={}, reason="x", now=NOW)
     services.acknowledge(agent, services.load_practical_for(agent, practical_id), "", NOW)
+
+
+def test_mentees_show_their_open_and_overdue_assignments(catalog, mentor, make_user, client, login_as, frozen_now):
+    from lms.catalog.services import find_course, load_progress
+    from lms.plans import services as plans
+    from lms.plans.services import Target
+
+    frozen_now(NOW)
+    behind = make_user(star_level=1, mentor=mentor, name="赵磊", team="热线二组")
+    on_time = make_user(star_level=1, mentor=mentor, name="刘洋", team="热线一组")
+    trainer = make_user(roles=("trainer",), star_level=5)
+    course = find_course(load_progress(trainer), "basics-a")
+    plan = plans.create_plan(trainer, name="冬季专项", description="", now=NOW)
+    plans.add_assignment(trainer, plan, item=course, item_kind="course", target=Target("team", team="热线二组"),
+                         starts_on=date(2026, 11, 2), due_on=date(2026, 11, 20), month=None, now=NOW)
+    plans.add_assignment(trainer, plan, item=course, item_kind="course", target=Target("agent", user=on_time),
+                         starts_on=date(2026, 11, 2), due_on=date(2026, 11, 30), month=None, now=NOW)
+    login_as(mentor)
+    html = client.get("/mentoring", headers=EN).get_data(as_text=True)
+    rows = {name: text_of(part) for name, part in re.findall(r'mentee-name"[^>]*>([^<]+)</a>(.*?)</li>\s*</ul>', html, re.S)}
+    assert "Assigned and not done: 0 open · 1 overdue" in rows["赵磊"]
+    assert "Assigned and not done: 1 open" in rows["刘洋"] and "overdue" not in rows["刘洋"]
