@@ -199,7 +199,8 @@ def create_session(actor: User, fields: SessionFields, now: datetime) -> ClassSe
 
 
 def update_session(session: ClassSession, actor: User, fields: SessionFields, now: datetime) -> ClassSession:
-    """Change a session. Newly invited agents are told; a raised capacity moves the waiting list in.
+    """Change a session. Newly invited agents are told; so is everyone expected or waiting when the time or
+    place changes ("session_changed"); a raised capacity moves the waiting list in.
     Raises InvalidSession, SessionCancelled."""
     if session.cancelled_at is not None:
         raise SessionCancelled()
@@ -207,8 +208,11 @@ def update_session(session: ClassSession, actor: User, fields: SessionFields, no
     session = locked_session(session.id)
     before = {"title": session.title, "starts_at": session.starts_at.isoformat(),
               "ends_at": session.ends_at.isoformat(), "capacity": session.capacity, "audience": session.audience}
+    moved = _when_and_where(session)
     _apply(session, fields)
     db.session.flush()
+    if _when_and_where(session) != moved and session.ends_at > now:
+        _tell(session, "session_changed", f"session_changed:{session.id}:{now.isoformat()}", now)
     _invite(session, db.session.scalars(select(User.id).where(_invited_clause(session.audience))), now)
     if session.signup_required and session.ends_at > now:
         fill_places(session, now)
@@ -228,15 +232,23 @@ def cancel_session(session: ClassSession, actor: User, now: datetime) -> None:
     if session.attendance_closed_at is not None:
         raise AttendanceClosed()
     session.cancelled_at = now
+    if session.ends_at > now:
+        _tell(session, "session_cancelled", f"session_cancelled:{session.id}", now)
+    audit(actor, "class_session_cancelled", "class_session", session.id, title=session.title)
+    db.session.commit()
+
+
+def _when_and_where(session: ClassSession) -> tuple:
+    return session.starts_at, session.ends_at, session.location, session.online_url
+
+
+def _tell(session: ClassSession, kind: str, key: str, now: datetime) -> None:
+    """Notify everyone expected at the session or waiting for a place."""
     told = {user.id for user in expected_agents(session)}
     told |= set(db.session.scalars(select(ClassRegistration.user_id).where(
         ClassRegistration.session_id == session.id, ClassRegistration.status == "waitlisted")))
-    if session.ends_at > now:
-        for user_id in sorted(told):
-            notify(user_id, "session_cancelled", params=notification_params(session), link=f"/sessions/{session.id}",
-                   key=f"session_cancelled:{session.id}", now=now)
-    audit(actor, "class_session_cancelled", "class_session", session.id, title=session.title)
-    db.session.commit()
+    for user_id in sorted(told):
+        notify(user_id, kind, params=notification_params(session), link=f"/sessions/{session.id}", key=key, now=now)
 
 
 def locked_session(session_id: int) -> ClassSession:

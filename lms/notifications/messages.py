@@ -117,6 +117,12 @@ def _session_invited(p: Params) -> str:
     return _("You are invited to %(title)s on %(starts_at)s.")
 
 
+def _session_changed(p: Params) -> str:
+    if p.has("location"):
+        return _("%(title)s has moved: now %(starts_at)s at %(location)s.")
+    return _("%(title)s has moved: now %(starts_at)s.")
+
+
 def _session_reminder(p: Params) -> str:
     if p.has("location"):
         return _("Reminder: %(title)s starts %(starts_at)s at %(location)s.")
@@ -162,6 +168,7 @@ MESSAGES: dict[str, Callable[[Params], str]] = {
     "session_invited": _session_invited,
     "session_place_freed": lambda p: _("A place is free for you in %(title)s on %(starts_at)s."),
     "session_cancelled": lambda p: _("%(title)s on %(starts_at)s is cancelled."),
+    "session_changed": _session_changed,
     "session_reminder": _session_reminder,
     "survey_waiting": lambda p: _("A survey is waiting for you: %(title)s."),
     "exam_result": _exam_result,

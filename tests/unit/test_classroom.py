@@ -117,6 +117,26 @@ def test_cancel_tells_expected_and_waiting(trainer, agents):
         signups.sign_up(session.id, agents[2], NOW)
 
 
+def test_a_new_time_or_place_tells_those_expected_and_waiting_a_new_title_does_not(trainer, agents):
+    from dataclasses import replace
+
+    session = schedule(trainer, signup_required=True, capacity=1)
+    signups.sign_up(session.id, agents[0], NOW)
+    signups.sign_up(session.id, agents[1], NOW)  # waiting
+    fields = services.SessionFields(title="投诉处理工作坊", starts_at=session.starts_at, ends_at=session.ends_at,
+                                    instructor=trainer, location="培训室 A", audience={"teams": ["热线一组"]},
+                                    signup_required=True, capacity=1)
+    services.update_session(session, trainer, replace(fields, title="投诉处理工作坊（二）"), NOW)
+    assert notifications("session_changed") == []
+    later = NOW + timedelta(minutes=1)
+    services.update_session(session, trainer, replace(fields, starts_at=session.starts_at + timedelta(hours=1),
+                                                      ends_at=session.ends_at + timedelta(hours=1)), later)
+    services.update_session(session, trainer, replace(fields, location="培训室 B"), later + timedelta(minutes=1))
+    sent = notifications("session_changed")
+    assert sorted(n.user_id for n in sent) == sorted([agents[0].id, agents[1].id] * 2)
+    assert {n.params["location"] for n in sent} == {"培训室 A", "培训室 B"}
+
+
 # --- sign-up, capacity, waiting list, cutoff ----------------------------------------------------
 
 def test_capacity_then_waiting_list_in_order(trainer, agents):
