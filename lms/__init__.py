@@ -18,7 +18,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 BLUEPRINTS = ("auth.views", "catalog.views", "lessons.views", "admin.views", "practicals.views", "mentoring.views",
               "exams.views", "banks.views", "records.views", "records.export_views", "promotions.views",
               "evaluations.views", "certificates.views", "jobs.views", "plans.views", "classroom.views",
-              "surveys.views", "notifications.views", "records.kpi_views")
+              "surveys.views", "notifications.views", "records.kpi_views", "reports.views",
+              "reports.item_views", "reports.people_views", "reports.audit_views")
 _EXTENSIONS = ("babel", "csrf", "db", "login_manager", "migrate")
 
 
