@@ -202,6 +202,8 @@ def from_environment(instance: Path) -> dict:
         # queued mail is sent by a thread of the web process that queued it, or only by `lms notify send-mail`
         "LMS_MAIL_WORKER": _choice("LMS_MAIL_WORKER", ("thread", "external"), "thread"),
         "LMS_SMTP_TIMEOUT": _number("LMS_SMTP_TIMEOUT", 20.0, 1, 300),
+        # the recognition board (表彰榜) ranks a month's agents by training index or by average score
+        "LMS_RECOGNITION_BY": _choice("LMS_RECOGNITION_BY", ("index", "average"), "index"),
     }
 
 
@@ -226,4 +228,5 @@ DEFAULTS = {
     "LMS_MAIL_FROM": "academy@localhost",
     "LMS_MAIL_WORKER": "thread",
     "LMS_SMTP_TIMEOUT": 20.0,
+    "LMS_RECOGNITION_BY": "index",
 }
