@@ -33,6 +33,7 @@ LAZY_COMMANDS = {
     "exams": "lms.exams.cli:exams",
     "records": "lms.records.cli:records",
     "notify": "lms.notifications.cli:notify",
+    "reports": "lms.reports.cli:reports",
 }
 # Commands that only the built app has (Flask-Migrate's `db`, blueprint groups), with their help
 # line: `lms --help` lists them without building the app; asking for one builds it (FlaskGroup).
@@ -102,6 +103,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(banks)
     from lms.records.cli import records
     app.cli.add_command(records)
+    from lms.reports.cli import reports
+
+    app.cli.add_command(reports)
     from lms.notifications.cli import notify
 
     app.cli.add_command(notify)
