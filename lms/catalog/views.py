@@ -6,6 +6,7 @@ from lms.classroom.agenda import upcoming_for
 from lms.clock import utcnow
 from lms.exams.services import course_exam, exam_status
 from lms.plans.progress import my_assignments
+from lms.reports.recognition import board_for_home
 from lms.surveys.services import waiting_surveys
 from lms.promotions.services import eligibility_of
 
@@ -24,6 +25,7 @@ def home():
         assignments=my_assignments(user, now) if is_agent else None,
         sessions=upcoming_for(user, now) if is_agent else None,
         surveys=waiting_surveys(user, now) if is_agent else None,
+        board=board_for_home(now),
         levels=progress.levels(),
         next_lesson=progress.next_lesson(),
         progress=progress,

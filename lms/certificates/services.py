@@ -72,6 +72,8 @@ class Verification:
 
 
 def certificate_status(certificate: Certificate, now: datetime) -> str:
+    if certificate.kind == "recognition":  # a month's recognition (lms/reports/recognition.py) stands once given
+        return "valid"
     if certificate.kind == "course":
         still_in_force = db.session.scalar(select(RecordEntry.id).where(
             RecordEntry.id == certificate.record_entry_id, in_force()))

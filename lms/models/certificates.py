@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.clock import utcnow
@@ -13,12 +13,14 @@ from lms.models.ladder import StarChange
 from lms.models.records import RecordEntry
 from lms.models.users import User
 
-CERTIFICATE_KINDS = ("course", "promotion")
+CERTIFICATE_KINDS = ("course", "promotion", "recognition")
 
 
 class Certificate(Base):
     __tablename__ = "certificates"
-    __table_args__ = (CheckConstraint(f"kind IN {CERTIFICATE_KINDS!r}", name="known_kind"),)
+    # A recognition (表彰榜) is given once per agent and month (`period`); NULL periods never clash.
+    __table_args__ = (CheckConstraint(f"kind IN {CERTIFICATE_KINDS!r}", name="known_kind"),
+                      UniqueConstraint("user_id", "kind", "period"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -33,6 +35,7 @@ class Certificate(Base):
                                                        unique=True)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     valid_until: Mapped[datetime | None]
+    period: Mapped[str | None] = mapped_column(String(7))  # "2026-10": the month a recognition is for
 
     user: Mapped[User] = relationship()
     course: Mapped[Course | None] = relationship()

@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Date, Float, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Date, Float, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -47,6 +47,8 @@ class User(UserMixin, Base):
     # (lms/auth/activation.py): the code's hash and when it expires. No password works meanwhile.
     activation_hash: Mapped[str | None] = mapped_column(String(64))
     activation_expires_at: Mapped[datetime | None]
+    # The agent asked not to appear on the recognition board (表彰榜, lms/reports/recognition.py).
+    recognition_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     # Loaded when first used: a JSON answer save needs neither; lists that show them selectinload.

@@ -169,6 +169,7 @@ MESSAGES: dict[str, Callable[[Params], str]] = {
     "session_place_freed": lambda p: _("A place is free for you in %(title)s on %(starts_at)s."),
     "session_cancelled": lambda p: _("%(title)s on %(starts_at)s is cancelled."),
     "session_changed": _session_changed,
+    "recognition_awarded": lambda p: _("You are number %(rank)s on the recognition board for %(month)s: your certificate of recognition is ready."),
     "session_reminder": _session_reminder,
     "survey_waiting": lambda p: _("A survey is waiting for you: %(title)s."),
     "exam_result": _exam_result,

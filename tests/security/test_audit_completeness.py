@@ -34,6 +34,9 @@ AUDITED = {
     "classroom.new": {"class_session_created"}, "classroom.edit": {"class_session_updated"},
     "classroom.cancel": {"class_session_cancelled"}, "classroom.mark": {"attendance_marked"},
     "classroom.close": {"attendance_closed"},
+    # tests/web/test_reports_people.py
+    "people_reports.recognition_award": {"recognition.awarded"},
+    "people_reports.recognition_me": {"recognition.opt_out_changed"},
     # tests/web/test_surveys.py
     "surveys.new_template": {"survey_template_saved"}, "surveys.edit_template": {"survey_template_saved"},
     "surveys.duplicate_template": {"survey_template_duplicated"}, "surveys.make_default": {"survey_template_default"},

@@ -115,6 +115,7 @@ FULL_PARAMS = {
     "session_invited": {"title": "投诉处理工作坊", "starts_at": "2026-11-24T01:30:00+00:00", "location": "三楼培训室"},
     "session_place_freed": {"title": "投诉处理工作坊", "starts_at": "2026-11-24T01:30:00+00:00"},
     "session_cancelled": {"title": "投诉处理工作坊", "starts_at": "2026-11-24T01:30:00+00:00"},
+    "recognition_awarded": {"month": "2026-10", "rank": 1},
     "session_changed": {"title": "投诉处理工作坊", "starts_at": "2026-11-24T02:30:00+00:00", "location": "培训室 B"},
     "session_reminder": {"title": "投诉处理工作坊", "starts_at": "2026-11-24T01:30:00+00:00", "location": "三楼培训室"},
     "survey_waiting": {"title": "入职满意度"},
