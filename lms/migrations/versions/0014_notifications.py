@@ -57,13 +57,13 @@ def upgrade():
         batch_op.create_index('ix_outgoing_mails_status_next_attempt_at', ['status', 'next_attempt_at'],
                               unique=False)
 
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('email', sa.String(length=254), nullable=True))
+    # Plain ALTER TABLE on `users` (SQLite >= 3.35 drops columns too): a batch would rebuild the table
+    # every other one references, which SQLite refuses with foreign keys on.
+    op.add_column('users', sa.Column('email', sa.String(length=254), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('email')
+    op.drop_column('users', 'email')
     with op.batch_alter_table('outgoing_mails', schema=None) as batch_op:
         batch_op.drop_index('ix_outgoing_mails_status_next_attempt_at')
         batch_op.drop_index(batch_op.f('ix_outgoing_mails_notification_id'))

@@ -16,9 +16,9 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('recognition_opt_out', sa.Boolean(), server_default=sa.false(),
-                                      nullable=False))
+    # A plain ADD COLUMN: a batch would rebuild `users`, which every other table references (SQLite
+    # refuses to drop it with foreign keys on, and must not try).
+    op.add_column('users', sa.Column('recognition_opt_out', sa.Boolean(), server_default=sa.false(), nullable=False))
 
     with op.batch_alter_table('certificates', schema=None) as batch_op:
         batch_op.add_column(sa.Column('period', sa.String(length=7), nullable=True))
@@ -37,5 +37,4 @@ def downgrade():
         batch_op.create_check_constraint(batch_op.f('ck_certificates_known_kind'), "kind IN ('course', 'promotion')")
         batch_op.drop_column('period')
 
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('recognition_opt_out')
+    op.drop_column('users', 'recognition_opt_out')
