@@ -36,12 +36,14 @@ class _Results:
     """When each agent completed each item, from facts loaded at once (six or seven queries)."""
 
     def __init__(self, users: list[User], courses: dict[int, Course], exams: dict[int, Exam], scenario_slugs: bool,
-                 now: datetime):
+                 now: datetime, facts: completion.Facts | None = None):
         ids = [user.id for user in users]
         self.now = now
         self.courses = courses
         self.exams = exams
-        self.facts = completion.load_facts(ids) if ids and (courses or scenario_slugs) else None
+        if facts is None and ids and (courses or scenario_slugs):
+            facts = completion.load_facts(ids)
+        self.facts = facts
         self.attempts: dict[tuple[int, int], list] = defaultdict(list)
         if ids and exams:
             for row in db.session.execute(
@@ -113,15 +115,17 @@ def today_of(now: datetime) -> date:
 
 
 def evaluate(assignments: list[Assignment], now: datetime, *, onboarding: bool = False,
-             only: set[int] | None = None) -> list[Task]:
+             only: set[int] | None = None, facts: completion.Facts | None = None) -> list[Task]:
     """Every (agent, item) that `assignments` and, with `onboarding`, the onboarding window give,
-    with its status at `now`; only the agents in `only` when given. A fixed number of queries."""
+    with its status at `now`; only the agents in `only` when given. A fixed number of queries.
+    `facts`: the completion facts of (at least) those agents when the caller has them already."""
     index = AgentIndex.load(assignments, onboarding=onboarding, only=only)
     courses = onboarding_courses() if onboarding and index.users else []
     course_map = {course.id: course for course in courses}
     course_map.update({a.course.id: a.course for a in assignments if a.item_kind == "course"})
     exams = {a.exam.id: a.exam for a in assignments if a.item_kind == "exam"}
-    results = _Results(index.users, course_map, exams, any(a.item_kind == "scenario" for a in assignments), now)
+    results = _Results(index.users, course_map, exams, any(a.item_kind == "scenario" for a in assignments), now,
+                       facts)
     today = today_of(now)
     soon = int(current_app.config.get("LMS_DUE_SOON_DAYS", 3))
     zone = center_zone()

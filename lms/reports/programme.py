@@ -172,7 +172,8 @@ def load_programme(period: Period, filters: Filters, now: datetime) -> Programme
     for user in users:
         mine = figures[user.id]
         mine.assigned = {c.id for c in focus if c.kind == "required" and c.star_level == user.star_level}
-    tasks = evaluate(live_assignments(), now, onboarding=True, only=ids)
+    facts = next(iter(standings.values())).facts  # loaded once for every agent in scope
+    tasks = evaluate(live_assignments(), now, onboarding=True, only=ids, facts=facts)
     for task in tasks:
         mine = figures[task.user.id]
         in_focus = task.item.kind == "course" and task.item.id in focus_ids
