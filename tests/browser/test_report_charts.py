@@ -146,7 +146,8 @@ def test_charts_follow_the_window_and_print_as_tables(chart_page, watch):
     assert_drawn(page)
     wide = page.locator("#chart-trend-months svg").first.bounding_box()["width"]
     page.set_viewport_size({"width": 390, "height": 844})
-    page.wait_for_function("document.querySelector('#chart-trend-months svg').getBoundingClientRect().width < 400")
+    page.wait_for_function(  # a function, not an expression: Playwright evaluates those without eval (CSP)
+        "() => document.querySelector('#chart-trend-months svg').getBoundingClientRect().width < 400")
     assert page.locator("#chart-trend-months svg").first.bounding_box()["width"] < wide
 
     page.emulate_media(media="print")
@@ -176,7 +177,7 @@ def test_a_chart_that_cannot_be_drawn_leaves_its_table(chart_page, watch):
 
     without = watch()
     page = without.open("/__charts-broken?nolib=1")  # no ECharts at all: every table is open
-    page.wait_for_function("document.querySelectorAll('details.chart-data[open]').length === 4")
+    page.wait_for_function("() => document.querySelectorAll('details.chart-data[open]').length === 4")
     assert page.locator(".report-chart .chart[hidden]").count() == 4
     assert page.locator(".chart svg").count() == 0
     assert without.problems == []
