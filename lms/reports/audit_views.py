@@ -20,7 +20,7 @@ from lms.records.exports import content_disposition
 from lms.records.services import audit as record_audit
 from lms.reports import audit
 from lms.reports.exports import FORMATS, export_table
-from lms.reports.period import PeriodInvalid, parse_period
+from lms.reports.period import period_from_field
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit")
 
@@ -54,12 +54,7 @@ def _filters() -> tuple[AuditFilterForm, audit.AuditFilter, bool]:
         else:
             if kind not in {value for value, _label in offered}:  # a kind from a link: keep it selectable
                 form.kind.choices.append(Choice(kind, kind))
-    if form.period.data and not form.period.errors:
-        try:
-            period = parse_period(form.period.data)
-        except PeriodInvalid:
-            form.period.errors = list(form.period.errors) + [
-                _("Not a period: type a month 2026-11, a year 2026 or months 2026-01..2026-06.")]
+    period = period_from_field(form.period, None)
     found = True
     if form.person.data and not form.person.errors:
         try:

@@ -20,7 +20,7 @@ from lms.records.kpi import recent_months
 from lms.records.services import audit
 from lms.reports import mentors, recognition
 from lms.reports.exports import export_table
-from lms.reports.period import PeriodInvalid, default_period, parse_period
+from lms.reports.period import PeriodInvalid, default_period, parse_period, period_from_field
 from lms.reports.tables import Filters
 
 bp = Blueprint("people_reports", __name__, url_prefix="/reports")
@@ -79,13 +79,7 @@ def _mentor_filters(now):
     form.level.choices = [Choice("", _l("All levels"))] + [Choice(level, str(level)) for level in range(6)]
     if request.args:
         form.validate()
-    period = default_period(now)
-    if form.period.data and not form.period.errors:
-        try:
-            period = parse_period(form.period.data)
-        except PeriodInvalid:
-            form.period.errors = list(form.period.errors) + [
-                _("Not a period: type a month 2026-11, a year 2026 or months 2026-01..2026-06.")]
+    period = period_from_field(form.period, default_period(now))
     if not form.period.data or form.period.errors:
         form.period.data = period.text
     filters = Filters(team=(form.team.data or None) if not form.team.errors else None,

@@ -61,6 +61,21 @@ def parse_period(text: str) -> Period:
                   months=tuple(months))
 
 
+def period_from_field(field, fallback: Period | None) -> Period | None:
+    """The period a filter form's field names; a text that is none gets its message beside the field
+    (the form is shown again with it) and `fallback` is used."""
+    from flask_babel import gettext as _
+
+    if not field.data or field.errors:
+        return fallback
+    try:
+        return parse_period(field.data)
+    except PeriodInvalid:
+        field.errors = list(field.errors) + [
+            _("Not a period: type a month 2026-11, a year 2026 or months 2026-01..2026-06.")]
+        return fallback
+
+
 def default_period(now: datetime, months: int = 12) -> Period:
     """The last `months` months up to and including the current one."""
     local = now.astimezone(center_zone())

@@ -10,11 +10,17 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+from lms.config import PROJECT_ROOT
+
 CHROMIUM = os.environ.get("LMS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 ]
+# The sample curriculum and the demo accounts as `lms demo` writes them, CSRF on: a module that uses the
+# `demo` fixture sets `app_config` to this.
+SAMPLE_DEMO_CONFIG = {"LMS_COURSES_DIR": str(PROJECT_ROOT / "courses"),
+                      "LMS_BANKS_DIR": str(PROJECT_ROOT / "question_banks"), "WTF_CSRF_ENABLED": True}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
 
 
@@ -36,6 +42,18 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def demo(app):
+    """The sample content synced and the demo accounts with their history (needs SAMPLE_DEMO_CONFIG)."""
+    from lms.clock import utcnow
+    from lms.content.sync import sync_content
+    from lms.demo import ensure_demo_accounts
+    from lms.extensions import db
+
+    sync_content(db.session, app.config, utcnow())
+    ensure_demo_accounts()
 
 
 @pytest.fixture

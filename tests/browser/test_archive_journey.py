@@ -4,27 +4,18 @@ the demo accounts and their archives as `lms demo` writes them, CSRF on."""
 import pytest
 from sqlalchemy import select
 
-from lms.clock import utcnow
-from lms.config import PROJECT_ROOT
-from lms.content.sync import sync_content
-from lms.demo import DEMO_PASSWORD, ensure_demo_accounts
+from lms.demo import DEMO_PASSWORD
 from lms.extensions import db
 from lms.models import Certificate, User
-from tests.browser.conftest import PHONE, horizontal_overflow, log_in
+from tests.browser.conftest import PHONE, SAMPLE_DEMO_CONFIG, horizontal_overflow, log_in
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def app_config():
-    return {"LMS_COURSES_DIR": str(PROJECT_ROOT / "courses"), "LMS_BANKS_DIR": str(PROJECT_ROOT / "question_banks"),
-            "WTF_CSRF_ENABLED": True}
+    return SAMPLE_DEMO_CONFIG
 
-
-@pytest.fixture
-def demo(app):
-    sync_content(db.session, app.config, utcnow())
-    ensure_demo_accounts()
 
 
 def test_agent_prints_the_record_and_a_certificate_is_verified(demo, live_server, phone, browser):

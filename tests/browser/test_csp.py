@@ -9,15 +9,12 @@ import base64
 import pytest
 from sqlalchemy import select
 
-from lms.clock import utcnow
-from lms.config import PROJECT_ROOT
-from lms.content.sync import sync_content
-from lms.demo import DEMO_PASSWORD, ensure_demo_accounts
+from lms.demo import DEMO_PASSWORD
 from lms.extensions import db
 from lms.models import Certificate, Exam, ExamAttempt, Question, QuestionBank, User
 from lms.models.classroom import ClassSession
 from lms.models.plans import TrainingPlan
-from tests.browser.conftest import log_in
+from tests.browser.conftest import SAMPLE_DEMO_CONFIG, log_in
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
@@ -28,14 +25,8 @@ POLICY_WORDS = ("Content Security Policy", "Content-Security-Policy", "Permissio
 
 @pytest.fixture
 def app_config():
-    return {"LMS_COURSES_DIR": str(PROJECT_ROOT / "courses"), "LMS_BANKS_DIR": str(PROJECT_ROOT / "question_banks"),
-            "WTF_CSRF_ENABLED": True}
+    return SAMPLE_DEMO_CONFIG
 
-
-@pytest.fixture
-def demo(app):
-    sync_content(db.session, app.config, utcnow())
-    ensure_demo_accounts()
 
 
 class Watched:

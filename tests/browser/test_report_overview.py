@@ -10,12 +10,8 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from lms.clock import utcnow
-from lms.config import PROJECT_ROOT
-from lms.content.sync import sync_content
-from lms.demo import DEMO_PASSWORD, ensure_demo_accounts
-from lms.extensions import db
-from tests.browser.conftest import PHONE, horizontal_overflow, log_in
+from lms.demo import DEMO_PASSWORD
+from tests.browser.conftest import PHONE, SAMPLE_DEMO_CONFIG, horizontal_overflow, log_in
 
 pytestmark = pytest.mark.browser
 POLICY_WORDS = ("content security policy", "content-security-policy")
@@ -23,14 +19,8 @@ POLICY_WORDS = ("content security policy", "content-security-policy")
 
 @pytest.fixture
 def app_config():
-    return {"LMS_COURSES_DIR": str(PROJECT_ROOT / "courses"), "LMS_BANKS_DIR": str(PROJECT_ROOT / "question_banks"),
-            "WTF_CSRF_ENABLED": True}
+    return SAMPLE_DEMO_CONFIG
 
-
-@pytest.fixture
-def demo(app):
-    sync_content(db.session, app.config, utcnow())
-    ensure_demo_accounts()
 
 
 def watch(page) -> list[str]:
