@@ -1,6 +1,7 @@
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from lms.auth.landing import AGENT_HOME, landing_endpoint
 from lms.catalog import services
 from lms.classroom.agenda import upcoming_for
 from lms.clock import utcnow
@@ -16,6 +17,17 @@ bp = Blueprint("catalog", __name__)
 @bp.route("/")
 @login_required
 def home():
+    """The front door: an agent's home for agents, the landing page of their main role for everyone else."""
+    endpoint = landing_endpoint(current_user)
+    if endpoint != AGENT_HOME:
+        return redirect(url_for(endpoint))
+    return learning()
+
+
+@bp.route("/learn")
+@login_required
+def learning():
+    """My learning: the agent home (for staff without the agent role, the catalog they may open)."""
     now = utcnow()
     progress = services.load_progress(current_user, now)
     user = current_user._get_current_object()

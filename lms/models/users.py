@@ -49,6 +49,8 @@ class User(UserMixin, Base):
     activation_expires_at: Mapped[datetime | None]
     # The agent asked not to appear on the recognition board (表彰榜, lms/reports/recognition.py).
     recognition_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # An admin reset the password: the next login must choose a new one before anything else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     # Loaded when first used: a JSON answer save needs neither; lists that show them selectinload.
