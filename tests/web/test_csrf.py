@@ -17,10 +17,11 @@ def app_config():
 ])
 def test_posts_without_a_csrf_token_are_rejected(catalog, client, make_user, path, data):
     user = make_user()
-    client.get("/login")
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert client.post("/login", data={"employee_no": user.employee_no, "password": "password123",
+                                       "csrf_token": token}).status_code == 302
+    # Logged in, from no page of this site (a forged post carries no same-origin Referer): refused.
     response = client.post(path, data=data, headers={"Accept-Language": "en"})
     assert response.status_code == 400
     assert "The form had expired or came from another site" in response.get_data(as_text=True)
