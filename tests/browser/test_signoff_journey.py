@@ -35,7 +35,7 @@ def test_mentor_signs_on_a_phone_and_the_agent_acknowledges(sample_content, live
 
     # the mentor, standing beside the agent
     log_in(phone, live_server, mentor.employee_no)
-    phone.locator(".topnav a[href='/mentoring']").tap()
+    phone.locator(".tabbar a[href='/mentoring']").tap()
     phone.locator(f"#mentee-{agent.id} a.observe").tap()
     phone.select_option("select[name=scenario]", SCENARIO)
     phone.locator("#start").tap()
@@ -74,7 +74,7 @@ def test_mentor_signs_on_a_phone_and_the_agent_acknowledges(sample_content, live
     try:
         page = context.new_page()
         log_in(page, live_server, agent.employee_no)
-        page.locator(".topnav a[href='/practicals/mine']").tap()
+        page.locator(".tabbar a[href='/practicals/mine']").tap()
         page.locator(".practical-list a.course-link").first.tap()
         page.wait_for_url(practical_url)
         assert "先致歉并报工号" in page.locator("#result").inner_text()
