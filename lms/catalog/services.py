@@ -38,8 +38,19 @@ class Access:
 OPEN = Access()
 
 
+# Where a course stands for its card, one word each (`CourseCard.phase`): locked, complete, a
+# refresher due or expired, not started, or the first thing still to do (read, exam, practical, evaluation).
+LOCKED, NOT_STARTED, READING, EXAM, PRACTICAL, EVALUATION = (
+    "locked", "not_started", "reading", "exam", "practical", "evaluation")
+COMPLETE, DUE, EXPIRED = completion.COMPLETE, completion.DUE, completion.EXPIRED
+_PHASE_OF_REQUIREMENT = {"lessons": READING, "exam": EXAM, "practical": PRACTICAL, "evaluation": EVALUATION}
+
+
 @dataclass
 class CourseCard:
+    """A course as its card shows it: what it holds (lessons, an exam, practicals) and where the
+    user stands. Everything comes from the snapshot: no query of its own."""
+
     course: Course
     state: CourseState
     access: Access
@@ -64,6 +75,30 @@ class CourseCard:
     def status(self) -> str:
         return self.state.status
 
+    @property
+    def has_exam(self) -> bool:
+        return self.state.requirement("exam") is not None
+
+    @property
+    def practicals(self) -> int:
+        return sum(requirement.kind == "practical" for requirement in self.state.requirements)
+
+    @property
+    def next_step(self):
+        """The first requirement still open (lessons, then the exam, practicals, evaluation), else None."""
+        missing = self.state.missing
+        return missing[0] if missing else None
+
+    @property
+    def phase(self) -> str:
+        if not self.access.is_open:
+            return LOCKED
+        status = self.state.status
+        if status in (COMPLETE, DUE, EXPIRED, NOT_STARTED):
+            return status
+        step = self.next_step
+        return _PHASE_OF_REQUIREMENT[step.kind] if step is not None else COMPLETE
+
 
 @dataclass
 class LevelGroup:
@@ -75,6 +110,19 @@ class LevelGroup:
     @property
     def required_done(self) -> int:
         return sum(card.state.counts for card in self.required)
+
+    @property
+    def required_total(self) -> int:
+        return len(self.required)
+
+    @property
+    def percent(self) -> int:
+        """Share of the required courses that count (complete, or a refresher due but valid), 0-100."""
+        return round(100 * self.required_done / self.required_total) if self.required else 100
+
+    @property
+    def complete(self) -> bool:
+        return self.required_done == self.required_total
 
 
 @dataclass

@@ -3,13 +3,9 @@ from flask_login import current_user, login_required
 
 from lms.auth.landing import AGENT_HOME, landing_endpoint
 from lms.catalog import services
-from lms.classroom.agenda import upcoming_for
+from lms.catalog.home import load_home
 from lms.clock import utcnow
 from lms.exams.services import course_exam, exam_status
-from lms.plans.progress import my_assignments
-from lms.reports.recognition import board_for_home
-from lms.surveys.services import waiting_surveys
-from lms.promotions.services import eligibility_of
 
 bp = Blueprint("catalog", __name__)
 
@@ -28,22 +24,8 @@ def home():
 @login_required
 def learning():
     """My learning: the agent home (for staff without the agent role, the catalog they may open)."""
-    now = utcnow()
-    progress = services.load_progress(current_user, now)
-    user = current_user._get_current_object()
-    is_agent = user.has_role("agent")
-    return render_template(
-        "catalog/home.html",
-        assignments=my_assignments(user, now) if is_agent else None,
-        sessions=upcoming_for(user, now) if is_agent else None,
-        surveys=waiting_surveys(user, now) if is_agent else None,
-        board=board_for_home(now),
-        levels=progress.levels(),
-        next_lesson=progress.next_lesson(),
-        progress=progress,
-        due=progress.standing.due_or_expired(),
-        next_star=eligibility_of(progress.standing, now) if is_agent else None,
-    )
+    home = load_home(current_user._get_current_object(), utcnow())
+    return render_template("catalog/home.html", home=home)
 
 
 @bp.route("/courses/<slug>")

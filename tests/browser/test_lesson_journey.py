@@ -57,7 +57,8 @@ def test_every_page_fits_a_360px_phone(sample_curriculum, live_server, browser, 
     page = context.new_page()
     try:
         log_in(page, live_server, trainer.employee_no)
-        paths = ["/"]
+        page.goto(f"{live_server}/learn")  # a trainer lands on their workspace; their learning is here
+        paths = ["/learn"]
         course_links = page.eval_on_selector_all(".course-link", "links => links.map(a => a.getAttribute('href'))")
         assert len(course_links) >= 12
         for href in course_links:

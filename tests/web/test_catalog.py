@@ -30,11 +30,14 @@ def get_home(client, login_as):
 def test_new_hire_sees_their_level_with_required_and_electives(catalog, make_user, get_home):
     html = get_home(make_user(star_level=0))
     level0 = section(html, 0)
-    assert "Your level" in level0
+    assert 'class="level-group current" id="level-0"' in html  # the agent's own level, not folded
     required, electives = level0.split("Electives")
     assert "课程 basics-a" in required and "课程 basics-b" in required
     assert "课程 elective-e" in electives
-    assert "0 of 2 required courses complete" in text_of(level0)
+    # the level's progress card, before its courses
+    progress = re.search(r'id="level-progress">(.*?)</h2>.*?</p>', html, re.S).group(0)
+    assert "Your level" in progress and "0 of 2 required courses complete" in text_of(progress)
+    assert html.index('id="level-progress"') < html.index('id="level-0"')
 
 
 def test_higher_levels_are_visible_but_locked(catalog, make_user, get_home):
