@@ -55,6 +55,10 @@ class EditUserForm(UserForm):
     star_reason = StringField(_l("Reason for a change of star level"), validators=[Optional(), Length(max=500)])
 
 
+class ResetPasswordForm(FlaskForm):
+    """The confirmation of a password reset: only its CSRF token."""
+
+
 class ActiveForm(FlaskForm):
     active = HiddenField(validators=[AnyOf(["0", "1"])])
     next = HiddenField()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.auth import activation
 from lms.config import LANGUAGES
+from lms.content.errors import listed
 from lms.content.spreadsheets import (ImportInvalid, Row, RowError, SpreadsheetError, Table, check_header,
                                      header_csv, one_row_per_line_template, parse_date, read_table)
 from lms.extensions import db
@@ -228,6 +230,37 @@ def set_active(user: User, active: bool, actor: User | None) -> User:
     return user
 
 
+# Lower case and digits without look-alikes (no i, l, o, 0, 1): read off a screen and typed on a phone.
+TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def temporary_password() -> str:
+    """Like k7qm-3xd9-pt4w: 12 random characters (about 59 bits) in groups of four."""
+    characters = "".join(secrets.choice(TEMPORARY_ALPHABET) for _i in range(12))
+    return "-".join(characters[index:index + 4] for index in range(0, 12, 4))
+
+
+def reset_password(user: User, actor: User | None) -> str:
+    """Give `user` a new temporary password and commit; returns it, in clear, for the admin to hand
+    over once (it is stored only hashed). Their old password stops working, every session of
+    theirs ends, a pending activation code is void, and their next login must choose a new
+    password before anything else (User.must_change_password). Audited as `account.password_reset`
+    (never the password). Raises AccountInvalid for an inactive account (it cannot log in) and
+    for the actor's own account (they change it themself, knowing the current one)."""
+    if actor is not None and actor.id == user.id:
+        raise AccountInvalid(_("To change your own password, use Change password."))
+    if not user.active:
+        raise AccountInvalid(_("This account is inactive: reactivate it first."), "active")
+    password = temporary_password()
+    user.set_password(password)
+    activation.clear(user)
+    user.must_change_password = True
+    user.end_sessions()
+    audit(actor, "account.password_reset", "user", user.id)
+    db.session.commit()
+    return password
+
+
 def like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -331,7 +364,7 @@ def _parse_row(row: Row, first_rows: dict[str, int], existing: dict[str, User],
         unknown = names - set(ROLES)
         if unknown:
             problems.append(_("roles: unknown %(unknown)s; use %(allowed)s.",
-                              unknown=", ".join(sorted(unknown)), allowed=", ".join(ROLES)))
+                              unknown=", ".join(sorted(unknown)), allowed=listed(ROLES)))
         else:
             roles = names
             if actor is not None and employee_no == actor.employee_no and "admin" not in roles:

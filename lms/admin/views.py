@@ -7,9 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.admin import services
-from lms.admin.forms import ActiveForm, EditUserForm, ImportForm, NewUserForm, UserSearchForm
+from lms.admin import overview as admin_overview
+from lms.admin.forms import ActiveForm, EditUserForm, ImportForm, NewUserForm, ResetPasswordForm, UserSearchForm
 from lms.auth.permissions import role_required
 from lms.auth.services import safe_next_url
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.jobs import services as jobs
 from lms.models import User
@@ -37,6 +39,23 @@ def _show_invalid(form, exc: services.AccountInvalid) -> None:
         field.errors.append(str(exc))
     else:
         flash(str(exc), "error")
+
+
+@bp.route("")
+@role_required("admin")
+def overview():
+    """The admin's landing page: staff in numbers, what waits for a decision, the latest audit events."""
+    return render_template("admin/overview.html",
+                           overview=admin_overview.load(current_user._get_current_object(), utcnow()))
+
+
+@bp.route("/decisions")
+@role_required("admin")
+def decisions():
+    """The overview's slow figures (promotions, overdue training): with ?fragment=1 the parts of /admin
+    they fill (static/js/fill.js), else a page of their own (without script, the overview links here)."""
+    template = "admin/decisions.html" if request.args.get("fragment") else "admin/decisions_page.html"
+    return render_template(template, decisions=admin_overview.decisions(utcnow()))
 
 
 @bp.route("/users")
@@ -86,6 +105,25 @@ def edit_user(user_id: int):
             flash(_("Account %(no)s saved.", no=user.employee_no), "success")
             return redirect(url_for("admin.users", q=user.employee_no))
     return render_template("admin/user_form.html", form=form, user=user)
+
+
+@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@role_required("admin")
+def reset_password(user_id: int):
+    """Ask, then give the person a temporary password, shown here once; they choose their own at
+    their next login."""
+    user = db.get_or_404(User, user_id)
+    form = ResetPasswordForm()
+    password = None
+    if form.validate_on_submit():
+        try:
+            password = services.reset_password(user, current_user._get_current_object())
+        except services.AccountInvalid as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    response = make_response(render_template("admin/reset_password.html", form=form, user=user, password=password))
+    response.headers["Cache-Control"] = "no-store"  # the temporary password is never cached
+    return response
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])

@@ -7,9 +7,9 @@ and reaches the others from the navigation.
 from __future__ import annotations
 
 LANDING_BY_ROLE = (
-    ("admin", "admin.users"),
-    ("trainer", "exams.marking"),
-    ("mentor", "mentoring.home"),
+    ("admin", "admin.overview"),  # staff in numbers, what waits for a decision (lms/admin/overview.py)
+    ("trainer", "workspace.index"),  # marking, sessions, banks, exams open now (lms/workspace)
+    ("mentor", "mentoring.home"),  # the mentees, each with the next thing to do
 )
 AGENT_HOME = "catalog.learning"
 

@@ -78,6 +78,41 @@ def count_failure(employee_no: str, address: str | None) -> None:
     raise LoginThrottled(max(lockout.wait_seconds for lockout in lockouts))
 
 
+class WrongPassword(Exception):
+    """The current password given to change it is not the account's."""
+
+
+class SamePassword(Exception):
+    """The new password is the current one (a temporary password must really be replaced)."""
+
+
+def change_password(user: User, current: str, new: str, address: str | None) -> None:
+    """`user` replaces their own password; commits. Every other session of theirs ends (the caller
+    stamps the current one afresh, lms/auth/sessions.py), a forced change is done, and the change is
+    audited as `account.password_changed` (never the password).
+
+    Raises LoginThrottled while the account or the address must wait, WrongPassword for a wrong
+    current password (counted like a failed login: a borrowed session cannot guess it forever),
+    SamePassword when nothing would change."""
+    wait = throttle.seconds_to_wait(user.employee_no, address)
+    if wait:
+        raise LoginThrottled(wait)
+    if not user.check_password(current):
+        count_failure(user.employee_no, address)
+        raise WrongPassword()
+    if current == new:
+        raise SamePassword()
+    from lms.records.services import audit
+
+    throttle.record_success(user.employee_no)
+    forced = user.must_change_password
+    user.set_password(new)
+    user.must_change_password = False
+    user.end_sessions()
+    audit(user, "account.password_changed", "user", user.id, forced=forced)
+    db.session.commit()
+
+
 def end_sessions(user: User) -> None:
     """End every session of `user`, on every device (logout); commits."""
     user.end_sessions()

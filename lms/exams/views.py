@@ -15,7 +15,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from lms.auth.permissions import role_required
 from lms.clock import center_zone, utcnow
-from lms.exams import authoring, forms, makeup, services, timing
+from lms.exams import authoring, feedback, forms, makeup, services, timing
 from lms.exams.forms import Choice
 from lms.extensions import db
 from lms.models import Course, Exam, QuestionBank
@@ -96,10 +96,9 @@ def _json_error(message: str, status: int, **extra):
 
 
 @bp.route("/attempts/<int:attempt_id>/save", methods=["POST"])
+@login_required  # logged out: 401 {"saved": false, "error": "login"} (lms/errors.py)
 def save(attempt_id: int):
     """JSON {slot, response, seq} -> {saved, slot, seq, server_now}. CSRF comes in X-CSRFToken."""
-    if not current_user.is_authenticated:
-        return _json_error(_("You are logged out. Log in again in another tab; your answers are kept here."), 401)
     # An answer is at most an essay (20,000 characters, ~120 KB as escaped JSON); refuse bigger bodies
     # before parsing them. A body without a declared length is read within MAX_CONTENT_LENGTH, then checked.
     if (request.content_length or 0) > SAVE_BODY_LIMIT or len(request.get_data()) > SAVE_BODY_LIMIT:
@@ -129,11 +128,10 @@ def save(attempt_id: int):
 
 
 @bp.route("/attempts/<int:attempt_id>/heartbeat", methods=["POST"])
+@login_required  # logged out: 401 {"saved": false, "error": "login"} (lms/errors.py)
 def heartbeat(attempt_id: int):
     """JSON {open, server_now}: the exam page calls it every few minutes while nothing else is sent,
     so the login session sees activity during an open attempt (lms/auth/sessions.py)."""
-    if not current_user.is_authenticated:
-        return _json_error(_("You are logged out. Log in again in another tab; your answers are kept here."), 401)
     now = utcnow()
     try:
         attempt = services.load_attempt_for(_me(), attempt_id, now)
@@ -207,8 +205,16 @@ def result(attempt_id: int):
     if attempt.is_open and attempt.user_id == me.id:
         return redirect(url_for("exams.take", attempt_id=attempt.id))
     status = services.exam_status(attempt.user, attempt.exam, now)
+    may_review = _may_review(me, status, attempt)
     return render_template("exams/result.html", attempt=attempt, exam=attempt.exam, status=status,
-                           own=attempt.user_id == me.id, review_open=status.review_open(attempt))
+                           own=attempt.user_id == me.id, review_open=may_review,
+                           feedback=feedback.result_feedback(attempt, show_comments=may_review))
+
+
+def _may_review(me, status: services.ExamStatus, attempt) -> bool:
+    """Right answers, explanations and the marker's comments (which may quote the key): for trainers
+    and admins, else once the exam's review policy opens them (lms/exams/timing.review_open)."""
+    return attempt.state != "open" and (me.can_author or status.review_open(attempt))
 
 
 @bp.route("/attempts/<int:attempt_id>/review")
@@ -220,10 +226,10 @@ def review(attempt_id: int):
     if attempt.is_open:
         abort(403)
     status = services.exam_status(attempt.user, attempt.exam, now)
-    if not (me.can_author or status.review_open(attempt)):
+    if not _may_review(me, status, attempt):
         flash(_("The right answers are not shown yet."), "error")
         return redirect(url_for("exams.result", attempt_id=attempt.id))
-    return render_template("exams/review.html", attempt=attempt, exam=attempt.exam,
+    return render_template("exams/review.html", attempt=attempt, exam=attempt.exam, own=attempt.user_id == me.id,
                            sheet=services.load_sheet(attempt, review=True))
 
 

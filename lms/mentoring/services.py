@@ -10,14 +10,15 @@ the grade and pass/fail, never answers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased, joinedload
 
-from lms.clock import utcnow
+from lms.clock import center_zone, utcnow
 from lms.exams.makeup import out_of_attempts
 from lms.plans.progress import assignment_summary_for
+from lms.practicals.services import observation_state
 from lms.extensions import db
 from lms.models import Exam, ExamAttempt, Practical, RecordEntry, Rehearsal, User
 from lms.records.access import is_mentor_of
@@ -47,6 +48,14 @@ class ExamResult:
     submitted_at: datetime | None
 
 
+# What the mentor does next with a mentee, most pressing first (MenteeRow.next_action).
+REOBSERVE = "reobserve"  # a failed practical waits for its re-observation to be scheduled
+IN_PROGRESS = "in_progress"  # a practical is open for today (or undated): observe it now
+SCHEDULED = "scheduled"  # a practical is scheduled for a later day
+TO_OBSERVE = "to_observe"  # no practical result yet, none open
+UP_TO_DATE = "up_to_date"  # results in force, none failed and waiting
+
+
 @dataclass
 class MenteeRow:
     user: User
@@ -59,6 +68,10 @@ class MenteeRow:
     refreshers: list[CourseState] = field(default_factory=list)  # due or expired, most urgent first
     assigned_open: int = 0  # training-plan and onboarding items started and not done (lms.plans)
     assigned_overdue: int = 0
+    next_action: str = TO_OBSERVE
+    # the practical the next action is about: the failed one (REOBSERVE), the open one (IN_PROGRESS,
+    # SCHEDULED); None when a new observation is the thing to do
+    action_practical: Practical | None = None
 
     @property
     def pass_rate(self) -> int | None:
@@ -149,12 +162,33 @@ def mentor_overview(mentor: User, now: datetime | None = None) -> MentorOverview
         .options(joinedload(Rehearsal.user), joinedload(Rehearsal.scenario))
         .order_by(Rehearsal.started_at.desc(), Rehearsal.id.desc()).limit(RECENT)))
     overview = MentorOverview(list(rows.values()), scheduled, [tuple(row) for row in failed], recent, rehearsals)
+    _set_next_actions(rows, scheduled, overview.awaiting_reobservation,
+                      (now or utcnow()).astimezone(center_zone()).date())
     overview.observed = sum(row.observed for row in overview.mentees)
     overview.out_of_attempts = out_of_attempts(now or utcnow(), user_ids=list(rows))
     for user_id, (open_items, overdue) in assignment_summary_for(list(rows), now or utcnow()).items():
         rows[user_id].assigned_open, rows[user_id].assigned_overdue = open_items, overdue
     overview.passed = sum(row.passed for row in overview.mentees)
     return overview
+
+
+def _set_next_actions(rows: dict[int, MenteeRow], scheduled: list[Practical],
+                      awaiting: list[tuple[RecordEntry, Practical]], today: date) -> None:
+    """Each mentee's next action from what the overview loaded already (no query): a failed result
+    waiting for its re-observation, else an open practical (today's or undated before later ones),
+    else a first observation when nothing is signed yet."""
+    for row in rows.values():
+        row.next_action = UP_TO_DATE if row.observed else TO_OBSERVE
+    for practical in reversed(scheduled):  # the list is soonest first: the soonest one wins
+        row = rows.get(practical.agent_id)
+        if row is not None:
+            state = observation_state(practical, today)
+            if state == IN_PROGRESS or row.next_action != IN_PROGRESS:
+                row.next_action, row.action_practical = state, practical
+    for entry, practical in awaiting:
+        row = rows.get(entry.user_id)
+        if row is not None:
+            row.next_action, row.action_practical = REOBSERVE, practical
 
 
 def load_mentee_for(viewer: User, user_id: int) -> User:

@@ -2,7 +2,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
 from lms.auth.permissions import role_required
-from lms.clock import utcnow
+from lms.clock import center_zone, utcnow
 from lms.mentoring import services
 from lms.practicals.forms import ActionForm
 from lms.practicals.services import practicals_of, rehearsals_of
@@ -13,7 +13,9 @@ bp = Blueprint("mentoring", __name__, url_prefix="/mentoring")
 @bp.route("")
 @role_required("mentor")
 def home():
-    return render_template("mentoring/home.html", overview=services.mentor_overview(current_user, utcnow()))
+    now = utcnow()
+    return render_template("mentoring/home.html", overview=services.mentor_overview(current_user, now),
+                           today=now.astimezone(center_zone()).date())
 
 
 @bp.route("/mentees/<int:user_id>")

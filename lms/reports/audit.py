@@ -30,7 +30,8 @@ PERSON_KEYS = ("agent_id", "user_id", "mentor_id")  # details naming a user by i
 ACTION_LABELS = {
     "account.created": _l("Account created"), "account.updated": _l("Account changed"),
     "account.activated": _l("Account reactivated"), "account.deactivated": _l("Account deactivated"),
-    "account.code_activated": _l("Account activated with a code"), "auth.locked_out": _l("Sign-in locked after failures"),
+    "account.code_activated": _l("Account activated with a code"),
+    "account.password_changed": _l("Password changed"), "account.password_reset": _l("Password reset by an admin"), "auth.locked_out": _l("Sign-in locked after failures"),
     "activation.codes_exported": _l("Activation codes downloaded"), "staff.imported": _l("Staff list imported"),
     "star.initial": _l("Star level set"), "star.edit": _l("Star level changed"), "star.import": _l("Star level imported"),
     "star.promotion": _l("Promoted"), "star.demotion": _l("Demoted"), "star.declined": _l("Promotion declined"),

@@ -28,6 +28,8 @@ AUDITED = {
     "practicals.sign": {"practical.signed"}, "practicals.correct": {"practical.corrected"},
     "practicals.acknowledge": {"practical.acknowledged"}, "practicals.cancel": {"practical.cancelled"},
     "auth.activate": {"account.code_activated"},  # tests/web/test_activation.py
+    "auth.change_password": {"account.password_changed"},  # tests/web/test_accounts.py
+    "admin.reset_password": {"account.password_reset"},  # tests/web/test_accounts.py
     "jobs.codes": {"activation.codes_exported"},  # tests/web/test_jobs.py
     "exams.grant": {"attempts_granted"},  # tests/web/test_makeup.py
     # tests/web/test_classroom.py
