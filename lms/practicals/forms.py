@@ -13,7 +13,7 @@ NA = "na"
 
 
 class ScenarioForm(FlaskForm):
-    slug = StringField(_l("Slug (the file name)"), validators=[
+    slug = StringField(_l("Id"), validators=[
         DataRequired(), Length(max=80),
         Regexp(SLUG, message=_l("Use lowercase letters, digits and single hyphens, like angry-billing-call."))])
     course = SelectField(_l("Course"), coerce=int, validators=[InputRequired()])

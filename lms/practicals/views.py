@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from lms.auth.permissions import role_required
-from lms.clock import utcnow
+from lms.clock import center_zone, utcnow
 from lms.extensions import db
 from lms.formatting import one_decimal
 from lms.input_guard import database_id
@@ -79,9 +79,13 @@ def _course_choices(form) -> None:
     form.course.choices = [(course.id, course.title) for course in services.live_courses()]
 
 
-def _show_parse_errors(form, exc: services.ScenarioInvalid) -> None:
-    form.text.errors = list(form.text.errors) + [
-        _("Line %(line)s: %(message)s", line=error.line, message=error.message) for error in exc.errors]
+def _source_errors(form, exc: services.ScenarioInvalid) -> list[tuple[int, str]]:
+    """(line, message) pairs for the editor, which shows each line number as a button that jumps there.
+    A taken id belongs to the id field, not to a line of the text."""
+    if isinstance(exc, services.ScenarioSlugTaken):
+        form.slug.errors = list(form.slug.errors) + [_("Another scenario already uses this id. Choose another.")]
+        return []
+    return sorted(((error.line, error.message) for error in exc.errors), key=lambda pair: pair[0])
 
 
 @bp.route("/scenarios/new", methods=["GET", "POST"])
@@ -89,6 +93,7 @@ def _show_parse_errors(form, exc: services.ScenarioInvalid) -> None:
 def new_scenario():
     form = forms.ScenarioForm()
     _course_choices(form)
+    source_errors = []
     if not form.is_submitted():
         form.text.data = render_template("practicals/scenario_template.md")
     if form.validate_on_submit():
@@ -96,11 +101,11 @@ def new_scenario():
             scenario = services.create_scenario(author=_user(), slug=form.slug.data, text=form.text.data,
                                                 course=db.get_or_404(Course, form.course.data), now=utcnow())
         except services.ScenarioInvalid as exc:
-            _show_parse_errors(form, exc)
+            source_errors = _source_errors(form, exc)
         else:
             flash(_("Scenario %(title)s created.", title=scenario.title), "success")
             return redirect(url_for("practicals.scenario", slug=scenario.slug))
-    return render_template("practicals/scenario_form.html", form=form, scenario=None)
+    return render_template("practicals/scenario_form.html", form=form, scenario=None, source_errors=source_errors)
 
 
 @bp.route("/scenarios/<slug>/edit", methods=["GET", "POST"])
@@ -109,13 +114,14 @@ def edit_scenario(slug: str):
     scenario = _scenario(slug, include_retired=True)
     form = forms.EditScenarioForm(data={"course": scenario.course_id, "text": scenario.source_text})
     _course_choices(form)
+    source_errors = []
     if form.validate_on_submit():
         try:
             script_changed, rubric_changed = services.update_scenario(
                 scenario, author=_user(), text=form.text.data, course=db.get_or_404(Course, form.course.data),
                 now=utcnow())
         except services.ScenarioInvalid as exc:
-            _show_parse_errors(form, exc)
+            source_errors = _source_errors(form, exc)
         else:
             if script_changed or rubric_changed:
                 flash(_("Saved as a new version. Results signed earlier keep the version they were scored against."),
@@ -123,7 +129,7 @@ def edit_scenario(slug: str):
             else:
                 flash(_("Saved. The script and rubric did not change, so no new version was made."), "success")
             return redirect(url_for("practicals.scenario", slug=slug))
-    return render_template("practicals/scenario_form.html", form=form, scenario=scenario)
+    return render_template("practicals/scenario_form.html", form=form, scenario=scenario, source_errors=source_errors)
 
 
 @bp.route("/scenarios/<slug>")
@@ -207,6 +213,12 @@ def rehearsal(rehearsal_id: int):
 
 
 # --- practicals ---------------------------------------------------------------------------------
+
+@bp.app_template_global("observation_state")
+def observation_state(practical) -> str:
+    """The practical's state for its badge now: scheduled, in_progress, signed or cancelled."""
+    return services.observation_state(practical, utcnow().astimezone(center_zone()).date())
+
 
 @bp.route("/mine")
 @login_required
@@ -308,8 +320,9 @@ def sign(practical_id: int):
         if entry.passed:
             flash(_("Signed: passed with %(percent)s%%.", percent=one_decimal(entry.percent)), "success")
         else:
+            # a fail is never announced on a green banner
             flash(_("Signed: not passed (%(percent)s%%). You can schedule a re-observation below.",
-                    percent=one_decimal(entry.percent)), "success")
+                    percent=one_decimal(entry.percent)), "warning")
     return redirect(url_for("practicals.show", practical_id=practical_id))
 
 
@@ -393,10 +406,18 @@ def reobserve(practical_id: int):
 @bp.route("/<int:practical_id>/cancel", methods=["POST"])
 @login_required
 def cancel(practical_id: int):
+    """Cancelling takes two steps: a POST without confirm=yes only shows the confirmation page."""
     try:
         practical = _practical(practical_id)
-        if not forms.ActionForm().validate_on_submit():
-            abort(400)
+        services.check_observer(_user(), practical.agent)
+        if practical.status == "cancelled":
+            flash(_("Practical cancelled."), "info")
+            return redirect(url_for("practicals.show", practical_id=practical_id))
+        if practical.status != "scheduled":
+            raise services.AlreadySigned(practical.id)
+        form = forms.ActionForm()
+        if not (form.validate_on_submit() and request.form.get("confirm") == "yes"):
+            return render_template("practicals/cancel.html", practical=practical, action=form)
         services.cancel_practical(_user(), practical, utcnow())
     except services.NotAllowed as exc:
         return _refused(exc)
@@ -404,4 +425,6 @@ def cancel(practical_id: int):
         flash(_("This practical is already signed: a signed result can only be corrected."), "error")
         return redirect(url_for("practicals.show", practical_id=practical_id))
     flash(_("Practical cancelled."), "success")
-    return redirect(url_for("mentoring.home") if current_user.has_role("mentor") else url_for("practicals.mine"))
+    if current_user.has_role("mentor") and practical.agent.mentor_id == current_user.id:
+        return redirect(url_for("mentoring.home"))
+    return redirect(url_for("mentoring.mentee", user_id=practical.agent_id))
