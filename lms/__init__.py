@@ -19,7 +19,7 @@ BLUEPRINTS = ("auth.views", "catalog.views", "lessons.views", "admin.views", "pr
               "exams.views", "banks.views", "records.views", "records.export_views", "promotions.views",
               "evaluations.views", "certificates.views", "jobs.views", "plans.views", "classroom.views",
               "surveys.views", "notifications.views", "records.kpi_views", "reports.views",
-              "reports.item_views", "reports.people_views", "reports.audit_views")
+              "reports.item_views", "reports.people_views", "reports.audit_views", "workspace.views")
 _EXTENSIONS = ("babel", "csrf", "db", "login_manager", "migrate")
 
 
@@ -80,6 +80,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.init_app(app)
     input_guard.init_app(app)  # NUL refused, strict JSON
     security.init_app(app)  # headers on every response; ProxyFix when LMS_PROXY_FIX is set
+    from lms import navigation
+
+    navigation.init_app(app)  # the More page; the templates' navigation() and icon()
     app.add_template_filter(rendering.stored_html)
     from lms.formatting import one_decimal
 

@@ -21,7 +21,7 @@ def app_config():
 def test_agent_prints_the_record_and_a_certificate_is_verified(demo, live_server, phone, browser):
     agent = db.session.scalar(select(User).where(User.employee_no == "E1003"))
     log_in(phone, live_server, "E1003", DEMO_PASSWORD)
-    phone.locator(".topnav a[href='/records/me']").tap()
+    phone.locator(".tabbar a[href='/records/me']").tap()
     phone.wait_for_url(f"{live_server}/records/E1003")
     assert agent.name in phone.content()
     assert horizontal_overflow(phone) <= 0
