@@ -75,7 +75,7 @@ GROUPS = {
 }
 
 _COURSE_PAGES = ("catalog.*", "lessons.*", "exams.show", "exams.take", "exams.confirm", "exams.result",
-                 "exams.review", "surveys.answer", "surveys.mine")
+                 "exams.review", "surveys.answer")
 
 ITEMS: tuple[NavItem, ...] = (
     # --- an agent's own learning
@@ -86,6 +86,8 @@ ITEMS: tuple[NavItem, ...] = (
                                           "practicals.rate_rehearsal", "practicals.scenario")),
     NavItem("my_sessions", "classroom.mine", _l("My sessions"), "calendar-event", "learning", frozenset({"agent"}),
             short=_l("Sessions"), section=("classroom.checkin",)),
+    NavItem("my_surveys", "surveys.mine", _l("My surveys"), "checkbox", "learning", frozenset({"agent"}),
+            short=_l("Surveys")),
     NavItem("my_record", "records.mine", _l("My record"), "id-badge", "learning", frozenset({"agent"}),
             short=_l("Record"), section=("records.archive@self", "certificates.show", "people_reports.recognition_me")),
     # --- mentoring

@@ -62,6 +62,8 @@ class ResetPasswordForm(FlaskForm):
 class ActiveForm(FlaskForm):
     active = HiddenField(validators=[AnyOf(["0", "1"])])
     next = HiddenField()
+    # Deactivating ends the person's sessions: the first press asks, the second (confirm=yes) does it.
+    confirm = HiddenField()
 
 
 class UserSearchForm(FlaskForm):

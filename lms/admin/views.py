@@ -134,6 +134,9 @@ def set_active(user_id: int):
     if not form.validate_on_submit():
         abort(400)
     active = form.active.data == "1"
+    if not active and form.confirm.data != "yes":
+        back = safe_next_url(form.next.data) or url_for("admin.users")
+        return render_template("admin/confirm_deactivate.html", user=user, form=form, back=back)
     try:
         services.set_active(user, active, current_user._get_current_object())
     except services.AccountInvalid as exc:

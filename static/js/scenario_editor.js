@@ -18,6 +18,9 @@
   var editor = window.CodeMirror.fromTextArea(textarea, {
     mode: { name: "yaml-frontmatter", base: "markdown" },
     lineNumbers: true,
+    // the editable text lives inside the scrolling area, so a keyboard reaches what scrolls (axe's
+    // scrollable-region-focusable) and phones get their native selection and IME
+    inputStyle: "contenteditable",
     lineWrapping: true, // long Chinese lines stay readable on a phone, no sideways scroll
     indentUnit: 2,
     tabSize: 2,

@@ -78,7 +78,7 @@ def test_the_editor_numbers_lines_marks_problems_and_saves(sample_content, live_
     numbers = page.locator(".CodeMirror-code .CodeMirror-linenumber")
     assert numbers.first.is_visible() and numbers.all_inner_texts()[:3] == ["1", "2", "3"]
     assert page.locator(".CodeMirror-code .CodeMirror-line").first.inner_text() == "---"  # the template
-    assert page.locator(".CodeMirror textarea").get_attribute("aria-label") == page.locator("label[for=text]").inner_text()
+    assert page.locator(".CodeMirror [contenteditable=true]").get_attribute("aria-label") == page.locator("label[for=text]").inner_text()
 
     # Tab leaves the editor: a keyboard user is never trapped in it
     editor.click()
@@ -108,6 +108,8 @@ def test_the_editor_numbers_lines_marks_problems_and_saves(sample_content, live_
     page.locator('.line-jump[data-line="2"]').click()
     assert editor_state(page)["cursor"] == 2
     page.keyboard.type(" 浏览器写的场景")
+    # the editable area is read back by the editor on its next input event: wait for it to see the text
+    page.wait_for_function("() => document.querySelector('.CodeMirror').CodeMirror.getValue().includes('浏览器写的场景')")
     fixed = page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()").replace("weight: lots2",
                                                                                                   "weight: 2")
     set_text(page, fixed)

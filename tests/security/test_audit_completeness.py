@@ -133,7 +133,7 @@ def test_account_routes_write_their_events(admin, client, make_user):
         assert "brand-new-pw" not in str(event.details)  # never the password itself
         form["password"] = ""  # a blank password keeps the current one
 
-    client.post(f"/admin/users/{user.id}/active", data={"active": "0"})
+    client.post(f"/admin/users/{user.id}/active", data={"active": "0", "confirm": "yes"})
     assert "account.deactivated" in actions()
     assert mentor.id  # used as a mentor above
 

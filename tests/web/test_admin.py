@@ -50,7 +50,7 @@ def _routes():
         ("POST", "/admin/users/new", lambda: account_form(), 302),
         ("GET", "/admin/users/{id}/edit", None, 200),
         ("POST", "/admin/users/{id}/edit", lambda: account_form(employee_no=None, password=""), 302),
-        ("POST", "/admin/users/{id}/active", lambda: {"active": "0"}, 302),
+        ("POST", "/admin/users/{id}/active", lambda: {"active": "0", "confirm": "yes"}, 302),
         ("GET", "/admin/users/import", None, 200),
         ("POST", "/admin/users/import", lambda: upload("employee_no,name\nE3999,新人\n"), 200),
         ("GET", "/admin/users/import/template.csv", None, 200),
@@ -109,7 +109,7 @@ def test_admin_lists_and_searches_users(admin_client, make_user):
     assert listed(admin_client, "/admin/users") == ["A0001", "E1001", "E1002", "M0001", "X_1"]
     page = admin_client.get("/admin/users").get_data(as_text=True)
     assert "陈刚 (M0001)" in page  # the mentor column
-    assert '<td class="inactive"><a href="/admin/users/' in page  # the deactivated account is marked
+    assert '<td class="inactive"><a class="row-title" href="/admin/users/' in page  # the deactivated account is marked
     assert page.count('class="inactive"') == 2  # its number and name, nobody else's
 
     assert listed(admin_client, "/admin/users?q=二组") == ["E1002"]
@@ -270,7 +270,7 @@ def test_deactivated_user_can_no_longer_log_in_and_is_logged_out(app, admin_clie
     agent_client = app.test_client()
     assert agent_client.post("/login", data={"employee_no": "E1001", "password": "password123"}).status_code == 302
 
-    response = admin_client.post(f"/admin/users/{agent.id}/active", data={"active": "0", "next": "/admin/users?q=E"})
+    response = admin_client.post(f"/admin/users/{agent.id}/active", data={"active": "0", "confirm": "yes", "next": "/admin/users?q=E"})
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/users?q=E"
     db.session.expire_all()
@@ -283,7 +283,7 @@ def test_deactivated_user_can_no_longer_log_in_and_is_logged_out(app, admin_clie
 
 
 def test_admin_cannot_deactivate_themself(admin, admin_client):
-    response = admin_client.post(f"/admin/users/{admin.id}/active", data={"active": "0"}, follow_redirects=True)
+    response = admin_client.post(f"/admin/users/{admin.id}/active", data={"active": "0", "confirm": "yes"}, follow_redirects=True)
     assert response.status_code == 200
     assert "cannot deactivate your own account" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -293,7 +293,7 @@ def test_admin_cannot_deactivate_themself(admin, admin_client):
 def test_set_active_refuses_other_values_and_foreign_next_urls(admin_client, make_user):
     agent = make_user()
     assert admin_client.post(f"/admin/users/{agent.id}/active", data={"active": "maybe"}).status_code == 400
-    response = admin_client.post(f"/admin/users/{agent.id}/active", data={"active": "0", "next": "https://evil.example/"})
+    response = admin_client.post(f"/admin/users/{agent.id}/active", data={"active": "0", "confirm": "yes", "next": "https://evil.example/"})
     assert response.headers["Location"] == "/admin/users"
 
 
@@ -369,3 +369,21 @@ def test_xlsx_template_download(admin_client):
 
 def test_unknown_template_format_is_404(admin_client):
     assert admin_client.get("/admin/users/import/template.pdf").status_code == 404
+
+
+def test_deactivating_asks_first_and_changes_nothing_until_confirmed(admin_client, make_user):
+    agent = make_user(name="待停用")
+    page = admin_client.post(f"/admin/users/{agent.id}/active", data={"active": "0", "next": "/admin/users?q=E"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'name="confirm" value="yes"' in html and 'href="/admin/users?q=E"' in html  # "No" goes back
+    db.session.refresh(agent)
+    assert agent.active  # nothing happened yet
+    done = admin_client.post(f"/admin/users/{agent.id}/active", data={"active": "0", "confirm": "yes"})
+    assert done.status_code == 302
+    db.session.refresh(agent)
+    assert not agent.active
+    # reactivating needs no second step
+    assert admin_client.post(f"/admin/users/{agent.id}/active", data={"active": "1"}).status_code == 302
+    db.session.refresh(agent)
+    assert agent.active

@@ -202,7 +202,7 @@ def test_the_trainer_tables_label_their_cells_for_the_phone_layout(world, client
     login_as(world["trainer"])
     html = client.get(PAGES[page](world), headers=LANGUAGES["en"]).get_data(as_text=True)
     assert '<div class="table-wrap">' in html
-    body = html.split(f'class="data {table} trainer-table"', 1)[1].split("</table>", 1)[0].split("<tbody>", 1)[1]
+    body = html.split(f'class="data {table} cards"', 1)[1].split("</table>", 1)[0].split("<tbody>", 1)[1]
     cells = re.findall(r"<td\b[^>]*>", body)
     assert cells and all("data-label=" in cell for cell in cells), cells
     assert any('class="secondary"' in cell for cell in cells)
