@@ -44,9 +44,29 @@ APP_COMMANDS = {
 }
 
 
+NOT_MIGRATED = "the database is not up to date: run `lms db upgrade` (or `lms demo`) first"
+
+
+def counted(number: int, word: str, plural: str | None = None) -> str:
+    """"1 problem", "3 problems": a count and its noun for the command line, which speaks English."""
+    return f"{number} {word if number == 1 else plural or word + 's'}"
+
+
 class LmsGroup(FlaskGroup):
     """FlaskGroup that knows our command names: it builds the app only to run a command (or to find
-    one it does not know), never to list them. Click's documented "LazyGroup" pattern."""
+    one it does not know), never to list them. Click's documented "LazyGroup" pattern.
+
+    Every command, ours or a plugin's, that meets a database without its migrations ends with what
+    to do and exit status 1, not a "no such table" traceback (`invoke`); `migrated` checks before a
+    command starts (serve, say, which would fail later in its workers)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            if not _schema_missing(ctx, exc):
+                raise
+            raise click.ClickException(NOT_MIGRATED) from None
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.commands:  # run, shell, routes, and the commands of this module
@@ -78,6 +98,24 @@ class LmsGroup(FlaskGroup):
             limit = formatter.width - 6 - max(len(name) for name, _command in commands)
             with formatter.section("Commands"):
                 formatter.write_dl([(name, command.get_short_help_str(limit)) for name, command in commands])
+
+
+def _schema_missing(ctx: click.Context, exc: Exception) -> bool:
+    """Whether `exc` is a database error on a database that lacks migrations (no table, no column)."""
+    if not type(exc).__module__.startswith("sqlalchemy"):  # click's Exit (--help), a command's own errors
+        return False
+    from sqlalchemy.exc import DatabaseError  # only now: `lms --help` stays light
+
+    if not isinstance(exc, DatabaseError):
+        return False
+    from flask.cli import ScriptInfo
+
+    try:
+        app = ctx.ensure_object(ScriptInfo).load_app()
+        with app.app_context():
+            return bool(pending_migrations())
+    except Exception:  # the database cannot even be asked: the original error says more
+        return False
 
 
 def _create_app(*_args) -> Flask:
@@ -114,7 +152,7 @@ def register_commands(app: Flask) -> None:
 def _print_errors(exc: ContentInvalid) -> None:
     for error in exc.errors:
         click.echo(str(error), err=True)
-    click.echo(f"{len(exc.errors)} problem(s); nothing was imported.", err=True)
+    click.echo(f"{counted(len(exc.errors), 'problem')}; nothing was imported.", err=True)
 
 
 def run_sync(check_only: bool = False) -> None:
@@ -184,7 +222,7 @@ def migrated(command):
     @functools.wraps(command)
     def checked(*args, **kwargs):
         if pending_migrations():
-            raise click.ClickException("the database is not up to date: run `lms db upgrade` (or `lms demo`) first")
+            raise click.ClickException(NOT_MIGRATED)
         return command(*args, **kwargs)
 
     return checked
@@ -229,7 +267,8 @@ def demo(host: str, port: int, workers: int | None, no_serve: bool) -> None:
     for account in accounts:
         state = "" if account.created else "  (existing; password unchanged if you changed it)"
         click.echo(f"  {account.employee_no:<8} {account.password:<12} {account.description}{state}")
-    click.echo("")
+    click.echo("Passwords: change yours under Account > Change password. An admin resets someone's under\n"
+               "Staff > (person) > Reset password; that person then chooses a new one at the next login.\n")
     if not no_serve:
         _gunicorn(host, port, workers)
 
@@ -286,7 +325,7 @@ def users_import(file: Path) -> None:
     except ImportInvalid as exc:
         for error in exc.errors:
             click.echo(f"{file}:{error.row}: {error.message}", err=True)
-        click.echo(f"{len(exc.errors)} problem(s); nothing was imported.", err=True)
+        click.echo(f"{counted(len(exc.errors), 'problem')}; nothing was imported.", err=True)
         raise SystemExit(1)
     click.echo(f"{len(result.created)} created, {len(result.updated)} updated.")
     for employee_no, name, code in result.codes:  # activate at /activate (lms/auth/activation.py)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from lms.cli import migrated
+from lms.cli import counted, migrated
 from lms.clock import utcnow
 
 
@@ -70,8 +70,8 @@ def import_command(files: tuple[str, ...], bank_slug: str | None, fmt: str | Non
             for error in errors:
                 click.echo(f"{path}:{error.line}: {error.message}", err=True)
         failed = sum(1 for errors in per_file if errors)
-        where = f" in {failed} file(s)" if len(files) > 1 else ""
-        click.echo(f"{len(exc.errors)} problem(s){where}; nothing was imported.", err=True)
+        where = f" in {counted(failed, 'file')}" if len(files) > 1 else ""
+        click.echo(f"{counted(len(exc.errors), 'problem')}{where}; nothing was imported.", err=True)
         raise SystemExit(1)
     totals: dict[str, int] = {}
     for path, changes in zip(files, all_changes):
@@ -81,13 +81,13 @@ def import_command(files: tuple[str, ...], bank_slug: str | None, fmt: str | Non
         for action, count in counts.items():
             totals[action] = totals.get(action, 0) + count
         click.echo(f"{changes.slug}{' (new bank)' if changes.bank_created else ''}: {counts[NEW]} new, "
-                   f"{counts[NEW_VERSION]} new versions, {counts[UPDATED]} updated, {counts[RESTORED]} restored, "
-                   f"{counts[UNCHANGED]} unchanged.")
+                   f"{counted(counts[NEW_VERSION], 'new version')}, {counts[UPDATED]} updated, "
+                   f"{counts[RESTORED]} restored, {counts[UNCHANGED]} unchanged.")
     if len(all_changes) > 1:
         banks_count = len({changes.slug for changes in all_changes})
-        click.echo(f"{len(all_changes)} files into {banks_count} bank(s): {totals[NEW]} new, "
-                   f"{totals[NEW_VERSION]} new versions, {totals[UPDATED]} updated, {totals[RESTORED]} restored, "
-                   f"{totals[UNCHANGED]} unchanged.")
+        click.echo(f"{len(all_changes)} files into {counted(banks_count, 'bank')}: {totals[NEW]} new, "
+                   f"{counted(totals[NEW_VERSION], 'new version')}, {totals[UPDATED]} updated, "
+                   f"{totals[RESTORED]} restored, {totals[UNCHANGED]} unchanged.")
 
 
 @banks.command("export")

@@ -27,14 +27,14 @@ from lms.content.bank_sheets import parse_sheet
 from lms.content.bank_writer import dump_bank
 from lms.content.banks import (MAX_TITLE, RESERVED_SLUGS, SLUG, TEXT_FORMATS, BankSpec, ParsedBank, Problem, QuestionSpec,
                                Reporter, bank_spec, check_key, parse_bank, read_question, read_text, slugify)
-from lms.content.errors import ContentError, ContentInvalid
+from lms.content.errors import ContentError, ContentInvalid, _l
 from lms.content.gift import dump_gift, parse_gift
 from lms.content.moodle_xml import dump_moodle_xml, parse_moodle_xml
-from lms.content.spreadsheets import _
 from lms.extensions import db
 from lms.jobs import services as jobs
 from lms.jobs.services import JobFailed, Progress, job_kind
 from lms.models import Job, Question, QuestionBank, QuestionVersion, User
+from lms.questions.types import QUESTION_TYPES
 from lms.records.services import audit
 from lms.rendering import render_text
 
@@ -49,7 +49,7 @@ class BankInvalid(ValueError):
 
 class QuestionInvalid(ValueError):
     def __init__(self, problems: list[Problem]):
-        super().__init__("; ".join(problem.message for problem in problems))
+        super().__init__("; ".join(str(problem.message) for problem in problems))
         self.problems = problems
 
 
@@ -149,10 +149,14 @@ def _type_conflicts(bank: QuestionBank | None, spec: BankSpec) -> list[ContentEr
     if bank is None:
         return []
     kinds = {question.key: question.type for question in bank.questions}
-    return [ContentError(spec.path, question.line, _(
-        "question %(id)r is a %(old)s question and cannot become %(new)s; give the new question another id",
-        id=question.key, old=kinds[question.key], new=question.type))
+    return [ContentError(spec.path, question.line, _l(
+        "the question %(id)r is of the type %(old)s and cannot become %(new)s; give the new question another id",
+        id=question.key, old=_type_label(kinds[question.key]), new=_type_label(question.type)))
         for question in spec.questions if question.key in kinds and kinds[question.key] != question.type]
+
+
+def _type_label(kind: str):
+    return QUESTION_TYPES[kind].label if kind in QUESTION_TYPES else kind
 
 
 def apply_bank(session: Session, spec: BankSpec, now: datetime, *, actor: User | None = None,
@@ -212,10 +216,13 @@ class BankSyncReport:
         return bool(self.created or self.updated or self.retired)
 
     def summary(self) -> str:
+        """For `lms sync`, which speaks English."""
+        from lms.cli import counted
+
         counts = self.questions
         return (f"{len(self.created)} created, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
                 f"{len(self.retired)} retired (questions: {counts.get(NEW, 0)} new, "
-                f"{counts.get(NEW_VERSION, 0)} new versions, {counts.get('retired', 0)} retired)")
+                f"{counted(counts.get(NEW_VERSION, 0), 'new version')}, {counts.get('retired', 0)} retired)")
 
 
 def apply_banks(session: Session, specs: list[BankSpec], now: datetime) -> BankSyncReport:
@@ -301,25 +308,25 @@ def parse_upload(data: bytes, filename: str, fmt: str | None = None, bank_slug: 
     fmt = fmt or detect_format(name, data)
     slug = (bank_slug or "").strip()
     if fmt not in IMPORT_FORMATS:
-        error = ContentError(name, 1, _("unknown file type: use .gift, .txt (GIFT or Aiken), .aiken, .xml (Moodle "
-                                        "XML), .yaml, .xlsx or .csv, or name the format"))
+        error = ContentError(name, 1, _l("unknown file type: use .gift, .txt (GIFT or Aiken), .aiken, .xml (Moodle "
+                                         "XML), .yaml, .xlsx or .csv, or name the format"))
         return Upload(name, None, slug, [error], [], None, False)
     parsed = IMPORT_FORMATS[fmt](data, name)
     errors, warnings = list(parsed.errors), list(parsed.warnings)
     slug = slug or parsed.slug or slugify(PurePath(name).stem)
     if not slug:
-        errors.append(ContentError(name, 1, _("the file's name does not make a bank id: choose the bank to import "
-                                              "into")))
+        errors.append(ContentError(name, 1, _l("the file's name does not make a bank id: choose the bank to import "
+                                               "into")))
     elif not SLUG.match(slug) or len(slug) > 80:
-        errors.append(ContentError(name, 1, _("bank id %(slug)r may hold only lowercase letters, digits and single "
-                                              "hyphens", slug=slug)))
+        errors.append(ContentError(name, 1, _l("bank id %(slug)r may hold only lowercase letters, digits and single "
+                                               "hyphens", slug=slug)))
     elif slug in RESERVED_SLUGS:
-        errors.append(ContentError(name, 1, _("bank id %(slug)r is reserved; choose another", slug=slug)))
+        errors.append(ContentError(name, 1, _l("bank id %(slug)r is reserved; choose another", slug=slug)))
     if not parsed.questions and not errors:
-        errors.append(ContentError(name, 1, _("the file holds no questions")))
+        errors.append(ContentError(name, 1, _l("the file holds no questions")))
     if len(parsed.questions) > MAX_QUESTIONS:
-        errors = [ContentError(name, 1, _("the file holds more than %(n)s questions; split it into smaller files",
-                                          n=MAX_QUESTIONS))]
+        errors = [ContentError(name, 1, _l("the file holds more than %(n)s questions; split it into smaller files",
+                                           n=MAX_QUESTIONS))]
     spec = None
     if not errors:
         title = parsed.title or PurePath(name).stem[:MAX_TITLE] or slug
@@ -447,7 +454,7 @@ def import_files(uploads: list[tuple[bytes, str]], fmt: str | None = None, bank_
     except IntegrityError:
         db.session.rollback()
         blamed = range(len(parsed)) if current is None else [current]
-        raise invalid([[ContentError(upload.filename, 1, _(
+        raise invalid([[ContentError(upload.filename, 1, _l(
             "another change to this bank was saved at the same moment; nothing was imported, try again"))]
             if index in blamed else [] for index, upload in enumerate(parsed)]) from None
     except ContentInvalid as exc:  # a question would change its type (apply_bank)
@@ -581,7 +588,7 @@ def import_job(job: Job, data: bytes, progress: Progress, complete) -> None:
                     progress=progress, before_commit=lambda changes: complete(
                         {"slug": changes.slug, "counts": changes.counts()}))
     except ContentInvalid as exc:
-        raise JobFailed([str(error) for error in exc.errors])
+        raise JobFailed([error.sentence() for error in exc.errors])  # in the uploader's language (the job's)
 
 
 # --- Authoring in the browser ------------------------------------------------------------------------
@@ -610,18 +617,18 @@ def create_bank(slug: str, title: str, description: str, now: datetime) -> Quest
     malformed, reserved or taken."""
     slug, title = slug.strip(), title.strip()
     if not SLUG.match(slug):
-        raise BankInvalid(_("Use lowercase letters, digits and single hyphens, like complaint-handling."), "slug")
+        raise BankInvalid(_l("Use lowercase letters, digits and single hyphens, like complaint-handling."), "slug")
     if slug in RESERVED_SLUGS:
-        raise BankInvalid(_("%(slug)s is reserved; choose another id.", slug=slug), "slug")
+        raise BankInvalid(_l("%(slug)s is reserved; choose another id.", slug=slug), "slug")
     if load_bank(slug) is not None:
-        raise BankInvalid(_("A bank with the id %(slug)s already exists.", slug=slug), "slug")
+        raise BankInvalid(_l("A bank with the id %(slug)s already exists.", slug=slug), "slug")
     bank = QuestionBank(slug=slug, title=title, description=description.strip(), created_at=now)
     db.session.add(bank)
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise BankInvalid(_("A bank with the id %(slug)s already exists.", slug=slug), "slug")
+        raise BankInvalid(_l("A bank with the id %(slug)s already exists.", slug=slug), "slug")
     return bank
 
 
@@ -675,7 +682,7 @@ def next_key(bank: QuestionBank) -> str:
 
 def check_question(mapping: dict, kind: str, key: str) -> QuestionSpec:
     """A question from the browser's form, checked as a file's would be. Raises QuestionInvalid."""
-    report = Reporter()
+    report = Reporter(form=True)
     spec = read_question(mapping, report, kind=kind, key=key)
     if spec is None:
         raise QuestionInvalid(report.problems)
@@ -691,9 +698,9 @@ def save_question(bank: QuestionBank, question: Question | None, *, kind: str, m
     """
     if question is None:
         key = key.strip() or next_key(bank)
-        problem = check_key(key)
+        problem = check_key(key, form=True)
         if problem is None and load_question(bank, key) is not None:
-            problem = _("the id %(id)s is already used in this bank", id=key)
+            problem = _l("the id %(id)s is already used in this bank", id=key)
         if problem:
             raise QuestionInvalid([Problem(0, problem, "key")])
     else:
@@ -727,7 +734,7 @@ class QuestionPreview:
 
 
 def preview_question(mapping: dict, kind: str) -> QuestionPreview:
-    report = Reporter()
+    report = Reporter(form=True)
     spec = read_question(mapping, report, kind=kind, key="preview")
     stem = str(mapping.get("stem") or "")
     explanation = str(mapping.get("explanation") or "")

@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import replace
 
 from lms.content.banks import ParsedBank, Reporter, finish_question, unique_key
-from lms.content.spreadsheets import _
+from lms.content.errors import _l
 
 OPTION = re.compile(r"^([A-Z])[.)、．）]\s*(.*\S)\s*$")
 ANSWER = re.compile(r"^ANSWER\s*[:：]\s*(.*?)\s*$", re.IGNORECASE)
@@ -51,29 +51,29 @@ def parse_aiken(text: str, path: str) -> ParsedBank:
         if answer:
             letter = unicodedata.normalize("NFKC", answer.group(1)).upper()
             if not stem:
-                report.error(number, _("an ANSWER line without a question above it"))
+                report.error(number, _l("an ANSWER line without a question above it"))
             elif len(options) < 2:
-                report.error(number, _("the question on line %(line)s needs at least two options (A. …, B. …) "
-                                       "before its ANSWER line", line=stem_line))
+                report.error(number, _l("the question on line %(line)s needs at least two options (A. …, B. …) "
+                                        "before its ANSWER line", line=stem_line))
             elif len(letter) != 1 or letter not in [key for key, _text in options]:
-                report.error(number, _("ANSWER must be the letter of one of the options (%(letters)s), not "
-                                       "%(value)r", letters=", ".join(key for key, _text in options),
-                                       value=answer.group(1)))
+                report.error(number, _l("ANSWER must be the letter of one of the options (%(letters)s), not "
+                                        "%(value)r", letters=", ".join(key for key, _text in options),
+                                        value=answer.group(1)))
             else:
                 question_text = "\n".join(stem)
                 data = {"options": [{"id": f"o{index}", "text": option_text,
                                      "weight": 1.0 if key == letter else 0.0, "feedback": ""}
                                     for index, (key, option_text) in enumerate(options, start=1)]}
                 if len(stem) > 1:
-                    report.warn(stem_line, _("the question on line %(line)s spans %(n)s lines; Moodle's Aiken "
-                                             "format wants it on one line (here its line breaks are kept)",
-                                             line=stem_line, n=len(stem)))
+                    report.warn(stem_line, _l("the question on line %(line)s spans %(n)s lines; Moodle's Aiken "
+                                              "format wants it on one line (here its line breaks are kept)",
+                                              line=stem_line, n=len(stem)))
                 spec = finish_question(report, stem_line, key="", kind="single", stem=question_text, data=data,
                                        text_format="plain")
                 if spec is not None:
                     if spec.key in seen:  # Moodle imports both copies; so do we, warned
-                        report.warn(stem_line, _("the same question as on line %(line)s; imported again as its "
-                                                 "own question", line=seen[spec.key]))
+                        report.warn(stem_line, _l("the same question as on line %(line)s; imported again as its "
+                                                  "own question", line=seen[spec.key]))
                         spec = replace(spec, key=unique_key(spec.key, seen))
                     seen[spec.key] = stem_line
                     result.questions.append(spec)
@@ -81,12 +81,12 @@ def parse_aiken(text: str, path: str) -> ParsedBank:
         elif option and stem:
             expected = chr(ord("A") + len(options))
             if option.group(1) != expected:
-                report.error(number, _("options are lettered A, B, C… in order: expected %(expected)s, found "
-                                       "%(found)s", expected=expected, found=option.group(1)))
+                report.error(number, _l("options are lettered A, B, C… in order: expected %(expected)s, found "
+                                        "%(found)s", expected=expected, found=option.group(1)))
             options.append((option.group(1), option.group(2).strip()))
         elif options:
-            report.error(stem_line, _("the question on line %(line)s has options but no 'ANSWER: X' line after "
-                                      "them", line=stem_line))
+            report.error(stem_line, _l("the question on line %(line)s has options but no 'ANSWER: X' line after "
+                                       "them", line=stem_line))
             reset()
             stem, stem_line = [line], number
         else:
@@ -94,7 +94,7 @@ def parse_aiken(text: str, path: str) -> ParsedBank:
                 stem_line = number
             stem.append(line)
     if stem:
-        report.error(stem_line, _("the question on line %(line)s has no 'ANSWER: X' line", line=stem_line))
+        report.error(stem_line, _l("the question on line %(line)s has no 'ANSWER: X' line", line=stem_line))
     result.errors = sorted(report.errors())
     result.warnings = sorted(report.warning_list())
     return result

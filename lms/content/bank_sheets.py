@@ -32,6 +32,8 @@ import re
 from flask_babel import gettext as _
 
 from lms.content.banks import ParsedBank, Reporter, check_key, fill_entry, read_question
+from lms.content.errors import _l, listed, ngettext
+from lms.questions.types import QUESTION_TYPES
 from lms.content.spreadsheets import SpreadsheetError, Table, header_csv, header_workbook, read_table, workbook_bytes
 
 OPTION_COLUMN = re.compile(r"^option_([a-z])$")
@@ -63,16 +65,16 @@ def parse_sheet(filename: str, data: bytes, path: str | None = None) -> ParsedBa
     """The questions of a spreadsheet; `path` names the file in errors (default: filename)."""
     path = path or filename
     result = ParsedBank(path=path)
-    report = Reporter(path)
+    report = Reporter(path, rows=True)
     try:
         table = read_table(filename, data, max_rows=MAX_ROWS)
     except SpreadsheetError as exc:
-        report.error(1, str(exc))
+        report.error(1, exc.args[0] if exc.args else str(exc))
         result.errors = report.errors()
         return result
     _check_header(table, report)
     if not report.count and not table.rows:
-        report.error(2, _("the file has no questions below the header"))
+        report.error(2, _l("the file has no questions below the header"))
     if report.count:
         result.errors = report.errors()
         return result
@@ -91,8 +93,8 @@ def parse_sheet(filename: str, data: bytes, path: str | None = None) -> ParsedBa
         if spec is None:
             continue
         if spec.key in seen:
-            report.error(row.number, _("id %(id)r is used twice (first on row %(row)s)", id=spec.key,
-                                       row=seen[spec.key]))
+            report.error(row.number, _l("the question id %(id)r is used twice (first on row %(row)s)", id=spec.key,
+                                        row=seen[spec.key]))
             continue
         seen[spec.key] = row.number
         result.questions.append(spec)
@@ -103,11 +105,10 @@ def parse_sheet(filename: str, data: bytes, path: str | None = None) -> ParsedBa
 def _check_header(table: Table, report: Reporter) -> None:
     for name in table.header:
         if name not in KNOWN and not OPTION_COLUMN.match(name):
-            report.error(1, _("unknown column %(name)r (allowed: %(allowed)s)", name=name,
-                              allowed=", ".join(COLUMNS)))
+            report.error(1, _l("unknown column %(name)r (allowed: %(allowed)s)", name=name, allowed=listed(COLUMNS)))
     for name in ("type", "stem"):
         if name not in table.header:
-            report.error(1, _("the column %(name)r is missing", name=name))
+            report.error(1, _l("the column %(name)r is missing", name=name))
 
 
 def _row_mapping(values: dict[str, str], option_columns: list[str], number: int, report: Reporter):
@@ -115,8 +116,10 @@ def _row_mapping(values: dict[str, str], option_columns: list[str], number: int,
     raw_type = values.get("type", "").strip()
     kind = TYPE_ALIASES.get(raw_type.lower())
     if kind is None:
-        report.error(number, _("type %(value)r is not one of single, multi, truefalse, fill, matching, essay",
-                               value=raw_type) if raw_type else _("'%(key)s' is required", key="type"))
+        aliases = list(QUESTION_TYPES) + ["单选", "多选", "判断", "填空", "匹配", "问答"]
+        report.error(number, _l("the type %(value)r is not one of %(types)s", value=raw_type,
+                                types=listed(aliases, style="or"))
+                     if raw_type else _l("%(field)s must be given", field=report.field("type")))
         return None, None
     before = report.count
     mapping: dict = {"id": values.get("id", "").strip(), "stem": values.get("stem", "")}
@@ -133,8 +136,8 @@ def _row_mapping(values: dict[str, str], option_columns: list[str], number: int,
     }[kind]
     common = {"id", "title", "type", "format", "stem", "tags", "difficulty", "points", "explanation"}
     for name in sorted(used - allowed - common):
-        report.error(number, _("column %(name)s does not belong to a %(type)s question; leave it empty", name=name,
-                               type=kind))
+        report.error(number, _l("the column %(name)r does not belong to a question of the type %(type)s; leave it "
+                                "empty", name=name, type=QUESTION_TYPES[kind].label))
 
     if kind in ("single", "multi"):
         options = [(name[-1].upper(), values.get(name, "")) for name in option_columns]
@@ -142,14 +145,15 @@ def _row_mapping(values: dict[str, str], option_columns: list[str], number: int,
             options.pop()
         for letter, text in options:
             if not text:
-                report.error(number, _("option %(letter)s is empty but a later option is not", letter=letter))
+                report.error(number, _l("option %(letter)s is empty but a later option is not", letter=letter))
         letters = [letter for letter, _text in options]
         entries = [{"text": text} for _letter, text in options]
         if values.get("weights"):
             weights = _split(values["weights"].replace("，", ","), ",")
             if len(weights) != len(entries):
-                report.error(number, _("weights has %(n)s numbers for %(m)s options", n=len(weights),
-                                       m=len(entries)))
+                report.error(number, ngettext("%(field)s give %(num)s number for %(options)s options",
+                                              "%(field)s give %(num)s numbers for %(options)s options", len(weights),
+                                              field=report.field("weights"), options=len(entries)))
             for entry, weight in zip(entries, weights):
                 entry["weight"] = weight.rstrip("%")
         elif values.get("correct"):
@@ -158,13 +162,15 @@ def _row_mapping(values: dict[str, str], option_columns: list[str], number: int,
                 chosen = list(chosen[0])  # "AC"
             for letter in chosen:
                 if letter not in letters:
-                    report.error(number, _("correct names %(letter)s, which is not one of the options (%(letters)s)",
-                                           letter=letter, letters=", ".join(letters)))
+                    report.error(number, _l("%(field)s names %(letter)s, which is not one of the options (%(letters)s)",
+                                            field=report.field("correct"), letter=letter,
+                                            letters=listed(letters, quote=False)))
             for letter, entry in zip(letters, entries):
                 if letter in chosen:
                     entry["correct"] = True
         else:
-            report.error(number, _("say which options are right: correct (letters, like A or A,C) or weights"))
+            report.error(number, _l("say which options are right: %(correct)s (letters, like A or A,C) or %(weights)s",
+                                    correct=report.field("correct"), weights=report.field("weights")))
         mapping["options"] = entries
     elif kind == "truefalse":
         word = values.get("correct", "").strip().lower()
@@ -173,8 +179,8 @@ def _row_mapping(values: dict[str, str], option_columns: list[str], number: int,
         elif word in FALSE_WORDS:
             mapping["answer"] = False
         else:
-            report.error(number, _("correct must be true or false for a truefalse question, not %(value)r",
-                                   value=values.get("correct", "")))
+            report.error(number, _l("%(field)s must be true or false for a true/false question, not %(value)r",
+                                    field=report.field("correct"), value=values.get("correct", "")))
     elif kind == "fill":
         numeric = bool(values.get("tolerance"))  # the column makes the answers numbers
         mapping["answers"] = [fill_entry(part, numeric) for part in _split(values.get("answers", ""))]
@@ -185,7 +191,8 @@ def _row_mapping(values: dict[str, str], option_columns: list[str], number: int,
         for piece in _split(values.get("pairs", "")):
             left, equals, right = piece.partition("=")
             if not equals or not left.strip() or not right.strip():
-                report.error(number, _("pairs look like 'item=match|item=match', not %(value)r", value=piece))
+                report.error(number, _l("%(field)s look like 'item=match|item=match', not %(value)r",
+                                        field=report.field("pairs"), value=piece))
                 continue
             pairs.append([left.strip(), right.strip()])
         mapping["pairs"] = pairs

@@ -38,8 +38,9 @@ from typing import Any, Iterable
 
 import yaml
 
-from lms.content.errors import ContentError
-from lms.content.spreadsheets import _
+from lms.content.errors import ContentError, Text, listed
+from lms.content.errors import _l
+from lms.content.fields import field_name
 from lms.content.yaml_loader import YamlProblem, compose, construct_scalar
 from lms.questions.types import MAX_OPTIONS, MAX_PAIRS, QUESTION_TYPES
 
@@ -133,22 +134,29 @@ class ParsedBank:
 @dataclass(frozen=True)
 class Problem:
     line: int
-    message: str
+    message: Text  # translated when shown (lms.content.errors)
     field: str | None = None  # the key it is about, so a form can show it beside its field
 
 
 class Reporter:
-    """Collects problems with their line (and key), for a file or for a form."""
+    """Collects problems with their line (and key), for a file (`rows` for a spreadsheet, whose
+    lines are rows) or for a form (`form`: messages name fields in words only, a form has no keys)."""
 
-    def __init__(self, path: str = ""):
+    def __init__(self, path: str = "", *, rows: bool = False, form: bool = False):
         self.path = path
+        self.unit = "row" if rows else "line"
+        self.form = form
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
 
-    def error(self, line: int, message: str, field: str | None = None) -> None:
+    def field(self, key: str) -> Text:
+        """How messages name `key`: in words, then as the file writes it (the words only in a form)."""
+        return field_name(key, with_key=not self.form)
+
+    def error(self, line: int, message: Text, field: str | None = None) -> None:
         self.problems.append(Problem(line, message, field))
 
-    def warn(self, line: int, message: str) -> None:
+    def warn(self, line: int, message: Text) -> None:
         self.warnings.append(Problem(line, message))
 
     @property
@@ -156,10 +164,10 @@ class Reporter:
         return len(self.problems)
 
     def errors(self) -> list[ContentError]:
-        return [ContentError(self.path, problem.line, problem.message) for problem in self.problems]
+        return [ContentError(self.path, problem.line, problem.message, self.unit) for problem in self.problems]
 
     def warning_list(self) -> list[ContentError]:
-        return [ContentError(self.path, problem.line, problem.message) for problem in self.warnings]
+        return [ContentError(self.path, problem.line, problem.message, self.unit) for problem in self.warnings]
 
 
 def digest(text: str) -> str:
@@ -284,7 +292,7 @@ def load_yaml(text: str, report: Reporter) -> Any:
     try:
         node = compose(text)
     except YamlProblem as problem:
-        report.error(problem.line, _("the file is not valid YAML: %(problem)s", problem=problem.message)
+        report.error(problem.line, _l("the file is not valid YAML: %(problem)s", problem=problem.message)
                      if problem.syntax else problem.message)
         return None
     return _build(node, report) if node is not None else None
@@ -297,13 +305,13 @@ def _build(node: yaml.Node, report: Reporter) -> Any:
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):
-                report.error(line, _("a key must be a plain name, not a list or a mapping"))
+                report.error(line, _l("a key must be a plain name, not a list or a mapping"))
                 continue
             key = construct_scalar(key_node)
             key = str(key) if not isinstance(key, str) else key
             if key in result.key_lines:
-                report.error(line, _("'%(key)s' is given twice (first on line %(line)s)", key=key,
-                                     line=result.key_lines[key]), key)
+                report.error(line, _l("%(field)s cannot be given twice (first on line %(line)s)",
+                                      field=report.field(key), line=result.key_lines[key]), key)
             result[key] = _build(value_node, report)
             result.key_lines[key] = line
             if isinstance(value_node, yaml.ScalarNode):
@@ -360,15 +368,15 @@ def _text(mapping, key: str, report: Reporter, *, required: bool = False, limit:
     text = _as_text(value, _raw(mapping, key)) if literal or not isinstance(value, (bool, date)) else None
     if value is None or (text is not None and not text.strip()):
         if required:
-            report.error(line_of(mapping, key), _("'%(key)s' is required", key=key), key)
+            report.error(line_of(mapping, key), _l("%(field)s must be given", field=report.field(key)), key)
         return ""
     if text is None:
-        report.error(line_of(mapping, key), _("'%(key)s' must be text", key=key), key)
+        report.error(line_of(mapping, key), _l("%(field)s must be text", field=report.field(key)), key)
         return ""
     text = text.strip() if strip else text
     if len(text) > limit:
-        report.error(line_of(mapping, key), _("'%(key)s' is longer than %(limit)s characters", key=key,
-                                              limit=limit), key)
+        report.error(line_of(mapping, key), _l("%(field)s is longer than %(limit)s characters", field=report.field(key),
+                                               limit=limit), key)
     return text
 
 
@@ -377,14 +385,16 @@ def _text_list(mapping, key: str, report: Reporter, *, what: str) -> list[str] |
     if value is None:
         return None
     if not isinstance(value, list):
-        report.error(line_of(mapping, key), _("'%(key)s' must be a list, like [%(what)s]", key=key, what=what), key)
+        report.error(line_of(mapping, key), _l("%(field)s must be a list, like [%(what)s]", field=report.field(key),
+                                                what=what), key)
         return None
     texts = []
     for index, item in enumerate(value):
         text = _as_text(item, _raw(value, index))
         if text is None or not text.strip():
             report.error(item_line(value, index, line_of(mapping, key)),
-                         _("item %(n)s of '%(key)s' must be non-empty text", n=index + 1, key=key), key)
+                         _l("item %(n)s of %(field)s must be non-empty text", n=index + 1, field=report.field(key)),
+                         key)
             continue
         texts.append(text.strip())
     return texts
@@ -393,19 +403,24 @@ def _text_list(mapping, key: str, report: Reporter, *, what: str) -> list[str] |
 def _key(mapping, report: Reporter) -> str:
     key = _text(mapping, "id", report, required=True, limit=MAX_KEY)
     if key and not SLUG.match(key):
-        report.error(line_of(mapping, "id"), _("id %(id)r may hold only lowercase letters, digits and single "
-                                               "hyphens, like ch-001", id=key), "id")
+        report.error(line_of(mapping, "id"), _bad_key(key, report.field("id")), "id")
     return key
 
 
-def check_key(key: str) -> str | None:
-    """Why `key` cannot be a question id, or None."""
+def _bad_key(key: str, field: Text) -> Text:
+    return _l("%(field)s %(id)r may hold only lowercase letters, digits and single hyphens, like ch-001", field=field,
+              id=key)
+
+
+def check_key(key: str, *, form: bool = False) -> Text | None:
+    """Why `key` cannot be a question id, or None (`form`: said for a form, which has no keys)."""
+    field = field_name("id", with_key=not form)
     if not key:
-        return _("'%(key)s' is required", key="id")
+        return _l("%(field)s must be given", field=field)
     if len(key) > MAX_KEY:
-        return _("'%(key)s' is longer than %(limit)s characters", key="id", limit=MAX_KEY)
+        return _l("%(field)s is longer than %(limit)s characters", field=field, limit=MAX_KEY)
     if not SLUG.match(key):
-        return _("id %(id)r may hold only lowercase letters, digits and single hyphens, like ch-001", id=key)
+        return _bad_key(key, field)
     return None
 
 
@@ -423,7 +438,7 @@ def read_question(item: Any, report: Reporter, *, kind: str | None = None, key: 
     if isinstance(item, dict) and not isinstance(item, Map):
         item = with_line(item, line)  # a row or a form: every problem is on the question's line
     if not isinstance(item, dict):
-        report.error(line, _("each question is a list of 'key: value' lines starting with '- id:'"))
+        report.error(line, _l("each question is a list of 'key: value' lines starting with '- id:'"))
         return None
     before = report.count
     if key is None:
@@ -431,30 +446,30 @@ def read_question(item: Any, report: Reporter, *, kind: str | None = None, key: 
     if kind is None:
         kind = item.get("type")
         if not isinstance(kind, (str, type(None))):
-            report.error(line_of(item, "type"), _("'type' must be one of %(types)s, not %(value)r",
-                                                  types=", ".join(QUESTION_TYPES), value=kind), "type")
+            report.error(line_of(item, "type"), _bad_type(kind, report), "type")
             kind = None
         elif kind is None:
-            report.error(line_of(item, "type"), _("'%(key)s' is required", key="type"), "type")
+            report.error(line_of(item, "type"), _l("%(field)s must be given", field=report.field("type")), "type")
         elif kind not in QUESTION_TYPES:
-            report.error(line_of(item, "type"), _("'type' must be one of %(types)s, not %(value)r",
-                                                  types=", ".join(QUESTION_TYPES), value=kind), "type")
+            report.error(line_of(item, "type"), _bad_type(kind, report), "type")
             kind = None
     for name in item:
         if name not in QUESTION_KEYS:
-            report.error(line_of(item, name), _("unknown key '%(key)s' (allowed: %(allowed)s)", key=name,
-                                                allowed=", ".join(QUESTION_KEYS)), name)
+            report.error(line_of(item, name), _l("unknown key '%(key)s' (allowed: %(allowed)s)", key=name,
+                                                 allowed=listed(QUESTION_KEYS)), name)
         elif kind and name not in COMMON_KEYS and name not in TYPE_KEYS[kind]:
-            report.error(line_of(item, name), _("'%(key)s' does not belong to a %(type)s question", key=name,
-                                                type=kind), name)
+            report.error(line_of(item, name), _l("a question of the type %(type)s does not take %(field)s",
+                                                 type=QUESTION_TYPES[kind].label, field=report.field(name)), name)
     tags = _tags(item, report)
     difficulty = _difficulty(item, report)
     points = _points(item, report)
     title = _text(item, "title", report, limit=MAX_QUESTION_TITLE)
     text_format = _text(item, "format", report) or "markdown"
     if text_format not in TEXT_FORMATS:
-        report.error(line_of(item, "format"), _("'format' must be one of %(formats)s, not %(value)r",
-                                                formats=", ".join(TEXT_FORMATS), value=text_format), "format")
+        report.error(line_of(item, "format"), _l("%(field)s must be %(formats)s, not %(value)r",
+                                                 field=report.field("format"),
+                                                 formats=listed(TEXT_FORMATS, style="or"), value=text_format),
+                     "format")
     stem = _text(item, "stem", report, required=True)
     explanation = _text(item, "explanation", report)
     data = READERS[kind](item, report) if kind else None
@@ -465,6 +480,11 @@ def read_question(item: Any, report: Reporter, *, kind: str | None = None, key: 
                            text_format=text_format)
 
 
+def _bad_type(kind: Any, report: Reporter) -> Text:
+    return _l("%(field)s must be %(types)s, not %(value)r", field=report.field("type"),
+              types=listed(QUESTION_TYPES, style="or"), value=kind)
+
+
 def finish_question(report: Reporter, line: int, *, key: str, kind: str, stem: str, data: dict,
                     tags: Iterable[str] = (), difficulty: int | None = None, points: float = 1.0,
                     explanation: str = "", title: str = "", text_format: str = "markdown") -> QuestionSpec | None:
@@ -473,16 +493,16 @@ def finish_question(report: Reporter, line: int, *, key: str, kind: str, stem: s
     before = report.count
     title = " ".join(title.split())
     if len(title) > MAX_QUESTION_TITLE:
-        report.error(line, _("the title is longer than %(limit)s characters", limit=MAX_QUESTION_TITLE), "title")
+        report.error(line, _l("the title is longer than %(limit)s characters", limit=MAX_QUESTION_TITLE), "title")
     if not stem.strip():
-        report.error(line, _("the question has no text (stem)"), "stem")
+        report.error(line, _l("the question has no text (stem)"), "stem")
     # The editor shows at most this many rows (lms/banks/forms.py): what it cannot open is refused here.
     if kind in ("single", "multi") and len(data.get("options") or []) > MAX_OPTIONS:
-        report.error(line, _("a question has at most %(limit)s options, this one has %(count)s",
-                             limit=MAX_OPTIONS, count=len(data["options"])), "options")
+        report.error(line, _l("a question has at most %(limit)s options, this one has %(count)s",
+                              limit=MAX_OPTIONS, count=len(data["options"])), "options")
     if kind == "matching" and len(data.get("pairs") or []) > MAX_PAIRS:
-        report.error(line, _("a matching question has at most %(limit)s pairs, this one has %(count)s",
-                             limit=MAX_PAIRS, count=len(data["pairs"])), "pairs")
+        report.error(line, _l("a matching question has at most %(limit)s pairs, this one has %(count)s",
+                              limit=MAX_PAIRS, count=len(data["pairs"])), "pairs")
     for problem in QUESTION_TYPES[kind].validate(data):
         report.error(line, problem, TYPE_KEYS[kind][0])
     if report.count > before:
@@ -497,8 +517,8 @@ def _tags(item, report: Reporter) -> tuple[str, ...]:
     tags = _text_list(item, "tags", report, what="流程, 首问负责") or []
     for tag in tags:
         if len(tag) > MAX_TAG:
-            report.error(line_of(item, "tags"), _("tag %(tag)r is longer than %(limit)s characters", tag=tag,
-                                                  limit=MAX_TAG), "tags")
+            report.error(line_of(item, "tags"), _l("tag %(tag)r is longer than %(limit)s characters", tag=tag,
+                                                   limit=MAX_TAG), "tags")
     return tuple(dict.fromkeys(tags))
 
 
@@ -508,8 +528,9 @@ def _difficulty(item, report: Reporter) -> int | None:
         return None
     number = _number(value)
     if number is None or not number.is_integer() or not 1 <= number <= 5:
-        report.error(line_of(item, "difficulty"), _("'difficulty' must be a whole number from 1 (easy) to 5 "
-                                                    "(hard), not %(value)r", value=value), "difficulty")
+        report.error(line_of(item, "difficulty"), _l("%(field)s must be a whole number from 1 (easy) to 5 (hard), "
+                                                     "not %(value)r", field=report.field("difficulty"), value=value),
+                     "difficulty")
         return None
     return int(number)
 
@@ -520,8 +541,9 @@ def _points(item, report: Reporter) -> float:
         return 1.0
     number = _number(value)
     if number is None or not 0 < number <= MAX_POINTS:
-        report.error(line_of(item, "points"), _("'points' must be a number above 0 and at most %(max)s, not "
-                                                "%(value)r", max=MAX_POINTS, value=value), "points")
+        report.error(line_of(item, "points"), _l("%(field)s must be a number above 0 and at most %(max)s, not "
+                                                 "%(value)r", field=report.field("points"), max=MAX_POINTS,
+                                                 value=value), "points")
         return 1.0
     return number
 
@@ -530,37 +552,40 @@ def _options(item, report: Reporter, kind: str) -> dict | None:
     options = item.get("options")
     line = line_of(item, "options")
     if not isinstance(options, list) or not options:
-        report.error(line, _("'options' must be a list of options, each '- text: ...'"), "options")
+        report.error(line, _l("%(field)s must be a list of options, each '- text: ...'", field=report.field("options")),
+                     "options")
         return None
     before = report.count
     uses_weight = any(isinstance(o, dict) and o.get("weight") is not None for o in options)
     uses_correct = any(isinstance(o, dict) and o.get("correct") is True for o in options)
     if uses_weight and uses_correct:
-        report.error(line, _("give every option a 'weight', or mark the right ones 'correct: true', not both"),
+        report.error(line, _l("give every option a 'weight', or mark the right ones 'correct: true', not both"),
                      "options")
     parsed = []
     for index, option in enumerate(options):
         at = item_line(options, index, line)
         if not isinstance(option, dict):
-            report.error(at, _("option %(n)s must be 'text: ...' with optional correct, weight, feedback",
-                               n=index + 1), "options")
+            report.error(at, _l("option %(n)s must be 'text: ...' with optional %(keys)s", n=index + 1,
+                                keys=listed(("correct", "weight", "feedback"))), "options")
             continue
         for name in option:
             if name not in OPTION_KEYS:
-                report.error(line_of(option, name, at), _("unknown key '%(key)s' in an option (allowed: "
-                                                           "%(allowed)s)", key=name, allowed=", ".join(OPTION_KEYS)),
+                report.error(line_of(option, name, at), _l("unknown key '%(key)s' in an option (allowed: "
+                                                           "%(allowed)s)", key=name, allowed=listed(OPTION_KEYS)),
                              "options")
         text = _text(option, "text", report, required=True, limit=2000, literal=True)
         feedback = _text(option, "feedback", report, limit=2000)
         correct = option.get("correct", False)
         if not isinstance(correct, bool):
-            report.error(line_of(option, "correct", at), _("'correct' must be true or false"), "options")
+            report.error(line_of(option, "correct", at), _l("%(field)s must be true or false",
+                                                            field=report.field("correct")), "options")
         weight = None
         if option.get("weight") is not None:
             weight = _number(option["weight"])
             if weight is None or not -100 <= weight <= 100:
-                report.error(line_of(option, "weight", at), _("'weight' is a percent from -100 to 100, not "
-                                                              "%(value)r", value=option["weight"]), "options")
+                report.error(line_of(option, "weight", at), _l("%(field)s is a percent from -100 to 100, not "
+                                                               "%(value)r", field=report.field("weight"),
+                                                               value=option["weight"]), "options")
                 weight = None
         parsed.append((text, correct is True, weight, feedback))
     if report.count > before:
@@ -605,7 +630,8 @@ def is_correct_scheme(kind: str, weights: list[float]) -> bool:
 def _truefalse(item, report: Reporter) -> dict | None:
     answer = item.get("answer")
     if not isinstance(answer, bool):
-        report.error(line_of(item, "answer"), _("'answer' must be true or false"), "answer")
+        report.error(line_of(item, "answer"), _l("%(field)s must be true or false", field=report.field("answer")),
+                     "answer")
         return None
     return {"answer": answer}
 
@@ -617,15 +643,18 @@ def _fill(item, report: Reporter) -> dict | None:
     line = line_of(item, "answers")
     answers = item.get("answers")
     if not isinstance(answers, list) or not answers:
-        report.error(line, _("'answers' must be a list of accepted answers, like [\"24\", 二十四]"), "answers")
+        report.error(line, _l("give at least one accepted answer") if report.form else
+                     _l("%(field)s must be a list of accepted answers, like [\"24\", 二十四]",
+                        field=report.field("answers")), "answers")
         return None
     before = report.count
     default = None
     if item.get("tolerance") is not None:
         default = _number(item["tolerance"])
         if default is None or default < 0:
-            report.error(line_of(item, "tolerance"), _("'tolerance' must be a number of at least 0, not %(value)r",
-                                                       value=item["tolerance"]), "tolerance")
+            report.error(line_of(item, "tolerance"), _l("%(field)s must be a number of at least 0, not %(value)r",
+                                                        field=report.field("tolerance"), value=item["tolerance"]),
+                         "tolerance")
             return None
     entries = []  # (value, raw text, weight, margin or None, line)
     for index, value in enumerate(answers):
@@ -634,22 +663,23 @@ def _fill(item, report: Reporter) -> dict | None:
         if isinstance(value, dict):
             for name in value:
                 if name not in ANSWER_KEYS:
-                    report.error(line_of(value, name, at), _("unknown key '%(key)s' in an answer (allowed: "
-                                                              "%(allowed)s)", key=name, allowed=", ".join(ANSWER_KEYS)),
+                    report.error(line_of(value, name, at), _l("unknown key '%(key)s' in an answer (allowed: "
+                                                              "%(allowed)s)", key=name, allowed=listed(ANSWER_KEYS)),
                                  "answers")
             if value.get("weight") is not None:
                 percent_value = _number(value["weight"])
                 if percent_value is None or not 0 < percent_value <= 100:
-                    report.error(line_of(value, "weight", at), _("an answer's 'weight' is a percent above 0 and at "
-                                                                 "most 100, not %(value)r", value=value["weight"]),
+                    report.error(line_of(value, "weight", at), _l("the weight of an answer is a percent above 0 and "
+                                                                  "at most 100, not %(value)r", value=value["weight"]),
                                  "answers")
                 else:
                     weight = fraction(percent_value)
             if value.get("tolerance") is not None:
                 margin = _number(value["tolerance"])
                 if margin is None or margin < 0:
-                    report.error(line_of(value, "tolerance", at), _("'tolerance' must be a number of at least 0, "
-                                                                    "not %(value)r", value=value["tolerance"]),
+                    report.error(line_of(value, "tolerance", at), _l("%(field)s must be a number of at least 0, "
+                                                                     "not %(value)r", field=report.field("tolerance"),
+                                                                     value=value["tolerance"]),
                                  "answers")
                     margin = None
             raw, value = _raw(value, "answer"), value.get("answer")
@@ -657,7 +687,8 @@ def _fill(item, report: Reporter) -> dict | None:
             raw = _raw(answers, index)
         text = _as_text(value, raw)
         if text is None or not text.strip():
-            report.error(at, _("item %(n)s of '%(key)s' must be non-empty text", n=index + 1, key="answers"),
+            report.error(at, _l("item %(n)s of %(field)s must be non-empty text", n=index + 1,
+                                field=report.field("answers")),
                          "answers")
             continue
         entries.append((value, text.strip(), weight, margin, at))
@@ -672,7 +703,7 @@ def _fill(item, report: Reporter) -> dict | None:
         for value, text, _weight, _margin, at in entries:
             number = _number(value)
             if number is None:
-                report.error(at, _("with a tolerance every answer must be a number, not %(value)r", value=text),
+                report.error(at, _l("with a tolerance every answer must be a number, not %(value)r", value=text),
                              "answers")
             numbers.append(number)
         if report.count > before:
@@ -741,7 +772,7 @@ def _matching(item, report: Reporter) -> dict | None:
     pairs = item.get("pairs")
     line = line_of(item, "pairs")
     if not isinstance(pairs, list) or not pairs:
-        report.error(line, _("'pairs' must be a list of [item, match] pairs"), "pairs")
+        report.error(line, _l("%(field)s must be a list of [item, match] pairs", field=report.field("pairs")), "pairs")
         return None
     before = report.count
     result = []
@@ -750,7 +781,7 @@ def _matching(item, report: Reporter) -> dict | None:
         texts = [_as_text(value, _raw(pair, position)) for position, value in enumerate(pair)] \
             if isinstance(pair, list) else []
         if len(texts) != 2 or not all(text and text.strip() for text in texts):
-            report.error(at, _("pair %(n)s must be [item, match], two pieces of text", n=index + 1), "pairs")
+            report.error(at, _l("pair %(n)s must be [item, match], two pieces of text", n=index + 1), "pairs")
             continue
         result.append({"id": f"p{index + 1}", "left": texts[0].strip(), "right": texts[1].strip()})
     distractors = _text_list(item, "distractors", report, what="一周内") or []
@@ -785,27 +816,27 @@ def parse_bank(text: str, path: str) -> ParsedBank:
         result.errors = report.errors()
         return result
     if not isinstance(document, Map):
-        report.error(line_of(document, None, 1), _("a bank file is a list of 'key: value' lines: slug, title, "
-                                                   "description, questions"))
+        report.error(line_of(document, None, 1), _l("a bank file is a list of 'key: value' lines: %(keys)s",
+                                                    keys=listed(BANK_KEYS)))
         result.errors = report.errors()
         return result
     for name in document:
         if name not in BANK_KEYS:
-            report.error(line_of(document, name), _("unknown key '%(key)s' (allowed: %(allowed)s)", key=name,
-                                                    allowed=", ".join(BANK_KEYS)))
+            report.error(line_of(document, name), _l("unknown key '%(key)s' (allowed: %(allowed)s)", key=name,
+                                                     allowed=listed(BANK_KEYS)))
     slug = _text(document, "slug", report, required=True, limit=MAX_KEY)
     if slug and not SLUG.match(slug):
-        report.error(line_of(document, "slug"), _("slug %(slug)r may hold only lowercase letters, digits and "
-                                                  "single hyphens", slug=slug))
+        report.error(line_of(document, "slug"), _l("%(field)s %(value)r may hold only lowercase letters, digits and "
+                                                   "single hyphens", field=report.field("slug"), value=slug))
     elif slug in RESERVED_SLUGS:
-        report.error(line_of(document, "slug"), _("slug %(slug)r is reserved; choose another", slug=slug))
+        report.error(line_of(document, "slug"), _l("the id %(slug)r is reserved; choose another", slug=slug))
     result.slug, result.slug_line = slug, line_of(document, "slug", 1)
     result.title = _text(document, "title", report, required=True, limit=MAX_TITLE)
     result.description = _text(document, "description", report, limit=MAX_TEXT)
     questions = document.get("questions")
     if not isinstance(questions, list):
-        report.error(line_of(document, "questions", 1), _("'questions' must be a list of questions, each "
-                                                          "starting with '- id:'"))
+        report.error(line_of(document, "questions", 1), _l("%(field)s must be a list of questions, each starting "
+                                                           "with '- id:'", field=report.field("questions")))
         questions = []
     seen: dict[str, int] = {}
     for index, item in enumerate(questions):
@@ -814,8 +845,8 @@ def parse_bank(text: str, path: str) -> ParsedBank:
         if spec is None:
             continue
         if spec.key in seen:
-            report.error(line_of(item, "id", at), _("id %(id)r is used twice (first on line %(line)s)", id=spec.key,
-                                                    line=seen[spec.key]))
+            report.error(line_of(item, "id", at), _l("the question id %(id)r is used twice (first on line %(line)s)",
+                                                     id=spec.key, line=seen[spec.key]))
             continue
         seen[spec.key] = line_of(item, "id", at)
         result.questions.append(spec)
@@ -839,7 +870,7 @@ def read_text(data: bytes, path: str, errors: list[ContentError]) -> str:
             return data.decode("gb18030")
         except UnicodeDecodeError:
             errors.append(ContentError(path, data[: exc.start].count(b"\n") + 1,
-                                       _("the file is neither UTF-8 nor GBK text")))
+                                       _l("the file is neither UTF-8 nor GBK text")))
             return ""
 
 
@@ -866,8 +897,8 @@ def load_bank_tree(root: Path) -> tuple[list[BankSpec], list[ContentError]]:
         if parsed.errors:
             continue
         if parsed.slug in first:
-            errors.append(ContentError(shown, parsed.slug_line, _("slug %(slug)r is already used by %(other)s",
-                                                                  slug=parsed.slug, other=first[parsed.slug])))
+            errors.append(ContentError(shown, parsed.slug_line, _l("the id %(slug)r is already used by %(other)s",
+                                                                   slug=parsed.slug, other=first[parsed.slug])))
             continue
         first[parsed.slug] = shown
         specs.append(bank_spec(parsed))

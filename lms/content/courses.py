@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from lms.content.errors import ContentError
-from lms.content.fields import Fields
+from lms.content.errors import ContentError, _l
+from lms.content.fields import Fields, field_name
 from lms.content.frontmatter import Document, parse_document
 from lms.models.courses import KINDS, TRACKS
 
@@ -73,7 +73,7 @@ def parse_lesson(text: str, path: str, position: int, slug: str) -> tuple[Lesson
     title = fields.text("title", required=True, limit=200)
     minutes = fields.whole("minutes", 1, 60, required=True)
     if not doc.body.strip():
-        doc.errors.append(ContentError(path, doc.body_line, "the lesson has no text after its front matter"))
+        doc.errors.append(ContentError(path, doc.body_line, _l("the lesson has no text after its front matter")))
     if doc.errors:
         return None, doc.errors
     return LessonSpec(slug, position, title, minutes, doc.body, digest(text)), []
@@ -97,16 +97,17 @@ def parse_course(text: str, path: str, folder: str, position: int,
     minutes = fields.whole("minutes", 0, 10000)
     valid_months = fields.whole("valid_months", 1, 120)
     if track == "refresher" and "valid_months" not in doc.meta:
-        doc.error("track", "a refresher course needs 'valid_months': how long its completion stays valid")
+        doc.error("track", _l("a refresher course needs %(field)s: how long its completion stays valid",
+                              field=field_name("valid_months")))
     if track != "refresher" and "valid_months" in doc.meta:
-        doc.error("valid_months", "'valid_months' belongs to refresher courses only")
+        doc.error("valid_months", _l("%(field)s is for refresher courses only", field=field_name("valid_months")))
     prerequisites = fields.texts("prerequisites", limit=80, slugs=True, what="course slugs",
                                  example="[code-of-conduct]")
     if slug in prerequisites:
-        doc.error("prerequisites", "a course cannot be its own prerequisite")
+        doc.error("prerequisites", _l("a course cannot be its own prerequisite"))
     practicals = fields.texts("practicals", limit=80, slugs=True, what="scenario slugs", example="[bill-went-up]")
     if len(set(practicals)) != len(practicals):
-        doc.error("practicals", "'practicals' names a scenario twice")
+        doc.error("practicals", _l("a scenario is named twice in %(field)s", field=field_name("practicals")))
     threshold = fields.number("customer_evaluation", 0, 100, above_low=True)
     if doc.errors:
         return None, doc.errors, doc
@@ -127,13 +128,13 @@ def load_course_tree(root: Path) -> tuple[list[CourseSpec], list[ContentError]]:
     documents: dict[str, Document] = {}
     errors: list[ContentError] = []
     if not root.is_dir():
-        return [], [ContentError(str(root), 1, "the courses folder does not exist")]
+        return [], [ContentError(str(root), 1, _l("the courses folder does not exist"))]
     folders = sorted(path for path in root.iterdir() if path.is_dir() and not path.name.startswith("."))
     for position, folder in enumerate(folders):
         course_file = folder / "course.md"
         shown = str(course_file.relative_to(base))
         if not course_file.is_file():
-            errors.append(ContentError(shown, 1, "the course folder has no course.md"))
+            errors.append(ContentError(shown, 1, _l("the course folder has no course.md")))
             continue
         lessons: list[LessonSpec] = []
         seen: dict[str, str] = {}
@@ -142,12 +143,13 @@ def load_course_tree(root: Path) -> tuple[list[CourseSpec], list[ContentError]]:
             lesson_shown = str(lesson_file.relative_to(base))
             match = LESSON_FILE.match(lesson_file.name)
             if match is None:
-                errors.append(ContentError(lesson_shown, 1, "lesson file names look like 01-some-title.md "
-                                                            "(lowercase letters, digits, hyphens)"))
+                errors.append(ContentError(lesson_shown, 1, _l("lesson file names look like 01-some-title.md "
+                                                               "(lowercase letters, digits, hyphens)")))
                 continue
             slug = match["slug"]
             if slug in seen:
-                errors.append(ContentError(lesson_shown, 1, f"lesson slug {slug!r} is also used by {seen[slug]}"))
+                errors.append(ContentError(lesson_shown, 1, _l("the lesson id %(slug)r is also used by %(other)s",
+                                                               slug=slug, other=seen[slug])))
                 continue
             seen[slug] = lesson_file.name
             lesson, lesson_errors = parse_lesson(_read(lesson_file, lesson_shown, errors), lesson_shown,
@@ -156,7 +158,7 @@ def load_course_tree(root: Path) -> tuple[list[CourseSpec], list[ContentError]]:
             if lesson is not None:
                 lessons.append(lesson)
         if not lesson_files:
-            errors.append(ContentError(shown, 1, "the course has no lesson files"))
+            errors.append(ContentError(shown, 1, _l("the course has no lesson files")))
         spec, course_errors, doc = parse_course(_read(course_file, shown, errors), shown, folder.name, position,
                                                 tuple(lessons))
         errors.extend(course_errors)
@@ -173,7 +175,7 @@ def _read(path: Path, shown: str, errors: list[ContentError]) -> str:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        errors.append(ContentError(shown, line, "the file is not UTF-8 text"))
+        errors.append(ContentError(shown, line, _l("the file is not UTF-8 text")))
         return ""
 
 
@@ -185,7 +187,8 @@ def _check_catalog(specs: list[CourseSpec], documents: dict[str, Document]) -> l
         if spec.slug in by_slug:
             doc = documents[spec.folder]
             errors.append(ContentError(doc.path, doc.line_of("slug"),
-                                       f"slug {spec.slug!r} is already used by {by_slug[spec.slug].folder}"))
+                                       _l("the id %(slug)r is already used by %(other)s", slug=spec.slug,
+                                          other=documents[by_slug[spec.slug].folder].path)))
             continue
         by_slug[spec.slug] = spec
     for spec in by_slug.values():
@@ -193,14 +196,16 @@ def _check_catalog(specs: list[CourseSpec], documents: dict[str, Document]) -> l
         for slug in spec.prerequisites:
             other = by_slug.get(slug)
             if other is None:
-                errors.append(ContentError(doc.path, doc.line_of("prerequisites"), f"unknown prerequisite {slug!r}"))
+                errors.append(ContentError(doc.path, doc.line_of("prerequisites"),
+                                           _l("unknown prerequisite %(slug)r", slug=slug)))
             elif other.star_level > spec.star_level:
                 errors.append(ContentError(doc.path, doc.line_of("prerequisites"),
-                                           f"prerequisite {slug!r} is at star level {other.star_level}, above "
-                                           f"this course's {spec.star_level}: nobody could take it in order"))
+                                           _l("the prerequisite %(slug)r is at star level %(level)s, above this "
+                                              "course's %(own)s: nobody could take it in order", slug=slug,
+                                              level=other.star_level, own=spec.star_level)))
     for slug in _cycle_members(by_slug):
         doc = documents[by_slug[slug].folder]
-        errors.append(ContentError(doc.path, doc.line_of("prerequisites"), "the prerequisites form a cycle"))
+        errors.append(ContentError(doc.path, doc.line_of("prerequisites"), _l("the prerequisites form a cycle")))
     return errors
 
 
@@ -208,7 +213,8 @@ def _check_practicals(specs: list[CourseSpec], documents: dict[str, Document],
                       scenarios: set[str]) -> list[ContentError]:
     """Every practical a course names is a scenario file somewhere under courses/*/scenarios/."""
     return [ContentError(documents[spec.folder].path, documents[spec.folder].line_of("practicals"),
-                         f"unknown scenario {slug!r} in 'practicals' (no courses/*/scenarios/{slug}.md)")
+                         _l("unknown scenario %(slug)r in %(field)s (there is no %(file)s)", slug=slug,
+                            field=field_name("practicals"), file="courses/*/scenarios/%s.md" % slug))
             for spec in specs for slug in spec.practicals if slug not in scenarios]
 
 

@@ -40,8 +40,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from lms.content.courses import digest
-from lms.content.errors import ContentError, ContentInvalid
-from lms.content.fields import Fields, Invalid, describe
+from lms.content.errors import ContentError, ContentInvalid, _l, listed, ngettext
+from lms.content.fields import Fields, Invalid, describe, field_name
 from lms.content.frontmatter import YamlFile, parse_document, parse_yaml_file
 from lms.content.sync import IMPORTERS, SyncReport
 from lms.extensions import db
@@ -97,23 +97,24 @@ def parse_exam(text: str, path: str, *, course_slug: str | None, tz: str = "Asia
     if doc.errors:
         return None, doc.errors
     if not isinstance(doc.data, dict):
-        doc.error((), "an exam file is a list of 'key: value' lines")
+        doc.error((), _l("an exam file is a list of 'key: value' lines"))
         return None, doc.errors
     meta = doc.data
     fields = Fields(meta, doc.error)
     fields.unknown(REQUIRED | OPTIONAL)
     if "pools" not in meta:
-        doc.error((), "'pools' is required")
+        doc.error((), _l("%(field)s must be given", field=field_name("pools")))
     slug = fields.slug("slug", limit=80)
     if slug in RESERVED_SLUGS:
-        doc.error(("slug",), f"slug {slug!r} is reserved; choose another")
+        doc.error(("slug",), _l("the id %(slug)r is reserved; choose another", slug=slug))
     title = fields.text("title", required=True, limit=200)
     description = fields.text("description", limit=5000, strip=False)
     time_limit = fields.whole("time_limit_minutes", 1, MAX_MINUTES, required=True, default=20)
     opens_at = fields.read("opens_at", _moment, tz=tz)
     closes_at = fields.read("closes_at", _moment, tz=tz)
     if opens_at and closes_at and closes_at <= opens_at:
-        doc.error(("closes_at",), "'closes_at' must come after 'opens_at'")
+        doc.error(("closes_at",), _l("%(closes)s must come after %(opens)s", closes=field_name("closes_at"),
+                                     opens=field_name("opens_at")))
     pass_percent = fields.number("pass_percent", 0, 100, required=True, default=60)
     attempts_allowed = fields.whole("attempts_allowed", 0, 100, default=0)
     delay = fields.whole("retake_delay_minutes", 0, MAX_DELAY, default=0)
@@ -137,7 +138,8 @@ def parse_exam(text: str, path: str, *, course_slug: str | None, tz: str = "Asia
 def _moment(value: Any, name: str, *, tz: str) -> datetime:
     parsed = parse_moment(value, tz)
     if parsed is None:
-        raise Invalid(f"'{name}' must be a date and time like 2027-01-31 18:00, not {describe(value)}")
+        raise Invalid(_l("%(field)s must be a date and time like 2027-01-31 18:00, not %(value)s",
+                         field=field_name(name), value=describe(value)))
     return parsed
 
 
@@ -164,22 +166,24 @@ def _pools(doc: YamlFile, value: Any, known_banks: set[str] | None) -> tuple[Poo
     if value is None:
         return ()
     if not isinstance(value, list) or not value:
-        doc.error(("pools",), "'pools' is a list of {bank, tags, count} entries, at least one")
+        doc.error(("pools",), _l("%(field)s must be a list of pools, at least one, each with %(keys)s",
+                                 field=field_name("pools"), keys=listed(("bank", "tags", "count"))))
         return ()
     pools = []
     for index, item in enumerate(value):
         where = ("pools", index)
         if not isinstance(item, dict):
-            doc.error(where, "each pool has 'bank', 'count' and optional 'tags'")
+            doc.error(where, _l("each pool has %(bank)s, %(count)s and optional %(tags)s", bank=field_name("bank"),
+                                count=field_name("count"), tags=field_name("tags")))
             continue
         fields = Fields(item, doc.error, where)
         fields.unknown(POOL_KEYS, what="pool key")
         if not isinstance(item.get("bank"), str) or not item["bank"].strip():
-            doc.error(where + ("bank",), "each pool names its question bank by slug: 'bank: phone-etiquette'")
+            doc.error(where + ("bank",), _l("each pool names its question bank by id: 'bank: phone-etiquette'"))
             continue
         bank = item["bank"].strip()
         if known_banks is not None and bank not in known_banks:
-            doc.error(where + ("bank",), f"unknown question bank {bank!r}")
+            doc.error(where + ("bank",), _l("unknown question bank %(bank)r", bank=bank))
         count = fields.whole("count", 1, 200, required=True, default=1)
         tags = fields.texts("tags", limit=50, single=True, what="tags", example="[开场白, 转接]")
         pools.append(PoolSpec(bank, tags, count, doc.line_of(*where)))
@@ -203,7 +207,7 @@ def load_exam_files(courses_root: Path, *, tz: str = "Asia/Shanghai",
             text = exam_file.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             errors.append(ContentError(shown, exam_file.read_bytes()[: exc.start].count(b"\n") + 1,
-                                       "the file is not UTF-8 text"))
+                                       _l("the file is not UTF-8 text")))
             continue
         spec, found = parse_exam(text, shown, course_slug=_course_slug(folder), tz=tz, known_banks=known_banks)
         errors.extend(found)
@@ -213,7 +217,8 @@ def load_exam_files(courses_root: Path, *, tz: str = "Asia/Shanghai",
     for spec in specs:
         if spec.slug in seen:
             errors.append(ContentError(spec.path, spec.slug_line,
-                                       f"exam slug {spec.slug!r} is already used by {seen[spec.slug].path}"))
+                                       _l("the exam id %(slug)r is already used by %(other)s", slug=spec.slug,
+                                          other=seen[spec.slug].path)))
         seen.setdefault(spec.slug, spec)
     return specs, sorted(errors)
 
@@ -280,25 +285,25 @@ def apply_exams(session: Session, specs: list[ExamSpec], now: datetime) -> SyncR
         exam = existing.get(spec.slug)
         if exam is not None and not exam.source_path:
             errors.append(ContentError(spec.path, spec.slug_line,
-                                       f"exam slug {spec.slug!r} is taken by an exam made in the browser"))
+                                       _l("the exam id %(slug)r is taken by an exam made in the browser",
+                                          slug=spec.slug)))
         course = courses.get(spec.course_slug) if spec.course_slug else None
         if course is None:
-            errors.append(ContentError(spec.path, 1, "the folder holds no valid course for this exam"))
+            errors.append(ContentError(spec.path, 1, _l("the folder holds no valid course for this exam")))
         else:
             other = by_course.get(course.id)
             if other is not None and other.slug != spec.slug and not other.source_path:
-                errors.append(ContentError(spec.path, 1, f"course {course.slug!r} already has a final exam made "
-                                                         f"in the browser ({other.slug})"))
+                errors.append(ContentError(spec.path, 1, _l("the course %(course)r already has a final exam made in "
+                                                            "the browser (%(exam)s)", course=course.slug,
+                                                            exam=other.slug)))
         for pool in spec.pools:
             bank = banks.get(pool.bank)
             if bank is None:
-                errors.append(ContentError(spec.path, pool.line, f"unknown question bank {pool.bank!r}"))
+                errors.append(ContentError(spec.path, pool.line, _l("unknown question bank %(bank)r", bank=pool.bank)))
                 continue
             available = sum(1 for tags in tags_by_bank.get(bank.id, []) if set(pool.tags) <= tags)
             if pool.count > available:
-                with_tags = f" with tags {', '.join(pool.tags)}" if pool.tags else ""
-                errors.append(ContentError(spec.path, pool.line, f"the pool asks for {pool.count} questions but "
-                                                                 f"bank {pool.bank!r} has {available}{with_tags}"))
+                errors.append(ContentError(spec.path, pool.line, _pool_short(pool, available)))
     if errors:
         raise ContentInvalid(errors)
 
@@ -338,6 +343,18 @@ def apply_exams(session: Session, specs: list[ExamSpec], now: datetime) -> SyncR
             report.deleted.append(slug)
     session.flush()
     return report
+
+
+def _pool_short(pool: PoolSpec, available: int):
+    """The pool asks for more questions than its bank holds (with its tags)."""
+    if pool.tags:
+        return ngettext("the pool asks for %(num)s question but the bank %(bank)r has %(available)s with the tags "
+                        "%(tags)s", "the pool asks for %(num)s questions but the bank %(bank)r has %(available)s "
+                        "with the tags %(tags)s", pool.count, bank=pool.bank, available=available,
+                        tags=listed(pool.tags, quote=False))
+    return ngettext("the pool asks for %(num)s question but the bank %(bank)r has %(available)s",
+                    "the pool asks for %(num)s questions but the bank %(bank)r has %(available)s", pool.count,
+                    bank=pool.bank, available=available)
 
 
 def _write_exam(exam: Exam, spec: ExamSpec, course: Course) -> None:

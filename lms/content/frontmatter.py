@@ -10,7 +10,8 @@ from typing import Any
 import frontmatter
 import yaml
 
-from lms.content.errors import ContentError
+from lms.content.errors import ContentError, Text, _l
+from lms.content.fields import field_name
 from lms.content.yaml_loader import MAX_BYTES, YamlProblem, duplicate_keys, load, value_lines
 
 BOUNDARY = frontmatter.YAMLHandler.FM_BOUNDARY
@@ -36,12 +37,16 @@ class Document:
                 return self.lines[key[:end]]
         return 1
 
-    def error(self, key: str | tuple | None, message: str) -> None:
+    def error(self, key: str | tuple | None, message: Text) -> None:
         self.errors.append(ContentError(self.path, self.line_of(key) if key else 1, message))
 
 
-def _message(problem: YamlProblem, prefix: str) -> str:
-    return f"{prefix}: {problem.message}" if problem.syntax else problem.message
+def _message(problem: YamlProblem, front_matter: bool) -> Text:
+    if not problem.syntax:
+        return problem.message
+    if front_matter:
+        return _l("front matter is not valid YAML: %(problem)s", problem=problem.message)
+    return _l("not valid YAML: %(problem)s", problem=problem.message)
 
 
 def parse_document(text: str, path: str) -> Document:
@@ -49,17 +54,17 @@ def parse_document(text: str, path: str) -> Document:
     text = text.lstrip("\ufeff")
     if len(text) > MAX_BYTES:
         doc = Document(path, {}, {}, "", 1)
-        doc.error(None, f"the file is larger than {MAX_BYTES // 1_000_000} MB")
+        doc.error(None, _l("the file is larger than %(n)s MB", n=MAX_BYTES // 1_000_000))
         return doc
     opening = BOUNDARY.match(text)
     if opening is None:
         doc = Document(path, {}, {}, text, 1)
-        doc.error(None, "the file must start with a '---' line opening the front matter")
+        doc.error(None, _l("the file must start with a '---' line opening the front matter"))
         return doc
     closing = BOUNDARY.search(text, opening.end())
     if closing is None:
         doc = Document(path, {}, {}, "", 1)
-        doc.error(None, "the front matter opened on line 1 is never closed with a '---' line")
+        doc.error(None, _l("the front matter opened on line 1 is never closed with a '---' line"))
         return doc
     first_line = text.count("\n", 0, opening.end()) + 1
     body_line = text.count("\n", 0, closing.start()) + 2  # the line after the closing ---
@@ -68,17 +73,19 @@ def parse_document(text: str, path: str) -> Document:
         node, data = load(text[opening.end():closing.start()])
     except YamlProblem as problem:
         doc.errors.append(ContentError(path, first_line + problem.line - 1,
-                                       _message(problem, "front matter is not valid YAML")))
+                                       _message(problem, front_matter=True)))
         return doc
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         line = first_line + node.start_mark.line if node is not None else first_line
-        doc.errors.append(ContentError(path, line, "front matter must be a list of 'key: value' lines"))
+        doc.errors.append(ContentError(path, line, _l("front matter must be a list of 'key: value' lines")))
         return doc
     for key_node, _value in node.value:
         key = key_node.value
         line = first_line + key_node.start_mark.line
         if key in doc.key_lines:
-            doc.errors.append(ContentError(path, line, f"'{key}' is given twice (first on line {doc.key_lines[key]})"))
+            doc.errors.append(ContentError(path, line, _l(
+                "%(field)s cannot be given twice (first on line %(line)s)", field=field_name(key),
+                line=doc.key_lines[key])))
         doc.key_lines[key] = line
     doc.lines = value_lines(node, first_line=first_line)
     doc.meta = {str(key): value for key, value in data.items()}
@@ -110,7 +117,7 @@ class YamlFile:
                 return self.lines[keys[:end]]
         return 1
 
-    def error(self, keys: tuple, message: str) -> None:
+    def error(self, keys: tuple, message: Text) -> None:
         self.errors.append(ContentError(self.path, self.line_of(*keys), message))
 
 
@@ -123,10 +130,11 @@ def parse_yaml_file(text: str, path: str) -> YamlFile:
     try:
         node, data = load(text)
     except YamlProblem as problem:
-        result.errors.append(ContentError(path, problem.line, _message(problem, "not valid YAML")))
+        result.errors.append(ContentError(path, problem.line, _message(problem, front_matter=False)))
         return result
     result.lines = value_lines(node)
     for line, key, first in duplicate_keys(node):
-        result.errors.append(ContentError(path, line + 1, f"'{key}' is given twice (first on line {first + 1})"))
+        result.errors.append(ContentError(path, line + 1, _l(
+            "%(field)s cannot be given twice (first on line %(line)s)", field=field_name(key), line=first + 1)))
     result.data = data
     return result

@@ -41,7 +41,7 @@ from typing import Iterable
 from lms.content.banks import (BLANK, ParsedBank, Reporter, canonical_number, explicit_key, fill_data,
                                finish_question, finite_float, fraction, percent, snap_weights, unique_key)
 from lms.content.moodle_grades import is_moodle_fraction, moodle_percent
-from lms.content.spreadsheets import _
+from lms.content.errors import _l
 from lms.questions.types import FillBlank
 
 # Escaped characters become private-use placeholders while the structure is parsed.
@@ -147,8 +147,8 @@ def parse_gift(text: str, path: str) -> ParsedBank:
             continue
         if spec.key in seen:  # Moodle names need not be unique; our ids must be
             key = unique_key(spec.key, seen)
-            report.warn(spec.line, _("the id %(id)r is already used on line %(line)s; this question gets %(new)r",
-                                     id=spec.key, line=seen[spec.key], new=key))
+            report.warn(spec.line, _l("the id %(id)r is already used on line %(line)s; this question gets %(new)r",
+                                      id=spec.key, line=seen[spec.key], new=key))
             spec = replace(spec, key=key)
         seen[spec.key] = spec.line
         result.questions.append(spec)
@@ -175,7 +175,7 @@ def _question(content: list[tuple[int, str]], comments: list[tuple[int, str]], c
     if chars.startswith("::", start):
         end = chars.find("::", start + 2)
         if end < 0:
-            report.error(first_line, _("the title opened with '::' is never closed with '::'"))
+            report.error(first_line, _l("the title opened with '::' is never closed with '::'"))
             return None
         title = unescape(chars[start + 2:end]).strip()
         start = end + 2
@@ -183,28 +183,28 @@ def _question(content: list[tuple[int, str]], comments: list[tuple[int, str]], c
     closing = chars.find("}", start)
     if opening < 0:
         if closing >= 0:
-            report.error(text.line_at(closing), _("a '}' without its '{' (write \\} for a brace in the text)"))
+            report.error(text.line_at(closing), _l("a '}' without its '{' (write \\} for a brace in the text)"))
         else:
-            report.warn(first_line, _("%(name)s has no answers {…}: Moodle's instruction text ('description') is "
-                                      "not a question here and was skipped", name=repr(title) if title else
-                                      _("the text")))
+            report.warn(first_line, _l("%(name)s has no answers {…}: Moodle's instruction text ('description') is "
+                                       "not a question here and was skipped", name=repr(title) if title else
+                                       _l("the text")))
         return None
     if closing < 0 or closing < opening:
         if closing >= 0 and closing < opening:
-            report.error(text.line_at(closing), _("a '}' without its '{' (write \\} for a brace in the text)"))
+            report.error(text.line_at(closing), _l("a '}' without its '{' (write \\} for a brace in the text)"))
         else:
-            report.error(text.line_at(opening), _("the '{' on line %(line)s is never closed with '}'",
-                                                  line=text.line_at(opening)))
+            report.error(text.line_at(opening), _l("the '{' on line %(line)s is never closed with '}'",
+                                                   line=text.line_at(opening)))
         return None
     nested = chars.find("{", opening + 1)
     if 0 <= nested < closing:
-        report.error(text.line_at(nested), _("a second '{' before the '}' that closes the one on line %(line)s "
-                                             "(write \\{ for a brace in the text)", line=text.line_at(opening)))
+        report.error(text.line_at(nested), _l("a second '{' before the '}' that closes the one on line %(line)s "
+                                              "(write \\{ for a brace in the text)", line=text.line_at(opening)))
         return None
     if chars.find("{", closing + 1) >= 0 or chars.find("}", closing + 1) >= 0:
         extra = max(chars.find("{", closing + 1), chars.find("}", closing + 1))
-        report.error(text.line_at(extra), _("only one {…} answer block per question (write \\{ and \\} for "
-                                            "braces in the text)"))
+        report.error(text.line_at(extra), _l("only one {…} answer block per question (write \\{ and \\} for "
+                                             "braces in the text)"))
         return None
 
     prefix, after = chars[start:opening], chars[closing + 1:]
@@ -214,7 +214,7 @@ def _question(content: list[tuple[int, str]], comments: list[tuple[int, str]], c
         stem = FORMAT_MARKER.sub("", prefix.lstrip(), count=1) + BLANK + after.rstrip()
     stem = unescape(stem).strip()
     if not stem:
-        report.error(first_line, _("the question has no text before its answers"))
+        report.error(first_line, _l("the question has no text before its answers"))
         return None
 
     answers = chars[opening + 1:closing]
@@ -239,15 +239,15 @@ def _question(content: list[tuple[int, str]], comments: list[tuple[int, str]], c
     elif stripped.split("#", 1)[0].strip() in TRUE_FALSE:
         parts = stripped.split("#")
         if any(_plain(part) for part in parts[1:]):
-            report.warn(answers_line, _("true/false feedback has no place here and was dropped; the general "
-                                        "feedback (####) is kept as the explanation"))
+            report.warn(answers_line, _l("true/false feedback has no place here and was dropped; the general "
+                                         "feedback (####) is kept as the explanation"))
         kind, data = "truefalse", {"answer": TRUE_FALSE[parts[0].strip()]}
     else:
         kind, data = "fill", _short_answer(answers, offset, text, report)
     if report.count > before or data is None:
         return None
     if meta["guidance"] and kind != "essay":
-        report.warn(first_line, _("'guidance' belongs to essays; dropped"))
+        report.warn(first_line, _l("'guidance' belongs to essays; dropped"))
     tags = ([category_tag] if category_tag else []) + meta["tags"]
     if title and title == meta["id"]:
         title = ""  # the name our export gives an untitled question
@@ -272,16 +272,16 @@ def _comment_meta(comments: list[tuple[int, str]], report: Reporter) -> dict:
         if points:
             value = finite_float(points.group(1))
             if value is None or not 0 < value <= 1000:
-                report.error(number, _("[points:%(value)s] must be a number above 0 and at most 1000",
-                                       value=points.group(1)))
+                report.error(number, _l("[points:%(value)s] must be a number above 0 and at most 1000",
+                                        value=points.group(1)))
             else:
                 meta["points"] = value
         difficulty = DIFFICULTY_TOKEN.search(line)
         if difficulty:
             value = finite_float(difficulty.group(1))
             if value is None or not value.is_integer() or not 1 <= value <= 5:
-                report.error(number, _("[difficulty:%(value)s] must be a whole number from 1 to 5",
-                                       value=difficulty.group(1)))
+                report.error(number, _l("[difficulty:%(value)s] must be a whole number from 1 to 5",
+                                        value=difficulty.group(1)))
             else:
                 meta["difficulty"] = int(value)
     meta["guidance"] = "\n".join(guidance).strip()
@@ -307,8 +307,8 @@ def _weight(body: str, line: int, report: Reporter) -> tuple[float | None, str]:
     if match:
         return fraction(float(match.group(1))), body[match.end():]
     if LOOKS_LIKE_WEIGHT.match(body):
-        report.error(line, _("the weight %(weight)s is not a percent like %%50%% or %%-25%%",
-                             weight=LOOKS_LIKE_WEIGHT.match(body).group(0)))
+        report.error(line, _l("the weight %(weight)s is not a percent like %%50%% or %%-25%%",
+                              weight=LOOKS_LIKE_WEIGHT.match(body).group(0)))
     return None, body
 
 
@@ -322,7 +322,7 @@ def _choice(answers: str, offset: int, text: _Text, report: Reporter):
         answer, _hash, feedback = body.partition("#")
         answer = _plain(answer)
         if not answer:
-            report.error(line, _("an empty answer"))
+            report.error(line, _l("an empty answer"))
             continue
         _warn_off_moodle_list(weight, answer, line, report)
         options.append({"id": f"o{len(options) + 1}", "text": answer, "weight": weight,
@@ -336,10 +336,10 @@ def _choice(answers: str, offset: int, text: _Text, report: Reporter):
 
 def _warn_off_moodle_list(weight: float, answer, line: int, report: Reporter) -> None:
     if not is_moodle_fraction(weight):
-        report.warn(line, _("the answer %(answer)s is worth %(percent)s%%, a grade Moodle does not offer: it is "
-                            "kept here, and exporting writes the nearest one Moodle accepts (%(nearest)s%%)",
-                            answer=repr(answer) if isinstance(answer, str) else answer, percent=percent(weight),
-                            nearest=moodle_percent(weight)))
+        report.warn(line, _l("the answer %(answer)s is worth %(percent)s%%, a grade Moodle does not offer: it is "
+                             "kept here, and exporting writes the nearest one Moodle accepts (%(nearest)s%%)",
+                             answer=repr(answer) if isinstance(answer, str) else answer, percent=percent(weight),
+                             nearest=moodle_percent(weight)))
 
 
 def _usable_weight(weight: float | None, answer, line: int, report: Reporter) -> float | None:
@@ -348,8 +348,8 @@ def _usable_weight(weight: float | None, answer, line: int, report: Reporter) ->
     if weight is None:
         return 1.0
     if weight <= 0:
-        report.warn(line, _("the answer %(answer)s is worth %(percent)s%%: it earns nothing, so it was dropped",
-                            answer=repr(answer) if isinstance(answer, str) else answer, percent=percent(weight)))
+        report.warn(line, _l("the answer %(answer)s is worth %(percent)s%%: it earns nothing, so it was dropped",
+                             answer=repr(answer) if isinstance(answer, str) else answer, percent=percent(weight)))
         return None
     _warn_off_moodle_list(weight, answer, line, report)
     return min(weight, 1.0)
@@ -363,17 +363,17 @@ def _short_answer(answers: str, offset: int, text: _Text, report: Reporter) -> d
         answer, _hash, feedback = body.partition("#")
         answer = _plain(answer)
         if not answer:
-            report.error(line, _("an empty answer"))
+            report.error(line, _l("an empty answer"))
             continue
         weight = _usable_weight(weight, answer, line, report)
         if weight is None:
             continue
         if _plain(feedback):
-            report.warn(line, _("feedback on a fill-in answer has no place here and was dropped"))
+            report.warn(line, _l("feedback on a fill-in answer has no place here and was dropped"))
         accepted.append(answer)
         weights.append(weight)
     if 1.0 not in weights:
-        report.error(text.line_at(offset), _("no answer earns full marks"))
+        report.error(text.line_at(offset), _l("no answer earns full marks"))
         return None
     return fill_data(accepted, weights)
 
@@ -385,8 +385,8 @@ def _numeric(answers: str, offset: int, text: _Text, report: Reporter) -> dict |
     wrong_feedback = body.find("~")
     if wrong_feedback >= 0:
         if _plain(body[wrong_feedback + 1:].lstrip("#")):
-            report.warn(text.line_at(start + wrong_feedback), _("feedback for wrong numbers has no place here and "
-                                                                "was dropped"))
+            report.warn(text.line_at(start + wrong_feedback), _l("feedback for wrong numbers has no place here and "
+                                                                 "was dropped"))
         body = body[:wrong_feedback]
     values, tolerances, weights = [], [], []
     for _marker, piece, index in _split(body, "=", start):
@@ -397,29 +397,29 @@ def _numeric(answers: str, offset: int, text: _Text, report: Reporter) -> dict |
         if ".." in value:
             low, high = (finite_float(part) for part in value.split("..", 1))
             if low is None or high is None or low > high:
-                report.error(line, _("%(value)r is not a range like 3..4", value=value))
+                report.error(line, _l("%(value)r is not a range like 3..4", value=value))
                 continue
             number, tolerance = (low + high) / 2, (high - low) / 2
         elif ":" in value:
             number, tolerance = (finite_float(part) for part in value.split(":", 1))
             if number is None or tolerance is None or tolerance < 0:
-                report.error(line, _("%(value)r is not a number with its margin, like 3.14:0.01", value=value))
+                report.error(line, _l("%(value)r is not a number with its margin, like 3.14:0.01", value=value))
                 continue
         else:
             number, tolerance = finite_float(value), 0.0
             if number is None:
-                report.error(line, _("%(value)r is not a number", value=value))
+                report.error(line, _l("%(value)r is not a number", value=value))
                 continue
         weight = _usable_weight(weight, value, line, report)
         if weight is None:
             continue
         if _plain(feedback):
-            report.warn(line, _("feedback on a numeric answer has no place here and was dropped"))
+            report.warn(line, _l("feedback on a numeric answer has no place here and was dropped"))
         values.append(canonical_number(round(number, 10)))
         tolerances.append(canonical_number(round(tolerance, 10)))
         weights.append(weight)
     if 1.0 not in weights:
-        report.error(text.line_at(offset), _("no numeric answer earns full marks"))
+        report.error(text.line_at(offset), _l("no numeric answer earns full marks"))
         return None
     return fill_data(values, weights, tolerances)
 
@@ -429,12 +429,12 @@ def _matching(answers: str, offset: int, text: _Text, report: Reporter) -> dict 
     for _marker, body, index in _split(answers, "=", offset):
         line = text.line_at(index)
         if "->" not in body:
-            report.error(line, _("a matching answer looks like '=item -> match'"))
+            report.error(line, _l("a matching answer looks like '=item -> match'"))
             continue
         left, right = body.split("->", 1)
         left, right = _plain(left), _plain(right)
         if not right:
-            report.error(line, _("a matching answer needs something after '->'"))
+            report.error(line, _l("a matching answer needs something after '->'"))
         elif not left:
             distractors.append({"id": f"d{len(distractors) + 1}", "text": right})
         else:

@@ -56,7 +56,7 @@ from lms.content.banks import (MAX_KEY, MAX_POINTS, MAX_TAG, MAX_TEXT, ParsedBan
                                fraction, percent, snap_weights)
 from lms.content.gift import category_tag
 from lms.content.moodle_grades import MOODLE_FRACTIONS, is_moodle_fraction, moodle_fraction, moodle_percent
-from lms.content.spreadsheets import _
+from lms.content.errors import _l, ngettext
 
 # Moodle's names of text formats, and ours (lms.content.banks.TEXT_FORMATS).
 FORMATS = {"html": "html", "moodle_auto_format": "moodle", "plain_text": "plain", "markdown": "markdown"}
@@ -130,7 +130,7 @@ def _decode(data: bytes, report: Reporter) -> str | None:
         try:
             codecs.lookup(encoding)
         except LookupError:
-            report.error(1, _("the file names the encoding %(encoding)r, which is unknown", encoding=declared))
+            report.error(1, _l("the file names the encoding %(encoding)r, which is unknown", encoding=declared))
             return None
     try:
         return data.decode(encoding).lstrip("\ufeff")
@@ -138,14 +138,30 @@ def _decode(data: bytes, report: Reporter) -> str | None:
         line = data[:exc.start].count(b"\n") + 1 if encoding != "UTF-16" else \
             data[:exc.start - exc.start % 2].decode(encoding, errors="replace").count("\n") + 1
         if declared:
-            report.error(line, _("the file is not %(encoding)s text, as its XML declaration says",
-                                 encoding=declared))
+            report.error(line, _l("the file is not %(encoding)s text, as its XML declaration says",
+                                  encoding=declared))
         else:
-            report.error(line, _("the file is not UTF-8 text; a Moodle XML file is UTF-8 unless its first line "
-                                 "names another encoding"))
+            report.error(line, _l("the file is not UTF-8 text; a Moodle XML file is UTF-8 unless its first line "
+                                  "names another encoding"))
     except (LookupError, ValueError, TypeError):  # a codec that is no text encoding, like "zlib" or "rot13"
-        report.error(1, _("the file names the encoding %(encoding)r, which is unknown", encoding=declared))
+        report.error(1, _l("the file names the encoding %(encoding)r, which is unknown", encoding=declared))
     return None
+
+
+# What expat says, in words a trainer can act on, in the reader's language; others are shown as expat words them.
+XML_PROBLEMS = {
+    "mismatched tag": _l("a closing tag does not match the element it closes"),
+    "not well-formed (invalid token)": _l("a character XML does not allow here (write & as &amp; and < as &lt; in "
+                                          "text)"),
+    "unclosed token": _l("a tag or a comment is not closed"),
+    "no element found": _l("the file ends before its elements are closed"),
+    "junk after document element": _l("more text follows the end of the main element"),
+    "syntax error": _l("the text is not XML"),
+    "undefined entity": _l("an entity XML does not know (write & as &amp; in text)"),
+    "duplicate attribute": _l("an attribute is given twice"),
+    "unbound prefix": _l("a tag uses a namespace prefix that is not declared"),
+    "XML or text declaration not at start of entity": _l("the XML declaration is not at the very start of the file"),
+}
 
 
 def _read_tree(data: bytes, report: Reporter):
@@ -161,20 +177,21 @@ def _read_tree(data: bytes, report: Reporter):
         root = parser.close()
     except DefusedXmlException:
         report.error(parser.parser.CurrentLineNumber or 1,
-                     _("the file declares a DTD or entities (<!DOCTYPE …>), which Moodle's files never do; it was "
-                       "not read"))
+                     _l("the file declares a DTD or entities (<!DOCTYPE …>), which Moodle's files never do; it was "
+                        "not read"))
         return None, {}
     except _TooDeep as problem:
-        report.error(problem.line or 1, _("the XML is nested more than %(limit)s levels deep; Moodle's files never "
-                                          "are", limit=MAX_DEPTH))
+        report.error(problem.line or 1, _l("the XML is nested more than %(limit)s levels deep; Moodle's files never "
+                                           "are", limit=MAX_DEPTH))
         return None, {}
     except ParseError as problem:
         line = problem.position[0] if getattr(problem, "position", None) else 1
         message = re.sub(r":\s*line \d+, column \d+$", "", str(problem))
-        report.error(line or 1, _("the file is not well-formed XML: %(problem)s", problem=message))
+        report.error(line or 1, _l("the file is not well-formed XML: %(problem)s",
+                                   problem=XML_PROBLEMS.get(message, message)))
         return None, {}
     except ValueError as problem:  # what expat refuses before parsing (an odd declaration)
-        report.error(1, _("the file is not well-formed XML: %(problem)s", problem=str(problem)))
+        report.error(1, _l("the file is not well-formed XML: %(problem)s", problem=str(problem)))
         return None, {}
     return root, builder.lines
 
@@ -285,8 +302,8 @@ class _Question:
         if len(node):
             if quiet:
                 return ""
-            self.error(_("<%(element)s> holds XML elements in its <text>: Moodle writes HTML there escaped or "
-                         "inside <![CDATA[…]]>", element=holder.tag))
+            self.error(_l("<%(element)s> holds XML elements in its <text>: Moodle writes HTML there escaped or "
+                          "inside <![CDATA[…]]>", element=holder.tag))
             return ""
         return (node.text or "").strip()
 
@@ -307,8 +324,8 @@ class _Question:
 
     def limit(self, text: str, limit: int = MAX_ANSWER) -> None:
         if len(text) > limit:
-            self.error(_("a text of this question is longer than %(limit)s characters (%(start)s)", limit=limit,
-                         start=_excerpt(text)))
+            self.error(_l("a text of this question is longer than %(limit)s characters (%(start)s)", limit=limit,
+                          start=_excerpt(text)))
 
     def grade(self, answer) -> float | None:
         """An answer's grade, a percent (Moodle's default 0); None, with an error, when it is no number."""
@@ -318,27 +335,27 @@ class _Question:
         except ValueError:
             value = math.nan
         if not math.isfinite(value):
-            self.error(_("the grade (fraction) %(value)r of an answer is not a number", value=raw))
+            self.error(_l("the grade (fraction) %(value)r of an answer is not a number", value=raw))
             return None
         return value
 
     def off_list(self, answer: str, weight: float) -> None:
         if not is_moodle_fraction(weight):
-            self.warn(_("the answer %(answer)s is worth %(percent)s%%, a grade Moodle does not offer: it is kept "
-                        "here, and exporting writes the nearest one Moodle accepts (%(nearest)s%%)",
-                        answer=repr(answer), percent=percent(weight), nearest=moodle_percent(weight)))
+            self.warn(_l("the answer %(answer)s is worth %(percent)s%%, a grade Moodle does not offer: it is kept "
+                         "here, and exporting writes the nearest one Moodle accepts (%(nearest)s%%)",
+                         answer=repr(answer), percent=percent(weight), nearest=moodle_percent(weight)))
 
     def dropped_answer(self, answer: str, weight: float) -> None:
-        self.warn(_("the answer %(answer)s is worth %(percent)s%%: it earns nothing, so it was dropped",
-                    answer=repr(answer), percent=percent(weight)))
+        self.warn(_l("the answer %(answer)s is worth %(percent)s%%: it earns nothing, so it was dropped",
+                     answer=repr(answer), percent=percent(weight)))
 
     def feedback_of(self, answer) -> str:
         return self.plain(answer.find("feedback"))
 
     def finish_markup(self) -> None:
         if self.lost:
-            self.warn(_("answers, items and feedback are plain text here; their %(tags)s markup was removed",
-                        tags=_names(f"<{name}>" for name in sorted(self.lost))))
+            self.warn(_l("answers, items and feedback are plain text here; their %(tags)s markup was removed",
+                         tags=_names(f"<{name}>" for name in sorted(self.lost))))
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -380,8 +397,8 @@ def _combined_feedback(q: _Question) -> None:
     texts = [q.plain(q.element.find(name), MAX_TEXT)
              for name in ("correctfeedback", "partiallycorrectfeedback", "incorrectfeedback")]
     if any(text not in DEFAULT_COMBINED_FEEDBACK for text in texts):
-        q.warn(_("the feedback for correct, partially correct and incorrect answers has no place here and was "
-                 "dropped"))
+        q.warn(_l("the feedback for correct, partially correct and incorrect answers has no place here and was "
+                  "dropped"))
 
 
 def _truefalse(q: _Question):
@@ -397,11 +414,11 @@ def _truefalse(q: _Question):
         answer = grade == 100 if text == "true" else grade != 100
         feedback = feedback or bool(q.feedback_of(element))
     if answer is None:
-        q.error(_("a true/false question needs its two answers, true and false"))
+        q.error(_l("a true/false question needs its two answers, true and false"))
         return "truefalse", None
     if feedback:
-        q.warn(_("the feedback on the true and false answers has no place here and was dropped; the general "
-                 "feedback is kept as the explanation"))
+        q.warn(_l("the feedback on the true and false answers has no place here and was dropped; the general "
+                  "feedback is kept as the explanation"))
     return "truefalse", {"answer": answer}
 
 
@@ -416,10 +433,10 @@ def _shortanswer(q: _Question):
             continue
         q.limit(raw)
         if not _WILDCARD.sub("", raw).strip():
-            q.warn(_("the answer %(answer)r (any other answer) has no place here and was dropped", answer=raw))
+            q.warn(_l("the answer %(answer)r (any other answer) has no place here and was dropped", answer=raw))
             continue
         if _WILDCARD.search(raw):
-            q.warn(_("the answer %(answer)r uses * as a wildcard; here it is matched literally", answer=raw))
+            q.warn(_l("the answer %(answer)r uses * as a wildcard; here it is matched literally", answer=raw))
         text = raw.replace("\\*", "*")
         weight = fraction(grade)
         if weight <= 0:
@@ -430,13 +447,13 @@ def _shortanswer(q: _Question):
         answers.append(text)
         weights.append(weight)
     if _flag(q.element.findtext("usecase"), False):
-        q.warn(_("answers here are matched ignoring case and full-width or half-width forms; the question's "
-                 "case sensitivity was dropped"))
+        q.warn(_l("answers here are matched ignoring case and full-width or half-width forms; the question's "
+                  "case sensitivity was dropped"))
     if feedback:
-        q.warn(_("feedback on a fill-in answer has no place here and was dropped"))
+        q.warn(_l("feedback on a fill-in answer has no place here and was dropped"))
     if not any(math.isclose(weight, 1.0) for weight in weights):
         if q.report.count == before:  # else its answers' own problems say why
-            q.error(_("no answer earns full marks"))
+            q.error(_l("no answer earns full marks"))
         return "fill", None
     return "fill", fill_data(answers, weights)
 
@@ -451,16 +468,16 @@ def _numerical(q: _Question):
         if not raw or grade is None:
             continue
         if raw == "*":
-            q.warn(_("the answer %(answer)r (any other answer) has no place here and was dropped", answer=raw))
+            q.warn(_l("the answer %(answer)r (any other answer) has no place here and was dropped", answer=raw))
             continue
         number = finite_float(raw)
         if number is None:
-            q.error(_("%(value)r is not a number", value=_excerpt(raw)))
+            q.error(_l("%(value)r is not a number", value=_excerpt(raw)))
             continue
         tolerance_text = (element.findtext("tolerance") or "0").strip() or "0"
         tolerance = finite_float(tolerance_text)
         if tolerance is None or tolerance < 0:
-            q.error(_("the tolerance %(value)r must be a number of at least 0", value=_excerpt(tolerance_text)))
+            q.error(_l("the tolerance %(value)r must be a number of at least 0", value=_excerpt(tolerance_text)))
             continue
         weight = fraction(grade)
         if weight <= 0:
@@ -473,13 +490,13 @@ def _numerical(q: _Question):
         weights.append(weight)
     units = [(unit.findtext("unit_name") or "").strip() for unit in q.element.findall("units/unit")]
     if any(units):
-        q.warn(_("units (%(units)s) have no place here and were dropped: answers are plain numbers",
-                 units=_names(unit for unit in units if unit)))
+        q.warn(_l("units (%(units)s) have no place here and were dropped: answers are plain numbers",
+                  units=_names(unit for unit in units if unit)))
     if feedback:
-        q.warn(_("feedback on a numeric answer has no place here and was dropped"))
+        q.warn(_l("feedback on a numeric answer has no place here and was dropped"))
     if not any(math.isclose(weight, 1.0) for weight in weights):
         if q.report.count == before:
-            q.error(_("no numeric answer earns full marks"))
+            q.error(_l("no numeric answer earns full marks"))
         return "fill", None
     return "fill", fill_data(numbers, weights, margins)
 
@@ -492,7 +509,7 @@ def _matching(q: _Question):
         q.limit(right)
         if not right:
             if left:
-                q.warn(_("the item %(item)r has no match and was dropped", item=_excerpt(left)))
+                q.warn(_l("the item %(item)r has no match and was dropped", item=_excerpt(left)))
             continue
         if left:
             pairs.append({"id": f"p{len(pairs) + 1}", "left": left, "right": right})
@@ -532,8 +549,8 @@ def parse_moodle_xml(data: bytes, path: str) -> ParsedBank:
     result = ParsedBank(path=path)
     root, lines = _read_tree(data, report)
     if root is not None and root.tag != "quiz":
-        report.error(lines.get(id(root), 1), _("the file's main element is <%(tag)s>; a Moodle XML file has <quiz> "
-                                               "around its questions", tag=root.tag))
+        report.error(lines.get(id(root), 1), _l("the file's main element is <%(tag)s>; a Moodle XML file has <quiz> "
+                                                "around its questions", tag=root.tag))
         root = None
     state = _File()
     for element in root if root is not None else ():
@@ -544,14 +561,15 @@ def parse_moodle_xml(data: bytes, path: str) -> ParsedBank:
             continue
         if spec.key in state.seen:  # Moodle's names need not be unique, and an idnumber only in its category
             key = _unique(spec.key, state.seen)
-            report.warn(spec.line, _("the id %(id)r is already used on line %(line)s; this question gets %(new)r",
-                                     id=spec.key, line=state.seen[spec.key], new=key))
+            report.warn(spec.line, _l("the id %(id)r is already used on line %(line)s; this question gets %(new)r",
+                                      id=spec.key, line=state.seen[spec.key], new=key))
             spec = replace(spec, key=key)
         state.seen[spec.key] = spec.line
         result.questions.append(spec)
     if state.penalties:
-        report.warn(state.first_penalty, _("penalties for retries do not apply here and were ignored; %(n)s "
-                                           "question(s) had one", n=state.penalties))
+        report.warn(state.first_penalty, ngettext("penalties for retries do not apply here and were ignored; "
+                                                  "%(num)s question had one", "penalties for retries do not apply "
+                                                  "here and were ignored; %(num)s questions had one", state.penalties))
     result.errors = sorted(report.errors())
     result.warnings = sorted(report.warning_list())
     return result
@@ -575,18 +593,18 @@ def _question(element, line: int, report: Reporter, state: _File) -> QuestionSpe
     if moodle_type not in READERS:  # never an error: the rest of the file is imported
         shown = title or _excerpt(html_to_plain(q.text(element.find("questiontext"), quiet=True))[0]) or "—"
         if moodle_type == "description":
-            q.warn(_("instruction text %(title)r was skipped: it is not a question", title=shown))
+            q.warn(_l("instruction text %(title)r was skipped: it is not a question", title=shown))
         else:
-            q.warn(_("the %(type)s question %(title)r was skipped: this type cannot be imported here",
-                     type=moodle_type or "?", title=shown))
+            q.warn(_l("the %(type)s question %(title)r was skipped: this type cannot be imported here",
+                      type=moodle_type or "?", title=shown))
         return None
     before = report.count
 
     stem_holder = element.find("questiontext")
     moodle_format = ((stem_holder.get("format") if stem_holder is not None else None) or "html").strip()
     if moodle_format not in FORMATS:
-        q.warn(_("the text format %(format)r is unknown here; the question text is read as HTML",
-                 format=moodle_format))
+        q.warn(_l("the text format %(format)r is unknown here; the question text is read as HTML",
+                  format=moodle_format))
         moodle_format = "html"
     q.format = moodle_format
     text_format = FORMATS[moodle_format]
@@ -596,18 +614,20 @@ def _question(element, line: int, report: Reporter, state: _File) -> QuestionSpe
     feedback_format = ((feedback_holder.get("format") if feedback_holder is not None else None)
                        or moodle_format).strip()
     if explanation and feedback_format != moodle_format:
-        q.warn(_("the general feedback is written as %(feedback)s, but it is shown in the question's format "
-                 "(%(format)s)", feedback=feedback_format, format=moodle_format))
+        q.warn(_l("the general feedback is written as %(feedback)s, but it is shown in the question's format "
+                  "(%(format)s)", feedback=feedback_format, format=moodle_format))
     files = _files(element)
     if files:
         stem, explanation = _without_images(stem), _without_images(explanation)
-        q.warn(_("%(n)s embedded file(s) (%(names)s) were not imported: images in questions are not supported "
-                 "yet, so they were removed from the question text (which would not show them anyway)",
-                 n=len(files), names=_names(files)))
+        q.warn(ngettext("%(num)s embedded file (%(names)s) was not imported: images in questions are not supported "
+                        "yet, so it was removed from the question text (which would not show it anyway)",
+                        "%(num)s embedded files (%(names)s) were not imported: images in questions are not "
+                        "supported yet, so they were removed from the question text (which would not show them "
+                        "anyway)", len(files), names=_names(files)))
     if len(stem) > MAX_TEXT:
-        q.error(_("the question text is longer than %(limit)s characters", limit=MAX_TEXT))
+        q.error(_l("the question text is longer than %(limit)s characters", limit=MAX_TEXT))
     if len(explanation) > MAX_TEXT:
-        q.error(_("the general feedback is longer than %(limit)s characters", limit=MAX_TEXT))
+        q.error(_l("the general feedback is longer than %(limit)s characters", limit=MAX_TEXT))
 
     points = _points(q)
     penalty = finite_float(element.findtext("penalty") or "0")
@@ -615,13 +635,13 @@ def _question(element, line: int, report: Reporter, state: _File) -> QuestionSpe
         state.penalties += 1
         state.first_penalty = state.first_penalty or line
     if _flag(element.findtext("hidden"), False):
-        q.warn(_("the question is hidden in Moodle; it was imported anyway"))
+        q.warn(_l("the question is hidden in Moodle; it was imported anyway"))
     idnumber = (element.findtext("idnumber") or "").strip()
     if idnumber and title == " ".join(idnumber.split()):
         title = ""  # named by its id (as our export names a question without a title): the id says it all
     tags, difficulty = _tags(q, state.category)
     if any(q.text(hint) for hint in element.findall("hint")):
-        q.warn(_("the question's hints have no place here and were dropped"))
+        q.warn(_l("the question's hints have no place here and were dropped"))
 
     kind, data = READERS[moodle_type](q)
     q.finish_markup()
@@ -638,8 +658,8 @@ def _points(q: _Question) -> float:
         return 1.0
     value = finite_float(raw)
     if value is None or not 0 < value <= MAX_POINTS:
-        q.error(_("the default mark (defaultgrade) must be a number above 0 and at most %(max)s, not %(value)r",
-                  max=MAX_POINTS, value=_excerpt(raw.strip())))
+        q.error(_l("the default mark (defaultgrade) must be a number above 0 and at most %(max)s, not %(value)r",
+                   max=MAX_POINTS, value=_excerpt(raw.strip())))
         return 1.0
     return value
 
@@ -656,7 +676,7 @@ def _tags(q: _Question, category: str | None) -> tuple[list[str], int | None]:
             difficulty = difficulty or int(match.group(1))
             continue
         if len(tag) > MAX_TAG:
-            q.error(_("tag %(tag)r is longer than %(limit)s characters", tag=tag, limit=MAX_TAG))
+            q.error(_l("tag %(tag)r is longer than %(limit)s characters", tag=tag, limit=MAX_TAG))
             continue
         tags.append(tag)
     return tags, difficulty

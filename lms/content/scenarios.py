@@ -26,8 +26,8 @@ import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from lms.content.errors import ContentError
-from lms.content.fields import SLUG, Fields, Invalid, text as checked_text
+from lms.content.errors import ContentError, _l, listed
+from lms.content.fields import SLUG, Fields, Invalid, field_name, text as checked_text
 from lms.content.frontmatter import Document, parse_document
 
 MOODS = ("calm", "angry", "confused")
@@ -48,6 +48,7 @@ STEP_PARTS = {
 }
 LIST_ITEM = re.compile(r"^\s{0,3}[-*+]\s+(?P<text>.*)$")
 FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+HEADINGS = {"persona": "## 客户画像", "situation": "## 情境"}
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ def digest(text: str) -> str:
 def _criterion(doc: Document, index: int, raw) -> CriterionSpec | None:
     path = ("criteria", index)
     if not isinstance(raw, dict):
-        doc.error(path, f"criterion {index + 1} must be a list of 'key: value' lines (key, title, weight, levels)")
+        doc.error(path, _l("criterion %(n)s must be a list of 'key: value' lines (%(keys)s)", n=index + 1,
+                           keys=listed(("key", "title", "weight", "levels"))))
         return None
     before = len(doc.errors)
     fields = Fields(raw, doc.error, path)
@@ -130,11 +132,12 @@ def _criterion(doc: Document, index: int, raw) -> CriterionSpec | None:
     key = fields.text("key", required=True, limit=80)
     if key and not SLUG.match(key):
         doc.error(path + ("key",),
-                  f"criterion key {key!r} may hold only lowercase letters, digits and single hyphens")
+                  _l("the criterion id %(key)r may hold only lowercase letters, digits and single hyphens", key=key))
     title = fields.text("title", required=True, limit=200)
     weight = None
     if raw.get("weight") is None:
-        doc.error(path, f"criterion {key or index + 1} needs a 'weight'")
+        doc.error(path, _l("criterion %(criterion)s needs %(field)s", criterion=repr(key) if key else index + 1,
+                           field=field_name("weight")))
     else:
         weight = fields.whole("weight", 1, 100)
     fatal = fields.flag("fatal", default=False)
@@ -143,12 +146,14 @@ def _criterion(doc: Document, index: int, raw) -> CriterionSpec | None:
     descriptors: list[str] = []
     if not isinstance(levels, list) or not MIN_LEVELS <= len(levels) <= MAX_LEVELS:
         doc.error(path + ("levels",) if "levels" in raw else path,
-                  f"criterion {key or index + 1} needs 'levels': a list of {MIN_LEVELS} to {MAX_LEVELS} "
-                  "descriptors, the first worth 0 points")
+                  _l("criterion %(criterion)s needs %(field)s: a list of %(low)s to %(high)s descriptions, the first "
+                     "worth 0 points", criterion=repr(key) if key else index + 1, field=field_name("levels"),
+                     low=MIN_LEVELS, high=MAX_LEVELS))
     else:
         for level, value in enumerate(levels):
             try:
-                descriptors.append(checked_text(value, f"level {level}", required=True, limit=500))
+                descriptors.append(checked_text(value, _l("the description of level %(n)s", n=level), required=True,
+                                                limit=500))
             except Invalid as problem:
                 doc.error(path + ("levels", level), problem.message)
     if len(doc.errors) > before:
@@ -158,13 +163,14 @@ def _criterion(doc: Document, index: int, raw) -> CriterionSpec | None:
 
 def _rubric(doc: Document, fields: Fields) -> RubricSpec | None:
     if doc.meta.get("pass_percent") is None:
-        doc.error(("pass_percent",), "'pass_percent' is required: the percentage needed to pass, like 80")
+        doc.error(("pass_percent",), _l("%(field)s must be given: the percentage needed to pass, like 80",
+                                        field=field_name("pass_percent")))
         pass_percent = None
     else:
         pass_percent = fields.number("pass_percent", 0, 100, above_low=True)
     raw = doc.meta.get("criteria")
     if not isinstance(raw, list) or not raw:
-        doc.error(("criteria",), "'criteria' is required: a list of rubric criteria")
+        doc.error(("criteria",), _l("%(field)s must be given: a list of rubric criteria", field=field_name("criteria")))
         return None
     criteria = [_criterion(doc, index, item) for index, item in enumerate(raw)]
     seen: dict[str, int] = {}
@@ -173,12 +179,13 @@ def _rubric(doc: Document, fields: Fields) -> RubricSpec | None:
             continue
         if criterion.key in seen:
             doc.error(("criteria", index, "key"),
-                      f"criterion key {criterion.key!r} is also used by criterion {seen[criterion.key] + 1}")
+                      _l("the criterion id %(key)r is also used by criterion %(n)s", key=criterion.key,
+                         n=seen[criterion.key] + 1))
         seen.setdefault(criterion.key, index)
     if pass_percent is None or any(criterion is None for criterion in criteria) or len(seen) < len(criteria):
         return None
     if all(criterion.allow_na for criterion in criteria):
-        doc.error(("criteria",), "at least one criterion must not be 'na: true', or nothing could be scored")
+        doc.error(("criteria",), _l("at least one criterion must not be 'na: true', or nothing could be scored"))
         return None
     return RubricSpec(float(pass_percent), tuple(criteria))
 
@@ -214,8 +221,9 @@ def _split_body(doc: Document) -> list[_Section]:
             step = STEP_HEADING.match(name)
             kind = "step" if step else SECTIONS.get(_normalise(name))
             if kind is None:
-                doc.errors.append(ContentError(doc.path, number, f"unknown section '## {name}': use 客户画像 (Persona), "
-                                                                 "情境 (Situation) or 步骤：<title> (Step: <title>)"))
+                doc.errors.append(ContentError(doc.path, number, _l(
+                    "unknown section '## %(name)s': use '## 客户画像' (Persona), '## 情境' (Situation) or "
+                    "'## 步骤：<title>' (Step: <title>)", name=name)))
                 current, part = _Section("ignored", number, []), None
                 continue
             current = _Section(kind, number, [], title=step["title"].strip() if step else "", parts={})
@@ -226,26 +234,28 @@ def _split_body(doc: Document) -> list[_Section]:
             name = heading[2].strip()
             kind = STEP_PARTS.get(_normalise(name))
             if kind is None:
-                doc.errors.append(ContentError(doc.path, number, f"unknown step part '### {name}': use 客户（平静）, "
-                                                                 "客户（生气）, 客户（困惑）, 好的做法, 参考话术 or 常见错误"))
+                doc.errors.append(ContentError(doc.path, number, _l(
+                    "unknown step part '### %(name)s': use 客户（平静）, 客户（生气）, 客户（困惑）, 好的做法, "
+                    "参考话术 or 常见错误", name=name)))
                 part = _Section("ignored", number, [])
                 continue
             if kind in current.parts:
-                doc.errors.append(ContentError(doc.path, number, f"'### {name}' is given twice in this step "
-                                                                 f"(first on line {current.parts[kind].line})"))
+                doc.errors.append(ContentError(doc.path, number, _l(
+                    "'### %(name)s' is given twice in this step (first on line %(line)s)", name=name,
+                    line=current.parts[kind].line)))
             part = _Section(kind, number, [])
             current.parts.setdefault(kind, part)
             continue
         if current is None:
             if line.strip():
-                doc.errors.append(ContentError(doc.path, number, "text before the first section: start the body "
-                                                                 "with '## 客户画像'"))
+                doc.errors.append(ContentError(doc.path, number, _l("text before the first section: start the body "
+                                                                    "with '## 客户画像'")))
                 current = _Section("ignored", number, [])
             continue
         (part if current.kind == "step" and part is not None else current).text.append(line)
         if current.kind == "step" and part is None and line.strip():
-            doc.errors.append(ContentError(doc.path, number, "text in a step must sit under one of its '###' parts, "
-                                                             "like '### 客户（平静）'"))
+            doc.errors.append(ContentError(doc.path, number, _l("text in a step must sit under one of its '###' "
+                                                                "parts, like '### 客户（平静）'")))
     return sections
 
 
@@ -253,7 +263,8 @@ def _joined(lines: list[str]) -> str:
     return "\n".join(lines).strip()
 
 
-def _list_items(doc: Document, section: _Section, name: str) -> tuple[str, ...]:
+def _list_items(doc: Document, section: _Section, name) -> tuple[str, ...]:
+    """The '- ' items of a step part; `name` says what they are in messages ("the model phrasings")."""
     items: list[list[str]] = []
     for offset, line in enumerate(section.text, start=1):
         match = LIST_ITEM.match(line)
@@ -265,10 +276,10 @@ def _list_items(doc: Document, section: _Section, name: str) -> tuple[str, ...]:
             items[-1].append(line.strip())
         else:
             doc.errors.append(ContentError(doc.path, section.line + offset,
-                                           f"write each of the {name} as a '- ' list item"))
+                                           _l("write each of %(what)s as a '- ' list item", what=name)))
     texts = tuple(" ".join(part for part in item if part).strip() for item in items)
     if any(not text for text in texts):
-        doc.errors.append(ContentError(doc.path, section.line, f"one of the {name} is empty"))
+        doc.errors.append(ContentError(doc.path, section.line, _l("one of %(what)s is empty", what=name)))
     return texts
 
 
@@ -276,25 +287,29 @@ def _step(doc: Document, section: _Section) -> StepSpec | None:
     before = len(doc.errors)
     parts = section.parts
     if len(section.title) > 200:
-        doc.errors.append(ContentError(doc.path, section.line, "the step title is longer than 200 characters"))
+        doc.errors.append(ContentError(doc.path, section.line, _l("the step title is longer than %(limit)s characters",
+                                                                  limit=200)))
     lines = {mood: _joined(parts[mood].text) for mood in MOODS if mood in parts}
     for mood, text in lines.items():
         if not text:
-            doc.errors.append(ContentError(doc.path, parts[mood].line, "the customer's line is empty"))
+            doc.errors.append(ContentError(doc.path, parts[mood].line, _l("the customer's line is empty")))
     if "calm" not in parts:
         doc.errors.append(ContentError(doc.path, section.line,
-                                       f"step '{section.title}' needs the customer's calm line: '### 客户（平静）'"))
+                                       _l("the step '%(title)s' needs the customer's calm line: "
+                                          "'### 客户（平静）'", title=section.title)))
     good = _joined(parts["good"].text) if "good" in parts else ""
     if not good:
         doc.errors.append(ContentError(doc.path, parts["good"].line if "good" in parts else section.line,
-                                       f"step '{section.title}' needs '### 好的做法': what a good agent does here"))
+                                       _l("the step '%(title)s' needs '### 好的做法': what a good agent does here",
+                                          title=section.title)))
     phrasings: tuple[str, ...] = ()
     if "phrasings" in parts:
-        phrasings = _list_items(doc, parts["phrasings"], "model phrasings")
+        phrasings = _list_items(doc, parts["phrasings"], _l("the model phrasings"))
     if not phrasings:
         doc.errors.append(ContentError(doc.path, parts["phrasings"].line if "phrasings" in parts else section.line,
-                                       f"step '{section.title}' needs '### 参考话术' with at least one '- ' item"))
-    mistakes = _list_items(doc, parts["mistakes"], "common mistakes") if "mistakes" in parts else ()
+                                       _l("the step '%(title)s' needs '### 参考话术' with at least one '- ' item",
+                                          title=section.title)))
+    mistakes = _list_items(doc, parts["mistakes"], _l("the common mistakes")) if "mistakes" in parts else ()
     if len(doc.errors) > before:
         return None
     return StepSpec(section.title, lines, good, phrasings, mistakes)
@@ -312,22 +327,27 @@ def _script(doc: Document, fields: Fields) -> ScriptSpec | None:
     for section in sections:
         if section.kind in ("persona", "situation"):
             if section.kind in texts:
-                doc.errors.append(ContentError(doc.path, section.line, f"the {section.kind} section is given twice"))
+                doc.errors.append(ContentError(doc.path, section.line, _l("the section '%(heading)s' is given twice",
+                                                                          heading=HEADINGS[section.kind])))
             texts[section.kind] = _joined(section.text)
             if not texts[section.kind]:
-                doc.errors.append(ContentError(doc.path, section.line, f"the {section.kind} section is empty"))
+                doc.errors.append(ContentError(doc.path, section.line, _l("the section '%(heading)s' is empty",
+                                                                          heading=HEADINGS[section.kind])))
         elif section.kind == "step":
             step = _step(doc, section)
             if step is not None:
                 steps.append(step)
-    for kind, heading in (("persona", "## 客户画像"), ("situation", "## 情境")):
+    for kind in ("persona", "situation"):
         if kind not in texts:
-            doc.errors.append(ContentError(doc.path, doc.body_line, f"the script needs a '{heading}' section"))
+            doc.errors.append(ContentError(doc.path, doc.body_line, _l("the script needs a section '%(heading)s'",
+                                                                       heading=HEADINGS[kind])))
     step_count = sum(section.kind == "step" for section in sections)
     if step_count == 0:
-        doc.errors.append(ContentError(doc.path, doc.body_line, "the script needs at least one '## 步骤：<title>' section"))
+        doc.errors.append(ContentError(doc.path, doc.body_line, _l("the script needs at least one section "
+                                                                   "'## 步骤：<title>'")))
     elif step_count > MAX_STEPS:
-        doc.errors.append(ContentError(doc.path, doc.body_line, f"the script has {step_count} steps; at most {MAX_STEPS}"))
+        doc.errors.append(ContentError(doc.path, doc.body_line, _l(
+            "the script has %(count)s steps; at most %(limit)s", count=step_count, limit=MAX_STEPS)))
     if len(doc.errors) > before or not title:
         return None
     return ScriptSpec(title, star_level, minutes, summary, texts["persona"], texts["situation"], tuple(steps))
@@ -342,8 +362,8 @@ def parse_scenario(text: str, path: str, slug: str) -> tuple[ScenarioSpec | None
     fields = Fields(doc.meta, doc.error)
     fields.unknown(SCENARIO_KEYS)
     if not SLUG.match(slug or ""):
-        doc.errors.append(ContentError(path, 1, f"the slug {slug!r} may hold only lowercase letters, digits and "
-                                                "single hyphens (it is the file name without .md)"))
+        doc.errors.append(ContentError(path, 1, _l("the id %(slug)r may hold only lowercase letters, digits and "
+                                                   "single hyphens (it is the file name without .md)", slug=slug)))
     rubric = _rubric(doc, fields)
     script = _script(doc, fields)
     if doc.errors or script is None or rubric is None:
@@ -377,18 +397,20 @@ def load_scenario_tree(root: Path) -> tuple[list[ScenarioSpec], list[ContentErro
         for file in sorted(scenario_dir.glob("*.md")):
             shown = str(file.relative_to(base))
             if course_slug is None:
-                errors.append(ContentError(shown, 1, f"the course folder {folder.name} has no readable course slug"))
+                errors.append(ContentError(shown, 1, _l("the course folder %(folder)s has no readable course id",
+                                                        folder=folder.name)))
                 continue
             slug = file.name[:-3]
             if slug in seen:
-                errors.append(ContentError(shown, 1, f"scenario slug {slug!r} is also used by {seen[slug]}"))
+                errors.append(ContentError(shown, 1, _l("the scenario id %(slug)r is also used by %(other)s", slug=slug,
+                                                        other=seen[slug])))
                 continue
             seen[slug] = shown
             try:
                 text = file.read_text(encoding="utf-8")
             except UnicodeDecodeError as exc:
                 errors.append(ContentError(shown, file.read_bytes()[: exc.start].count(b"\n") + 1,
-                                           "the file is not UTF-8 text"))
+                                           _l("the file is not UTF-8 text")))
                 continue
             spec, found = parse_scenario(text, shown, slug)
             errors.extend(found)

@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 from pathlib import PurePath
 from typing import Callable, Iterator
 
-from flask_babel import gettext as _
+from lms.content.errors import Text, _l, listed, ngettext
 
 
 class SpreadsheetError(ValueError):
@@ -37,14 +37,14 @@ class Table:
 @dataclass(frozen=True)
 class RowError:
     row: int
-    message: str
+    message: Text  # translated when shown (lms.content.errors)
 
 
 class ImportInvalid(Exception):
     """Every problem found in an import file, by row; nothing was written."""
 
     def __init__(self, errors: list[RowError]):
-        super().__init__(f"{len(errors)} problem(s)")
+        super().__init__(ngettext("%(num)s problem", "%(num)s problems", len(errors)))
         self.errors = sorted(errors, key=lambda error: error.row)
 
 
@@ -67,11 +67,14 @@ def check_header(header: list[str], required, allowed) -> list[RowError]:
     errors = []
     missing = [name for name in required if name not in header]
     if missing:
-        errors.append(RowError(1, _("Missing required column(s): %(names)s.", names=", ".join(missing))))
+        errors.append(RowError(1, ngettext("Missing required column: %(names)s.",
+                                           "Missing required columns: %(names)s.", len(missing),
+                                           names=listed(missing))))
     unknown = [name for name in header if name not in allowed]
     if unknown:
-        errors.append(RowError(1, _("Unknown column(s): %(names)s. The columns are: %(allowed)s.",
-                                    names=", ".join(unknown), allowed=", ".join(allowed))))
+        errors.append(RowError(1, ngettext("Unknown column: %(names)s. The columns are: %(allowed)s.",
+                                           "Unknown columns: %(names)s. The columns are: %(allowed)s.", len(unknown),
+                                           names=listed(unknown), allowed=listed(allowed))))
     return errors
 
 
@@ -96,7 +99,7 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("gb18030")  # Excel in Chinese saves "CSV" in the ANSI code page, GBK
     except UnicodeDecodeError:
-        raise SpreadsheetError(_("The file is neither UTF-8 nor GBK text; save it again as CSV UTF-8."))
+        raise SpreadsheetError(_l("The file is neither UTF-8 nor GBK text; save it again as CSV UTF-8."))
 
 
 # A workbook is a zip: what it expands to is bounded before anything is parsed, so a few
@@ -108,14 +111,14 @@ class TooManyRows(SpreadsheetError):
     """The file holds more rows than an import accepts; reading stopped at the limit."""
 
     def __init__(self, limit: int):
-        super().__init__(_("The file has more than %(n)s rows; split it into files of at most %(n)s rows.",
-                           n=limit))
+        super().__init__(_l("The file has more than %(n)s rows; split it into files of at most %(n)s rows.",
+                            n=limit))
         self.limit = limit
 
 
 def _csv_rows(data: bytes) -> Iterator[list]:
     if data.startswith(b"PK\x03\x04"):
-        raise SpreadsheetError(_("This is an Excel workbook named .csv; rename it to .xlsx or save it as CSV."))
+        raise SpreadsheetError(_l("This is an Excel workbook named .csv; rename it to .xlsx or save it as CSV."))
     reader = csv.reader(io.StringIO(_decode(data), newline=""))
     while True:
         try:
@@ -123,11 +126,11 @@ def _csv_rows(data: bytes) -> Iterator[list]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise SpreadsheetError(_("The CSV file cannot be read: %(reason)s", reason=str(exc)))
+            raise SpreadsheetError(_l("The CSV file cannot be read: %(reason)s", reason=str(exc)))
 
 
 def _unreadable_workbook() -> SpreadsheetError:
-    return SpreadsheetError(_("The file cannot be read as an Excel workbook (.xlsx)."))
+    return SpreadsheetError(_l("The file cannot be read as an Excel workbook (.xlsx)."))
 
 
 def _sheet_size_from_header(self) -> None:
@@ -166,8 +169,8 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple]:
     except (zipfile.BadZipFile, ValueError, OSError):
         raise _unreadable_workbook()
     if expanded > MAX_XLSX_EXPANDED:
-        raise SpreadsheetError(_("The workbook expands to more than %(n)s MB; save it again without unused "
-                                 "rows, columns and sheets.", n=MAX_XLSX_EXPANDED // (1024 * 1024)))
+        raise SpreadsheetError(_l("The workbook expands to more than %(n)s MB; save it again without unused "
+                                  "rows, columns and sheets.", n=MAX_XLSX_EXPANDED // (1024 * 1024)))
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises zip, XML and key errors for a damaged or foreign file
@@ -202,10 +205,10 @@ def read_table(filename: str, data: bytes, max_rows: int | None = None) -> Table
     extension = PurePath(filename or "").suffix.lower()
     reader = READERS.get(extension)
     if reader is None:
-        raise SpreadsheetError(_("Unsupported file type %(extension)s: use %(allowed)s.",
-                                 extension=extension or "(none)", allowed=", ".join(READERS)))
+        raise SpreadsheetError(_l("Unsupported file type %(extension)s: use %(allowed)s.",
+                                  extension=extension or _l("(no extension)"), allowed=", ".join(READERS)))
     if not data.strip():
-        raise SpreadsheetError(_("The file is empty."))
+        raise SpreadsheetError(_l("The file is empty."))
     rows = []
     with closing(reader(data)) as source:  # closes the workbook when reading stops early
         for raw in source:
@@ -213,13 +216,13 @@ def read_table(filename: str, data: bytes, max_rows: int | None = None) -> Table
                 raise TooManyRows(max_rows)
             rows.append([cell_text(value) for value in raw])
     if not rows or not any(rows[0]):
-        raise SpreadsheetError(_("The first row must hold the column names; it is empty."))
+        raise SpreadsheetError(_l("The first row must hold the column names; it is empty."))
     header = [name.strip().lower() for name in rows[0]]
     named = [(index, name) for index, name in enumerate(header) if name]
     seen: set[str] = set()
     for _index, name in named:
         if name in seen:
-            raise SpreadsheetError(_("The column %(name)s appears twice in the first row.", name=name))
+            raise SpreadsheetError(_l("The column %(name)s appears twice in the first row.", name=name))
         seen.add(name)
     table_rows = []
     for number, cells in enumerate(rows[1:], start=2):

@@ -94,10 +94,10 @@ def save_exam(actor: User, exam: Exam | None, settings: ExamSettings, now: datet
     """Create (exam None) or update an exam with its pools; audited. Raises ExamInvalid."""
     problems: list[tuple[str, str]] = []
     if settings.slug in RESERVED_SLUGS:
-        problems.append(("slug", _("This slug is reserved; choose another.")))
+        problems.append(("slug", _("This id is reserved; choose another.")))
     clash = db.session.scalar(select(Exam.id).where(Exam.slug == settings.slug))
     if clash is not None and (exam is None or clash != exam.id):
-        problems.append(("slug", _("Another exam uses this slug.")))
+        problems.append(("slug", _("Another exam uses this id.")))
     if settings.course_id is not None:
         other = db.session.scalar(select(Exam).where(Exam.course_id == settings.course_id))
         if other is not None and (exam is None or other.id != exam.id):
@@ -133,7 +133,7 @@ def save_exam(actor: User, exam: Exam | None, settings: ExamSettings, now: datet
         db.session.commit()
     except IntegrityError:  # the same slug or course saved by someone else this instant
         db.session.rollback()
-        raise ExamInvalid([("slug", _("Another exam uses this slug or course."))])
+        raise ExamInvalid([("slug", _("Another exam uses this id or this course."))])
     return exam
 
 

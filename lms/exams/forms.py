@@ -36,7 +36,7 @@ class PoolForm(Form):
 
 
 class ExamForm(FlaskForm):
-    slug = StringField(_l("Slug (in the address)"), validators=[
+    slug = StringField(_l("Id (in the page address)"), validators=[
         DataRequired(), Length(max=80),
         Regexp(SLUG, message=_l("Lowercase letters, digits and single hyphens, like final-exam-1."))])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from lms.content.errors import listed
 from lms.content.spreadsheets import (ImportInvalid, RowError, Table, check_header, header_csv, one_row_per_line_template,
                                      parse_date)
 from lms.extensions import db
@@ -91,7 +92,7 @@ def _parse_row(values: dict[str, str], lookups: _Lookups) -> tuple[dict, list[st
     target = values.get("target", "")
     if target_kind not in TARGET_KINDS:
         problems.append(_("target_kind %(value)s: use %(allowed)s.", value=values.get("target_kind", ""),
-                          allowed=", ".join(TARGET_KINDS)))
+                          allowed=listed(TARGET_KINDS, style="or")))
     elif not target:
         problems.append(_("target is required."))
     else:
@@ -103,22 +104,25 @@ def _parse_row(values: dict[str, str], lookups: _Lookups) -> tuple[dict, list[st
     slug = values.get("item", "")
     if item_kind not in ITEM_KINDS:
         problems.append(_("item_kind %(value)s: use %(allowed)s.", value=values.get("item_kind", ""),
-                          allowed=", ".join(ITEM_KINDS)))
+                          allowed=listed(ITEM_KINDS, style="or")))
     elif not slug:
         problems.append(_("item is required."))
     elif slug not in lookups.items[item_kind]:
-        problems.append(_("item %(value)s: no %(kind)s has this slug (or it is retired).", value=slug,
-                          kind=item_kind))
+        problems.append({"course": _("item %(value)s: no course has this slug (or it is retired).", value=slug),
+                         "exam": _("item %(value)s: no exam has this slug (or it is retired).", value=slug),
+                         "scenario": _("item %(value)s: no scenario has this slug (or it is retired).", value=slug),
+                         }[item_kind])
     else:
         parsed["item_kind"], parsed["item"] = item_kind, lookups.items[item_kind][slug]
 
     for column in ("starts_on", "due_on"):
         text = values.get(column, "")
         if not text:
-            problems.append(_("%(column)s is required.", column=column))
+            problems.append(_("starts_on is required.") if column == "starts_on" else _("due_on is required."))
         elif (day := parse_date(text)) is None:
-            problems.append(_("%(column)s %(value)s: use YYYY-MM-DD, for example 2027-03-01.", column=column,
-                              value=text))
+            problems.append(_("starts_on %(value)s: use YYYY-MM-DD, for example 2027-03-01.", value=text)
+                            if column == "starts_on" else
+                            _("due_on %(value)s: use YYYY-MM-DD, for example 2027-03-01.", value=text))
         else:
             parsed[column] = day
     if "starts_on" in parsed and "due_on" in parsed and parsed["due_on"] < parsed["starts_on"]:

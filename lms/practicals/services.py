@@ -56,6 +56,10 @@ class ScenarioInvalid(ValueError):
         self.errors = errors
 
 
+class ScenarioSlugTaken(ScenarioInvalid):
+    """Another scenario already has this slug (a problem of the id field, not of a line of the text)."""
+
+
 class NotAllowed(PermissionError):
     """The user may not see or do this."""
 
@@ -208,7 +212,7 @@ def create_scenario(*, author: User, slug: str, course: Course, text: str, now: 
     text = text.replace("\r\n", "\n")
     spec = _parse(text, slug)
     if db.session.scalar(select(Scenario.id).where(Scenario.slug == slug)) is not None:
-        raise ScenarioInvalid([ContentError(f"{slug}.md", 1, f"the slug {slug!r} is already used by another scenario")])
+        raise ScenarioSlugTaken([ContentError(f"{slug}.md", 1, f"the slug {slug!r} is already used by another scenario")])
     scenario = Scenario(slug=slug, source_text=text, created_at=now, updated_at=now)
     _write_versions(scenario, spec, course, author, now)
     db.session.add(scenario)
@@ -216,7 +220,7 @@ def create_scenario(*, author: User, slug: str, course: Course, text: str, now: 
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise ScenarioInvalid([ContentError(f"{slug}.md", 1, f"the slug {slug!r} is already used by another scenario")])
+        raise ScenarioSlugTaken([ContentError(f"{slug}.md", 1, f"the slug {slug!r} is already used by another scenario")])
     return scenario
 
 
@@ -635,6 +639,17 @@ def cancel_practical(actor: User, practical: Practical, now: datetime) -> None:
     practical.cancelled_at = now
     audit(actor, "practical.cancelled", "practical", practical.id, agent_id=practical.agent_id)
     db.session.commit()
+
+
+def observation_state(practical: Practical, today: date) -> str:
+    """What the practical's badge says on `today` (the center's local date): "scheduled" before
+    its date, "in_progress" from its date on (or at once when it has none: "observe now"),
+    else its status ("signed", "cancelled")."""
+    if practical.status != "scheduled":
+        return practical.status
+    if practical.scheduled_for is not None and practical.scheduled_for > today:
+        return "scheduled"
+    return "in_progress"
 
 
 def practicals_of(agent: User) -> list[Practical]:

@@ -82,8 +82,8 @@ class QuestionType:
     label = _l("Question")
     always_shuffle = False  # matching: choices in file order would line up with their items
 
-    def validate(self, data: dict) -> list[str]:
-        """Problems with the content and key, as messages (empty when the data is usable)."""
+    def validate(self, data: dict) -> list:
+        """Problems with the content and key, as messages translated when shown (empty when the data is usable)."""
         return []
 
     def option_ids(self, data: dict) -> list[str]:
@@ -118,12 +118,12 @@ class SingleChoice(QuestionType):
         options = data.get("options") or []
         problems = []
         if len(options) < 2:
-            problems.append("a choice question needs at least two options")
+            problems.append(_l("a choice question needs at least two options"))
         if not any(math.isclose(option.get("weight", 0), 1.0) for option in options):
             # Several fully right options are allowed (as in Moodle): any one of them earns full marks.
-            problems.append("at least one option must be fully right (weight 100%)")
+            problems.append(_l("at least one option must be fully right (weight 100%)"))
         if any(not -1.0 <= option.get("weight", 0) <= 1.0 for option in options):
-            problems.append("option weights lie between -100% and 100%")
+            problems.append(_l("option weights lie between -100% and 100%"))
         return problems
 
     def option_ids(self, data):
@@ -162,12 +162,13 @@ class MultipleChoice(SingleChoice):
         options = data.get("options") or []
         problems = []
         if len(options) < 2:
-            problems.append("a choice question needs at least two options")
+            problems.append(_l("a choice question needs at least two options"))
         positive = sum(option.get("weight", 0) for option in options if option.get("weight", 0) > 0)
         if not math.isclose(positive, 1.0, abs_tol=0.005):
-            problems.append(f"the positive weights add up to {positive * 100:g}%, not 100%")
+            total = "%g" % (positive * 100)
+            problems.append(_l("the positive weights add up to %(sum)s%%, not 100%%", sum=total))
         if any(not -1.0 <= option.get("weight", 0) <= 1.0 for option in options):
-            problems.append("option weights lie between -100% and 100%")
+            problems.append(_l("option weights lie between -100% and 100%"))
         return problems
 
     def clean_response(self, data, order, raw):
@@ -193,7 +194,7 @@ class TrueFalse(QuestionType):
     label = _l("True/false")
 
     def validate(self, data):
-        return [] if isinstance(data.get("answer"), bool) else ["the answer must be true or false"]
+        return [] if isinstance(data.get("answer"), bool) else [_l("the answer must be true or false")]
 
     def clean_response(self, data, order, raw):
         if raw is None or raw == "":
@@ -218,27 +219,27 @@ class FillBlank(QuestionType):
     def validate(self, data):
         answers = data.get("answers") or []
         if not answers:
-            return ["a fill-in question needs at least one accepted answer"]
+            return [_l("a fill-in question needs at least one accepted answer")]
         weights = data.get("weights")
         if weights is not None:
             if not isinstance(weights, list) or len(weights) != len(answers) or not all(
                     _is_number(w) and 0 < w <= 1 for w in weights):
-                return ["each accepted answer is worth more than 0% and at most 100%"]
+                return [_l("each accepted answer is worth more than 0% and at most 100%")]
             if not any(math.isclose(w, 1.0) for w in weights):
-                return ["at least one accepted answer must be worth 100%"]
+                return [_l("at least one accepted answer must be worth 100%")]
         if "tolerance" in data:
             if not all(_is_number(a) for a in answers):
-                return ["numeric answers (with a tolerance) must be numbers"]
+                return [_l("numeric answers (with a tolerance) must be numbers")]
             margins = [data["tolerance"]] + list(data.get("tolerances") or [])
             if not all(_is_number(m) and m >= 0 for m in margins):
-                return ["the tolerance must be a number of at least 0"]
+                return [_l("the tolerance must be a number of at least 0")]
             if "tolerances" in data and len(data["tolerances"]) != len(answers):
-                return ["give one margin per numeric answer"]
+                return [_l("give one margin per numeric answer")]
             return []
         if "tolerances" in data:
-            return ["margins belong to numeric answers (with a tolerance)"]
+            return [_l("margins belong to numeric answers (with a tolerance)")]
         if not all(isinstance(a, str) and normalize_text(a) for a in answers):
-            return ["accepted answers must be non-empty text"]
+            return [_l("accepted answers must be non-empty text")]
         return []
 
     @staticmethod
@@ -291,10 +292,10 @@ class Matching(QuestionType):
     def validate(self, data):
         pairs = data.get("pairs") or []
         if len(pairs) < 2:
-            return ["a matching question needs at least two pairs"]
+            return [_l("a matching question needs at least two pairs")]
         distractors = [d["text"] for d in data.get("distractors", [])]
         if len(set(distractors)) != len(distractors) or set(distractors) & {pair["right"] for pair in pairs}:
-            return ["every extra wrong match must differ from the others and from the right matches"]
+            return [_l("every extra wrong match must differ from the others and from the right matches")]
         return []
 
     @staticmethod

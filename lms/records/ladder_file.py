@@ -25,8 +25,8 @@ from typing import Any, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.content.errors import ContentError
-from lms.content.fields import Fields
+from lms.content.errors import ContentError, _l
+from lms.content.fields import Fields, field_name
 from lms.content.frontmatter import parse_yaml_file
 from lms.models import StarLevel
 
@@ -50,16 +50,17 @@ def parse_ladder(text: str, path: str) -> tuple[list[LevelSpec], list[ContentErr
         return [], doc.errors
     data = doc.data
     if not isinstance(data, dict) or set(data) != {"levels"} or not isinstance(data["levels"], dict):
-        doc.error((), "the ladder file holds one key, 'levels', mapping star levels (0 to 5) to their rules")
+        doc.error((), _l("the ladder file holds one key, %(field)s, mapping star levels (0 to 5) to their rules",
+                         field=field_name("levels")))
         return [], doc.errors
     specs = []
     for level, rules in data["levels"].items():
         where = ("levels", str(level))  # YamlFile keys lines by the key's text
         if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 5:
-            doc.error(where, f"star level {level!r} must be a whole number from 0 to 5")
+            doc.error(where, _l("the star level %(level)r must be a whole number from 0 to 5", level=level))
             continue
         if not isinstance(rules, dict):
-            doc.error(where, f"level {level}: give its rules as 'key: value' lines (title, ...)")
+            doc.error(where, _l("star level %(level)s: give its rules as 'key: value' lines (title, ...)", level=level))
             continue
         fields = Fields(rules, doc.error, where)
         fields.unknown(LEVEL_KEYS)
@@ -85,7 +86,7 @@ def load_ladder(config: Mapping[str, Any]) -> tuple[list[LevelSpec], list[Conten
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        return [], [ContentError(shown, 1, "the file is not UTF-8 text")]
+        return [], [ContentError(shown, 1, _l("the file is not UTF-8 text"))]
     return parse_ladder(text, shown)
 
 

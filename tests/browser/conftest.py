@@ -82,7 +82,8 @@ def log_in(page, base_url: str, employee_no: str, password: str = "password123")
     page.fill("input[name=employee_no]", employee_no)
     page.fill("input[name=password]", password)
     page.click("button[type=submit].primary")
-    page.wait_for_url(f"{base_url}/")
+    # Each role lands on its own page (lms/auth/landing.py): wait until the login page is left.
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def horizontal_overflow(page) -> int:

@@ -156,18 +156,18 @@ def test_a_mistake_of_one_percent_in_weights_is_refused():
 
 
 BAD_BANK = [
-    ("slug: [unclosed\n", 2, "not valid YAML: did not find expected ',' or ']', while parsing a flow "
-                            "sequence started on line 1"),
-    ("slug: b\n  title: t\n", 2, "not valid YAML: mapping values are not allowed"),
+    ("slug: [unclosed\n", 2, "not valid YAML: a ',' or ']' was expected: a list in [...] is not closed (the [...] list "
+                              "started on line 1)"),
+    ("slug: b\n  title: t\n", 2, "not valid YAML: a 'key: value' is not allowed here"),
     ("- a\n- b\n", 1, "a bank file is a list of 'key: value' lines"),
     ("slug: b\ntitle: t\ncolour: red\nquestions: []\n", 3, "unknown key 'colour'"),
-    ("title: t\nquestions: []\n", 1, "'slug' is required"),
-    ("slug: b\nquestions: []\n", 1, "'title' is required"),
+    ("title: t\nquestions: []\n", 1, "the id ('slug') must be given"),
+    ("slug: b\nquestions: []\n", 1, "the title ('title') must be given"),
     ("slug: Bad_Slug\ntitle: t\nquestions: []\n", 1, "may hold only lowercase letters"),
     ("slug: import\ntitle: t\nquestions: []\n", 1, "is reserved"),
-    ("slug: b\ntitle: t\n", 1, "'questions' must be a list"),
-    ("slug: b\ntitle: t\nquestions: {a: 1}\n", 3, "'questions' must be a list"),
-    ("slug: b\ntitle: t\ntitle: u\nquestions: []\n", 3, "'title' is given twice (first on line 2)"),
+    ("slug: b\ntitle: t\n", 1, "the questions ('questions') must be a list"),
+    ("slug: b\ntitle: t\nquestions: {a: 1}\n", 3, "the questions ('questions') must be a list"),
+    ("slug: b\ntitle: t\ntitle: u\nquestions: []\n", 3, "the title ('title') cannot be given twice (first on line 2)"),
 ]
 
 
@@ -184,42 +184,42 @@ SINGLE = "  - id: q1\n    type: single\n    stem: 问题\n    options:\n      - 
 
 BAD_QUESTIONS = [
     ("  - just text\n", 4, "each question is a list of 'key: value' lines"),
-    ("  - type: truefalse\n    stem: s\n    answer: true\n", 4, "'id' is required"),
+    ("  - type: truefalse\n    stem: s\n    answer: true\n", 4, "the question id ('id') must be given"),
     ("  - id: Q_1\n    type: truefalse\n    stem: s\n    answer: true\n", 4, "may hold only lowercase letters"),
-    ("  - id: q1\n    stem: s\n    answer: true\n", 4, "'type' is required"),
-    ("  - id: q1\n    type: ranking\n    stem: s\n", 5, "'type' must be one of single, multi"),
-    ("  - id: q1\n    type: truefalse\n    answer: true\n", 4, "'stem' is required"),
+    ("  - id: q1\n    stem: s\n    answer: true\n", 4, "the question type ('type') must be given"),
+    ("  - id: q1\n    type: ranking\n    stem: s\n", 5, "the question type ('type') must be 'single', 'multi'"),
+    ("  - id: q1\n    type: truefalse\n    answer: true\n", 4, "the question text ('stem') must be given"),
     ("  - id: q1\n    type: truefalse\n    stem: s\n    answer: true\n    colour: red\n", 8, "unknown key 'colour'"),
     ("  - id: q1\n    type: truefalse\n    stem: s\n    answer: true\n    options: []\n", 8,
-     "'options' does not belong to a truefalse question"),
-    ("  - id: q1\n    type: truefalse\n    stem: s\n    answer: maybe\n", 7, "'answer' must be true or false"),
+     "a question of the type True/false does not take the options ('options')"),
+    ("  - id: q1\n    type: truefalse\n    stem: s\n    answer: maybe\n", 7, "the answer ('answer') must be true or false"),
     ("  - id: q1\n    type: truefalse\n    stem: s\n    answer: true\n    difficulty: 7\n", 8,
-     "'difficulty' must be a whole number from 1 (easy) to 5"),
+     "the difficulty ('difficulty') must be a whole number from 1 (easy) to 5"),
     ("  - id: q1\n    type: truefalse\n    stem: s\n    answer: true\n    points: 0\n", 8,
-     "'points' must be a number above 0"),
-    ("  - id: q1\n    type: truefalse\n    stem: s\n    answer: true\n    tags: 流程\n", 8, "'tags' must be a list"),
-    ("  - id: q1\n    type: truefalse\n    stem: [a, b]\n    answer: true\n", 6, "'stem' must be text"),
-    ("  - id: q1\n    type: single\n    stem: s\n    options: 对\n", 7, "'options' must be a list of options"),
+     "the points ('points') must be a number above 0"),
+    ("  - id: q1\n    type: truefalse\n    stem: s\n    answer: true\n    tags: 流程\n", 8, "the tags ('tags') must be a list"),
+    ("  - id: q1\n    type: truefalse\n    stem: [a, b]\n    answer: true\n", 6, "the question text ('stem') must be text"),
+    ("  - id: q1\n    type: single\n    stem: s\n    options: 对\n", 7, "the options ('options') must be a list of options"),
     ("  - id: q1\n    type: single\n    stem: s\n    options:\n      - 对\n      - 错\n", 8,
      "option 1 must be 'text: ...'"),
     ("  - id: q1\n    type: single\n    stem: s\n    options:\n      - {text: 对, correct: true, colour: red}\n"
      "      - {text: 错}\n", 8, "unknown key 'colour' in an option"),
     ("  - id: q1\n    type: single\n    stem: s\n    options:\n      - {correct: true}\n      - {text: 错}\n", 8,
-     "'text' is required"),
+     "the option text ('text') must be given"),
     ("  - id: q1\n    type: single\n    stem: s\n    options:\n      - {text: 对, correct: yes please}\n"
-     "      - {text: 错}\n", 8, "'correct' must be true or false"),
+     "      - {text: 错}\n", 8, "the right-answer mark ('correct') must be true or false"),
     ("  - id: q1\n    type: multi\n    stem: s\n    options:\n      - {text: a, weight: 150}\n      - {text: b}\n",
-     8, "'weight' is a percent from -100 to 100"),
+     8, "the weight ('weight') is a percent from -100 to 100"),
     ("  - id: q1\n    type: multi\n    stem: s\n    options:\n      - {text: a, correct: true}\n"
      "      - {text: b, weight: 50}\n", 7, "not both"),
     ("  - id: q1\n    type: single\n    stem: s\n    options:\n      - {text: a}\n      - {text: b}\n", 4,
      "at least one option must be fully right"),
     ("  - id: q1\n    type: single\n    stem: s\n    options:\n      - {text: a, correct: true}\n", 4,
      "at least two options"),
-    ("  - id: q1\n    type: fill\n    stem: s\n", 4, "'answers' must be a list"),
-    ("  - id: q1\n    type: fill\n    stem: s\n    answers: [a, '']\n", 7, "item 2 of 'answers' must be non-empty"),
+    ("  - id: q1\n    type: fill\n    stem: s\n", 4, "the accepted answers ('answers') must be a list"),
+    ("  - id: q1\n    type: fill\n    stem: s\n    answers: [a, '']\n", 7, "item 2 of the accepted answers ('answers') must be non-empty"),
     ("  - id: q1\n    type: fill\n    stem: s\n    answers: [1]\n    tolerance: -1\n", 8,
-     "'tolerance' must be a number of at least 0"),
+     "the tolerance ('tolerance') must be a number of at least 0"),
     ("  - id: q1\n    type: fill\n    stem: s\n    answers:\n      - 1\n      - 一\n    tolerance: 0\n", 9,
      "with a tolerance every answer must be a number"),
     ("  - id: q1\n    type: matching\n    stem: s\n    pairs:\n      - [a, b]\n      - [c]\n", 9,
@@ -229,7 +229,7 @@ BAD_QUESTIONS = [
     ("  - id: q1\n    type: matching\n    stem: s\n    pairs:\n      - [a, x]\n      - [b, y]\n"
      "    distractors: [x]\n", 4, "every extra wrong match must differ"),
     ("  - id: q1\n    type: fill\n    stem: s\n    answers: [a, {answer: b, weight: 0}]\n", 7,
-     "an answer's 'weight' is a percent above 0"),
+     "the weight of an answer is a percent above 0"),
     ("  - id: q1\n    type: fill\n    stem: s\n    answers: [{answer: b, weight: 50}]\n", 4,
      "at least one accepted answer must be worth 100%"),
     ("  - id: q1\n    type: fill\n    stem: s\n    answers: [{answer: b, colour: red}]\n", 7,
@@ -237,8 +237,8 @@ BAD_QUESTIONS = [
     ("  - id: q1\n    type: fill\n    stem: s\n    answers: [{answer: b, tolerance: 1}]\n", 7,
      "with a tolerance every answer must be a number"),
     ("  - id: q1\n    type: single\n    format: rtf\n    stem: s\n    answers: [a]\n", 6,
-     "'format' must be one of markdown, moodle, plain, html"),
-    ("  - id: q1\n    type: essay\n    stem: s\n    guidance: {a: 1}\n", 7, "'guidance' must be text"),
+     "the text format ('format') must be 'markdown', 'moodle', 'plain', or 'html'"),
+    ("  - id: q1\n    type: essay\n    stem: s\n    guidance: {a: 1}\n", 7, "the marking guidance ('guidance') must be text"),
     (SINGLE + SINGLE, 10, "id 'q1' is used twice (first on line 4)"),
 ]
 
@@ -255,8 +255,8 @@ def test_question_mistakes_name_their_line(questions, line, fragment):
 def test_every_problem_of_a_file_is_reported_at_once():
     parsed = parse_bank(HEAD + "  - id: a\n    type: truefalse\n    stem: s\n    answer: maybe\n"
                                "  - id: b\n    type: essay\n    stem: s\n    difficulty: 9\n", PATH)
-    assert [(error.line, error.message.split(" ")[0]) for error in parsed.errors] == [(7, "'answer'"),
-                                                                                     (11, "'difficulty'")]
+    assert [(error.line, error.message.split(" (")[0]) for error in parsed.errors] == [(7, "the answer"),
+                                                                                      (11, "the difficulty")]
     assert parsed.questions == []
 
 
@@ -303,7 +303,7 @@ def test_tree_loader_reports_a_slug_used_by_two_files(tmp_path):
     specs, errors = load_bank_tree(root)
     assert [spec.slug for spec in specs] == ["same"]
     assert [str(error) for error in errors] == [
-        "question_banks/b.yml:2: slug 'same' is already used by question_banks/a.yaml"]
+        "question_banks/b.yml:2: the id 'same' is already used by question_banks/a.yaml"]
 
 
 def test_tree_loader_names_a_file_that_is_not_text(tmp_path):

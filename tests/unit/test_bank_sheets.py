@@ -77,22 +77,22 @@ def test_columns_may_come_in_any_order_and_more_options_be_added():
 
 
 @pytest.mark.parametrize("row, fragment", [
-    ({"type": "ranking", "stem": "s"}, "type 'ranking' is not one of"),
-    ({"type": "", "stem": "s"}, "'type' is required"),
-    ({"type": "single", "stem": "", "option_a": "a", "option_b": "b", "correct": "A"}, "'stem' is required"),
+    ({"type": "ranking", "stem": "s"}, "the type 'ranking' is not one of"),
+    ({"type": "", "stem": "s"}, "the question type ('type') must be given"),
+    ({"type": "single", "stem": "", "option_a": "a", "option_b": "b", "correct": "A"}, "the question text ('stem') must be given"),
     ({"type": "single", "stem": "s", "option_a": "a", "option_b": "b"}, "say which options are right"),
-    ({"type": "single", "stem": "s", "option_a": "a", "option_b": "b", "correct": "C"}, "correct names C"),
+    ({"type": "single", "stem": "s", "option_a": "a", "option_b": "b", "correct": "C"}, "the right-answer mark ('correct') names C"),
     ({"type": "single", "stem": "s", "option_a": "a", "option_c": "c", "correct": "A"}, "option B is empty"),
-    ({"type": "multi", "stem": "s", "option_a": "a", "option_b": "b", "weights": "50"}, "weights has 1 numbers for 2"),
+    ({"type": "multi", "stem": "s", "option_a": "a", "option_b": "b", "weights": "50"}, "the weights ('weights') give 1 number for 2 options"),
     ({"type": "multi", "stem": "s", "option_a": "a", "option_b": "b", "weights": "60,30"}, "add up to 90%"),
-    ({"type": "multi", "stem": "s", "option_a": "a", "option_b": "b", "weights": "x,100"}, "'weight' is a percent"),
-    ({"type": "truefalse", "stem": "s", "correct": "maybe"}, "correct must be true or false"),
-    ({"type": "fill", "stem": "s"}, "'answers' must be a list"),
+    ({"type": "multi", "stem": "s", "option_a": "a", "option_b": "b", "weights": "x,100"}, "the weight ('weight') is a percent"),
+    ({"type": "truefalse", "stem": "s", "correct": "maybe"}, "the right-answer mark ('correct') must be true or false"),
+    ({"type": "fill", "stem": "s"}, "the accepted answers ('answers') must be a list"),
     ({"type": "fill", "stem": "s", "answers": "1|一", "tolerance": "0.5"}, "every answer must be a number"),
-    ({"type": "matching", "stem": "s", "pairs": "a=b|c"}, "pairs look like 'item=match"),
-    ({"type": "essay", "stem": "s", "answers": "x"}, "column answers does not belong to a essay question"),
-    ({"type": "essay", "stem": "s", "difficulty": "hard"}, "'difficulty' must be a whole number"),
-    ({"type": "essay", "stem": "s", "points": "-1"}, "'points' must be a number above 0"),
+    ({"type": "matching", "stem": "s", "pairs": "a=b|c"}, "the pairs ('pairs') look like 'item=match"),
+    ({"type": "essay", "stem": "s", "answers": "x"}, "the column 'answers' does not belong to a question of the type Essay"),
+    ({"type": "essay", "stem": "s", "difficulty": "hard"}, "the difficulty ('difficulty') must be a whole number"),
+    ({"type": "essay", "stem": "s", "points": "-1"}, "the points ('points') must be a number above 0"),
     ({"id": "Bad Id", "type": "essay", "stem": "s"}, "may hold only lowercase letters"),
 ])
 def test_bad_rows_are_named_by_row_number(row, fragment):
@@ -106,7 +106,7 @@ def test_bad_rows_are_named_by_row_number(row, fragment):
 def test_duplicate_ids_and_header_problems():
     rows = [{"id": "a", "type": "essay", "stem": "s"}, {"id": "a", "type": "essay", "stem": "t"}]
     assert [str(e) for e in parse_sheet("b.csv", csv_bytes(rows)).errors] == [
-        "b.csv:3: id 'a' is used twice (first on row 2)"]
+        "b.csv:3: the question id 'a' is used twice (first on row 2)"]
     header_errors = parse_sheet("b.csv", "kind,stem,colour\nsingle,s,red\n".encode()).errors
     assert [(e.line, e.message.split(" (")[0]) for e in header_errors] == [
         (1, "unknown column 'kind'"), (1, "unknown column 'colour'"), (1, "the column 'type' is missing")]

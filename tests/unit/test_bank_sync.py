@@ -101,7 +101,7 @@ def test_changed_question_gets_a_new_version_and_unchanged_ones_nothing(app, ban
     path.write_text(BANK.replace("可以挂断。", "可以先挂断再回拨。").replace("tags: [流程]", "tags: [流程, 首问]"),
                     encoding="utf-8")
     lines = sync(app, NOW + timedelta(days=1))
-    assert "1 updated" in lines[1] and "0 new, 1 new versions" in lines[1]
+    assert "1 updated" in lines[1] and "0 new, 1 new version," in lines[1]
     db.session.expire_all()
     changed = question("ch-002")
     assert changed.version == 2 and versions("ch-002") == [1, 2]
@@ -146,7 +146,7 @@ def test_one_bad_file_imports_nothing(app, bank_root):
     with pytest.raises(ContentInvalid) as caught:
         sync(app)
     assert [str(error) for error in caught.value.errors] == [
-        "question_banks/b.yaml:7: 'answer' must be true or false"]
+        "question_banks/b.yaml:7: the answer ('answer') must be true or false"]
     assert db.session.scalar(select(func.count()).select_from(QuestionBank)) == 0
 
 
@@ -159,7 +159,7 @@ def test_a_question_cannot_change_its_type(app, bank_root):
     with pytest.raises(ContentInvalid) as caught:
         sync(app)
     assert [str(error) for error in caught.value.errors] == [
-        "question_banks/complaints.yaml:13: question 'ch-002' is a truefalse question and cannot become fill; "
+        "question_banks/complaints.yaml:13: the question 'ch-002' is of the type True/false and cannot become Fill in the blank; "
         "give the new question another id"]
     db.session.expire_all()
     assert question("ch-002").type == "truefalse" and versions("ch-002") == [1]
@@ -285,7 +285,7 @@ def test_cli_import_reports_every_problem_and_imports_nothing(app, tmp_path):
     assert result.exit_code == 1
     assert f"{bad}:4: ANSWER must be the letter of one of the options (A, B), not 'C'" in result.output
     assert f"{bad}:8: the question on line 6 needs at least two options" in result.output
-    assert "2 problem(s); nothing was imported." in result.output
+    assert "2 problems; nothing was imported." in result.output
     assert db.session.scalar(select(func.count()).select_from(QuestionBank)) == 0
 
 
@@ -300,7 +300,7 @@ def test_cli_imports_a_spreadsheet_with_row_numbers_in_errors(app, tmp_path):
     path.write_bytes(buffer.getvalue())
     runner = app.test_cli_runner()
     result = runner.invoke(args=["banks", "import", str(path), "--format", "xlsx"])
-    assert result.exit_code == 1 and f"{path}:3: correct must be true or false" in result.output
+    assert result.exit_code == 1 and f"{path}:3: the right-answer mark ('correct') must be true or false" in result.output
     workbook.active["D3"] = "false"
     workbook.save(path)
     result = runner.invoke(args=["banks", "import", str(path)])
@@ -319,7 +319,7 @@ def test_sync_check_validates_bank_files_and_writes_nothing(app, bank_root):
                                            encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["sync", "--check"])
     assert result.exit_code == 1
-    assert "question_banks/broken.yaml:4: 'stem' is required" in result.output
+    assert "question_banks/broken.yaml:4: the question text ('stem') must be given" in result.output
     (bank_root / "broken.yaml").unlink()
     result = app.test_cli_runner().invoke(args=["sync", "--check"])
     assert result.exit_code == 0 and "question banks: 1 valid" in result.output

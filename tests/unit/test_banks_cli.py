@@ -58,7 +58,7 @@ def test_two_files_go_into_two_banks_in_one_commit(app, tmp_path, commits):
     assert result.output.splitlines() == [
         "complaints (new bank): 2 new, 0 new versions, 0 updated, 0 restored, 0 unchanged.",
         "callbacks (new bank): 1 new, 0 new versions, 0 updated, 0 restored, 0 unchanged.",
-        "2 files into 2 bank(s): 3 new, 0 new versions, 0 updated, 0 restored, 0 unchanged."]
+        "2 files into 2 banks: 3 new, 0 new versions, 0 updated, 0 restored, 0 unchanged."]
     assert len(commits) == 1
     assert banks() == ["callbacks", "complaints"]
     assert (questions("complaints"), questions("callbacks")) == (2, 1)
@@ -78,7 +78,7 @@ def test_one_bad_file_among_three_imports_nothing_and_names_every_problem(app, t
     assert f"{unknown}:1: unknown file type" in result.output
     problems = [line for line in result.output.splitlines() if line.startswith(str(tmp_path))]
     assert len(problems) >= 3 and all(line.startswith((f"{bad}:", f"{unknown}:")) for line in problems)
-    assert f"{len(problems)} problem(s) in 2 file(s); nothing was imported." in result.output
+    assert f"{len(problems)} problems in 2 files; nothing was imported." in result.output
     assert questions() == before and banks() == ["callbacks"]
 
 
@@ -103,9 +103,9 @@ def test_a_problem_found_while_writing_rolls_back_every_file(app, tmp_path):
     conflict = write(tmp_path, "existing.gift", "// [id:q-1]\nWhich?{=a ~b}\n\nNew?{T}\n")
     result = invoke(app, "banks", "import", fresh, conflict)
     assert result.exit_code == 1
-    assert f"{conflict}:2: question 'q-1' is a truefalse question and cannot become single" in result.output
+    assert f"{conflict}:2: the question 'q-1' is of the type True/false and cannot become Single choice" in result.output
     assert f"{fresh}:" not in result.output
-    assert "1 problem(s) in 1 file(s); nothing was imported." in result.output
+    assert "1 problem in 1 file; nothing was imported." in result.output
     db.session.expire_all()
     assert banks() == ["existing"] and questions() == before == 1
 
@@ -115,7 +115,7 @@ def test_bank_option_puts_every_file_into_one_bank(app, tmp_path):
     result = invoke(app, "banks", "import", first, second, "--bank", "hotline")
     assert result.exit_code == 0, result.output
     assert "hotline (new bank): 2 new" in result.output and "hotline: 1 new" in result.output
-    assert "2 files into 1 bank(s): 3 new" in result.output
+    assert "2 files into 1 bank: 3 new" in result.output
     assert banks() == ["hotline"] and questions("hotline") == 3
 
 
@@ -128,8 +128,8 @@ def test_the_same_question_in_two_files_of_one_bank(app, tmp_path):
     assert result.exit_code == 0, result.output
     assert [line.split(":", 1)[1].strip() for line in result.output.splitlines()[:3]] == [
         "1 new, 0 new versions, 0 updated, 0 restored, 0 unchanged.",
-        "0 new, 1 new versions, 0 updated, 0 restored, 0 unchanged.",
-        "0 new, 1 new versions, 0 updated, 0 restored, 0 unchanged."]
+        "0 new, 1 new version, 0 updated, 0 restored, 0 unchanged.",
+        "0 new, 1 new version, 0 updated, 0 restored, 0 unchanged."]
     question = db.session.scalar(select(Question).where(Question.key == "k-1"))
     assert question.version == 3 and question.current.stem.startswith("Old")
 
@@ -147,8 +147,8 @@ def test_warnings_are_printed_with_the_file_and_line(app, tmp_path):
 def test_one_file_reports_as_before(app, tmp_path):
     bad = write(tmp_path, "drill.gift", BAD)
     result = invoke(app, "banks", "import", bad)
-    assert result.exit_code == 1 and "problem(s); nothing was imported." in result.output
-    assert " in 1 file(s)" not in result.output
+    assert result.exit_code == 1 and "problems; nothing was imported." in result.output
+    assert " in 1 file" not in result.output
     good = write(tmp_path, "complaints.gift", GOOD_A)
     result = invoke(app, "banks", "import", good)
     assert result.output == "complaints (new bank): 2 new, 0 new versions, 0 updated, 0 restored, 0 unchanged.\n"

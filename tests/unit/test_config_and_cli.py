@@ -176,3 +176,35 @@ def test_lms_lists_the_apps_commands_without_building_it(app):
     for name, command in app.cli.commands.items():  # ours are the very commands the app has
         if name not in APP_COMMANDS:
             assert main.get_command(context, name) is command
+
+
+@pytest.mark.parametrize("args", [["jobs", "work", "--once"], ["notify", "send-due"], ["banks", "export", "x",
+                                                                                       "--format", "gift"]])
+def test_every_lms_command_on_an_empty_database_says_to_migrate(tmp_path, monkeypatch, args):
+    """`lms` itself (the console script's group), so commands without their own check are covered too:
+    `lms jobs work` is the app's command and has none."""
+    from click.testing import CliRunner
+
+    from lms.cli import main
+
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("LMS_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    assert "lms db upgrade" in result.output and "Traceback" not in result.output
+    assert "no such table" not in result.output
+
+
+def test_a_database_error_on_a_migrated_database_is_not_hidden(app, monkeypatch):
+    """Only a missing or old schema becomes "run lms db upgrade"; any other database error stays itself."""
+    import click
+    from flask.cli import ScriptInfo
+    from sqlalchemy.exc import OperationalError
+
+    from lms.cli import _schema_missing
+
+    with click.Context(click.Command("x"), obj=ScriptInfo(create_app=lambda: app)) as context:
+        assert not _schema_missing(context, OperationalError("SELECT 1", {}, Exception("disk I/O error")))
+        assert not _schema_missing(context, ValueError("not a database error"))
+        monkeypatch.setattr("lms.cli.pending_migrations", lambda: {"0016"})  # the same database, behind
+        assert _schema_missing(context, OperationalError("SELECT 1", {}, Exception("no such column")))

@@ -47,9 +47,9 @@ def test_the_sample_curriculum_is_valid_and_big_enough():
     ("title: x\n", 1, "must start with a '---' line"),
     ("---\ntitle: x\nminutes: 3\n", 1, "never closed"),
     ("---\ntitle: x\nminutes: [3\n---\nbody\n", 4, "not valid YAML"),
-    ("---\ntitle: x\nminutes: 3\ntitle: y\n---\nbody\n", 4, "'title' is given twice (first on line 2)"),
-    ("---\ntitle: x\nminutes: many\n---\nbody\n", 3, "'minutes' must be a whole number"),
-    ("---\ntitle: x\n---\nbody\n", 1, "'minutes' is required"),
+    ("---\ntitle: x\nminutes: 3\ntitle: y\n---\nbody\n", 4, "the title ('title') cannot be given twice (first on line 2)"),
+    ("---\ntitle: x\nminutes: many\n---\nbody\n", 3, "the length in minutes ('minutes') must be a whole number"),
+    ("---\ntitle: x\n---\nbody\n", 1, "the length in minutes ('minutes') must be given"),
     ("---\ntitle: x\nminutes: 3\ncolour: red\n---\nbody\n", 4, "unknown key 'colour'"),
     ("---\ntitle: x\nminutes: 3\n---\n\n   \n", 5, "no text after its front matter"),
     ("---\n- a\n- b\n---\nbody\n", 2, "must be a list of 'key: value' lines"),
@@ -70,16 +70,16 @@ def course_md(**overrides) -> str:
 
 
 @pytest.mark.parametrize("overrides, key_line, fragment", [
-    ({"star_level": "6"}, 4, "'star_level' must be a whole number from 0 to 5"),
-    ({"star_level": "true"}, 4, "'star_level' must be a whole number"),
-    ({"kind": "optional"}, 5, "'kind' must be one of required, elective"),
-    ({"track": "induction"}, 6, "'track' must be one of onboarding, in-service, refresher"),
+    ({"star_level": "6"}, 4, "the star level ('star_level') must be a whole number from 0 to 5"),
+    ({"star_level": "true"}, 4, "the star level ('star_level') must be a whole number"),
+    ({"kind": "optional"}, 5, "the kind ('kind') must be 'required' or 'elective'"),
+    ({"track": "induction"}, 6, "the track ('track') must be 'onboarding', 'in-service', or 'refresher'"),
     ({"slug": "Bad Slug"}, 2, "may hold only lowercase letters"),
-    ({"title": None}, 1, "'title' is required"),
-    ({"prerequisites": "basics"}, 7, "must be a list of course slugs"),
+    ({"title": None}, 1, "the title ('title') must be given"),
+    ({"prerequisites": "basics"}, 7, "must be a list of course ids"),
     ({"prerequisites": "[demo]"}, 7, "cannot be its own prerequisite"),
-    ({"track": "refresher"}, 6, "a refresher course needs 'valid_months'"),
-    ({"valid_months": "12"}, 8, "'valid_months' belongs to refresher courses only"),
+    ({"track": "refresher"}, 6, "a refresher course needs the validity in months ('valid_months')"),
+    ({"valid_months": "12"}, 8, "the validity in months ('valid_months') is for refresher courses only"),
 ])
 def test_malformed_course_names_its_line(tmp_path, overrides, key_line, fragment):
     root = tmp_path / "courses"
@@ -104,8 +104,8 @@ def test_cross_course_rules(tmp_path):
     assert "courses/0-01-a/course.md:8: the prerequisites form a cycle" in found
     assert "courses/0-02-b/course.md:8: the prerequisites form a cycle" in found
     assert "courses/0-03-c/course.md:8: unknown prerequisite 'missing'" in found
-    assert any(m.startswith("courses/0-04-d/course.md:8: prerequisite 'high' is at star level 1") for m in found)
-    assert "courses/1-02-dup/course.md:2: slug 'high' is already used by 1-01-high" in found
+    assert any(m.startswith("courses/0-04-d/course.md:8: the prerequisite 'high' is at star level 1") for m in found)
+    assert "courses/1-02-dup/course.md:2: the id 'high' is already used by courses/1-01-high/course.md" in found
 
 
 def test_folder_level_problems(tmp_path):

@@ -154,9 +154,9 @@ def test_the_current_month_is_not_future_where_the_center_is(app, trainer, agent
 
 def test_missing_columns_and_empty_files_are_refused(app, trainer, agents):
     assert errors_of("employee_no,satisfaction\nE1,92\n", trainer) == [
-        (1, "Missing required column(s): month.")]
+        (1, "Missing required column: 'month'.")]
     assert errors_of("employee_no,month,satisfaction,score\nE1,2026-10,92,1\n", trainer)[0][1].startswith(
-        "Unknown column(s): score.")
+        "Unknown column: 'score'.")
     assert errors_of("employee_no,month,satisfaction\n", trainer) == [(2, "The file has no rows below the header.")]
 
 

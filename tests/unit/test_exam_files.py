@@ -68,23 +68,25 @@ def test_defaults_for_optional_keys():
 
 
 @pytest.mark.parametrize("change, expected", [
-    (("time_limit_minutes: 15", "time_limit_minutes: 0"), ":5: 'time_limit_minutes' must be a whole number from 1 to 600"),
-    (("pass_percent: 70", "pass_percent: 170"), ":6: 'pass_percent' must be a number from 0 to 100"),
-    (("grading_method: average", "grading_method: best"), ":10: 'grading_method' must be one of highest, average"),
-    (("review_policy: immediately", "review_policy: sometimes"), ":11: 'review_policy' must be one of"),
-    (("attempts_allowed: 3", "attempts_allowed: many"), ":7: 'attempts_allowed' must be a whole number"),
-    (("slug: final-exam", "slug: Final Exam"), ":1: slug 'Final Exam' may hold only lowercase"),
-    (("slug: final-exam", "slug: manage"), ":1: slug 'manage' is reserved"),
+    (("time_limit_minutes: 15", "time_limit_minutes: 0"), ":5: the time limit ('time_limit_minutes') must be a whole number from 1 to 600"),
+    (("pass_percent: 70", "pass_percent: 170"), ":6: the pass mark ('pass_percent') must be a number from 0 to 100"),
+    (("grading_method: average", "grading_method: best"), ":10: the grading method ('grading_method') must be 'highest', 'average'"),
+    (("review_policy: immediately", "review_policy: sometimes"), ":11: the review policy ('review_policy') must be 'after_close'"),
+    (("attempts_allowed: 3", "attempts_allowed: many"), ":7: the attempts allowed ('attempts_allowed') must be a whole number"),
+    (("slug: final-exam", "slug: Final Exam"), ":1: the id ('slug') 'Final Exam' may hold only lowercase"),
+    (("slug: final-exam", "slug: manage"), ":1: the id 'manage' is reserved"),
     (("  - bank: kb\n    count: 3", "  - bank: nope\n    count: 3"), ":16: unknown question bank 'nope'"),
-    (("    count: 3", "    count: -3"), ":17: 'count' must be a whole number from 1 to 200"),
-    (("    count: 2\n", "    count: 2\n    weight: 5\n"), ":16: unknown pool key 'weight'"),
-    (("    tags: [开场白, 转接]", "    tags: {a: 1}"), ":14: 'tags' must be a list of tags"),
+    (("    count: 3", "    count: -3"), ":17: the number of questions ('count') must be a whole number from 1 to 200"),
+    (("    count: 2\n", "    count: 2\n    weight: 5\n"), ":16: unknown key 'weight' in a pool"),
+    (("    tags: [开场白, 转接]", "    tags: {a: 1}"), ":14: the tags ('tags') must be a list of tags"),
     (("  - bank: kb\n    count: 3", "  - count: 3"), ":16: each pool names its question bank"),
     (("review_policy: immediately", "review_policy: immediately\ncolour: blue"), ":12: unknown key 'colour'"),
-    (("pass_percent: 70", "pass_percent: 70\npass_percent: 80"), ":7: 'pass_percent' is given twice (first on line 6)"),
+    (("pass_percent: 70", "pass_percent: 70\npass_percent: 80"),
+     ":7: the pass mark ('pass_percent') cannot be given twice (first on line 6)"),
     (("title: 结业考试", "title: [结业考试"), "not valid YAML"),
-    (("pools:", "opens_at: someday\npools:"), ":12: 'opens_at' must be a date and time"),
-    (("pools:", "opens_at: 2027-02-01 09:00\ncloses_at: 2027-01-01 09:00\npools:"), ":13: 'closes_at' must come after"),
+    (("pools:", "opens_at: someday\npools:"), ":12: the opening time ('opens_at') must be a date and time"),
+    (("pools:", "opens_at: 2027-02-01 09:00\ncloses_at: 2027-01-01 09:00\npools:"),
+     ":13: the closing time ('closes_at') must come after the opening time ('opens_at')"),
 ])
 def test_errors_name_the_line(change, expected):
     old, new = change
@@ -98,7 +100,8 @@ def test_errors_name_the_line(change, expected):
 def test_missing_required_keys():
     spec, errors = parse("title: 考试\n")
     assert spec is None
-    assert {"courses/0-01-a/exam.yaml:1: 'slug' is required", "courses/0-01-a/exam.yaml:1: 'pools' is required"} \
+    assert {"courses/0-01-a/exam.yaml:1: the id ('slug') must be given",
+            "courses/0-01-a/exam.yaml:1: the question pools ('pools') must be given"} \
         <= set(messages(errors))
 
 
@@ -117,7 +120,7 @@ def test_times_without_an_offset_are_local_to_the_timezone():
 def test_yaml_file_lines_nested_and_duplicates():
     parsed = parse_yaml_file("a: 1\nb:\n  - x: 1\n    x: 2\n", "f.yaml")
     assert parsed.lines[("b", 0, "x")] == 3
-    assert messages(parsed.errors) == ["f.yaml:4: 'x' is given twice (first on line 3)"]
+    assert messages(parsed.errors) == ["f.yaml:4: 'x' cannot be given twice (first on line 3)"]
     assert parsed.line_of("b", 7, "zz") == 2  # an unknown path falls back to its nearest parent
 
 
@@ -130,7 +133,7 @@ def test_load_exam_files_reads_course_folders(tmp_path):
     (root / "0-02-b" / "exam.yaml").write_text(GOOD, encoding="utf-8")
     specs, errors = load_exam_files(root, known_banks={"kb"})
     assert [spec.course_slug for spec in specs] == ["course-a", "course-b"]
-    assert messages(errors) == ["courses/0-02-b/exam.yaml:1: exam slug 'final-exam' is already used by "
+    assert messages(errors) == ["courses/0-02-b/exam.yaml:1: the exam id 'final-exam' is already used by "
                                 "courses/0-01-a/exam.yaml"]
 
 
@@ -188,7 +191,7 @@ def test_a_pool_asking_for_more_questions_than_the_bank_has(app, course_with_exa
     with pytest.raises(ContentInvalid) as raised:
         sync(app)
     assert messages(raised.value.errors) == [
-        "courses/0-01-a/exam.yaml:13: the pool asks for 9 questions but bank 'kb' has 6 with tags 开场白, 转接"]
+        "courses/0-01-a/exam.yaml:13: the pool asks for 9 questions but the bank 'kb' has 6 with the tags 开场白 and 转接"]
     assert exam() is None
 
 
@@ -220,7 +223,7 @@ def test_an_exam_made_in_the_browser_keeps_its_slug(app, course_with_exam, make_
     with pytest.raises(ContentInvalid) as raised:
         sync(app)
     assert messages(raised.value.errors) == [
-        "courses/0-01-a/exam.yaml:1: exam slug 'final-exam' is taken by an exam made in the browser"]
+        "courses/0-01-a/exam.yaml:1: the exam id 'final-exam' is taken by an exam made in the browser"]
     assert exam().title == "网页上建的"
 
 

@@ -141,7 +141,7 @@ def test_the_only_warning_of_a_plain_moodle_export_is_the_penalties_once(bank):
     """Moodle's default combined feedback ("Your answer is correct.") is not worth a warning; its
     default penalties are, once for the file, at the first question that has one."""
     assert messages(bank.warnings) == [
-        (15, "penalties for retries do not apply here and were ignored; 5 question(s) had one")]
+        (15, "penalties for retries do not apply here and were ignored; 5 questions had one")]
 
 
 def test_category_paths_tag_the_questions_below_them():
@@ -262,11 +262,11 @@ def test_dtds_and_entities_are_refused_with_one_clear_error_and_nothing_fetched(
 
 @pytest.mark.parametrize("data, line, problem", [
     (b'<?xml version="1.0"?>\n<quiz>\n  <question type="essay">\n    <name><text>x</name>\n</quiz>', 4,
-     "mismatched tag"),
+     "a closing tag does not match"),
     (b'<?xml version="1.0"?>\n<quiz>\n<question type="essay">\n<name><text>a&nbsp;b</text></name>\n</question>\n'
-     b'</quiz>', 4, "undefined entity"),
-    (b'<?xml version="1.0"?>\n<quiz>\n', 3, "no element found"),
-    (b"", 1, "no element found"),
+     b'</quiz>', 4, "an entity XML does not know"),
+    (b'<?xml version="1.0"?>\n<quiz>\n', 3, "the file ends before its elements are closed"),
+    (b"", 1, "the file ends before its elements are closed"),
 ])
 def test_malformed_xml_is_an_error_at_the_parsers_line(data, line, problem):
     parsed = parse(data)
@@ -378,7 +378,7 @@ def test_penalties_warn_once_for_the_whole_file():
     data = quiz(question("essay", name="A"), *penalised)
     parsed = parse(data)
     assert messages(parsed.warnings) == [
-        (starts(data)[1], "penalties for retries do not apply here and were ignored; 2 question(s) had one")]
+        (starts(data)[1], "penalties for retries do not apply here and were ignored; 2 questions had one")]
 
 
 def test_combined_feedback_that_says_something_is_dropped_with_one_warning():
@@ -456,7 +456,7 @@ def test_embedded_files_are_not_imported_and_their_images_leave_the_text():
     assert spec.stem == "<p>看图回答：</p>"
     assert spec.data["options"][0]["text"] == "甲"
     assert messages(parsed.warnings) == [
-        (3, "2 embedded file(s) (图1.png, b.png) were not imported: images in questions are not supported yet, so "
+        (3, "2 embedded files (图1.png, b.png) were not imported: images in questions are not supported yet, so "
             "they were removed from the question text (which would not show them anyway)")]
 
 
@@ -464,7 +464,7 @@ def test_embedded_images_leave_markdown_texts_too():
     text = "看图：![示意图](@@PLUGINFILE@@/c.png)\n\n回答。"
     parsed = parse(quiz(question("essay", text=text, text_format="markdown")))
     assert parsed.questions[0].stem == "看图：\n\n回答。"
-    assert [warning.message.split(" were")[0] for warning in parsed.warnings] == ["1 embedded file(s) (c.png)"]
+    assert [warning.message.split(" was")[0] for warning in parsed.warnings] == ["1 embedded file (c.png)"]
 
 
 def test_html_answers_become_plain_text_and_lost_markup_is_warned():

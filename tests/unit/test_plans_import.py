@@ -78,7 +78,7 @@ def test_header_problems(setup):
     trainer, plan, agent = setup
     with pytest.raises(ImportInvalid) as caught:
         imports.import_assignments(trainer, plan, table("target,item,extra\nE1001,basics-a,x\n"), NOW)
-    messages = " ".join(error.message for error in caught.value.errors)
+    messages = " ".join(str(error.message) for error in caught.value.errors)
     assert {error.row for error in caught.value.errors} == {1}
     assert "target_kind" in messages and "extra" in messages
     with pytest.raises(ImportInvalid) as caught:

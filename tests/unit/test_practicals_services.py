@@ -79,7 +79,7 @@ def test_sync_content_imports_scenarios_in_the_same_transaction(course_root, app
     config = dict(app.config)
     with pytest.raises(ContentInvalid) as caught:
         sync_content(db.session, config, NOW)
-    assert any(str(e).startswith("courses/0-01-a/scenarios/broken.md:8: 'weight' must be") for e in caught.value.errors)
+    assert any(str(e).startswith("courses/0-01-a/scenarios/broken.md:8: the weight ('weight') must be") for e in caught.value.errors)
     # one bad scenario file: not even the courses were written
     assert db.session.scalar(select(func.count(Scenario.id))) == 0
     (course_root / "0-01-a" / "scenarios" / "broken.md").unlink()
@@ -109,7 +109,7 @@ def test_a_bad_scenario_file_changes_nothing(scenario, course_root, writes):
     with pytest.raises(ContentInvalid) as caught:
         services.sync_scenarios(db.session, course_root, NOW)
     assert [str(e) for e in caught.value.errors] == [
-        "courses/0-01-a/scenarios/test-call.md:4: 'pass_percent' must be a number above 0 and up to 100, not 0"]
+        "courses/0-01-a/scenarios/test-call.md:4: the pass mark ('pass_percent') must be a number above 0 and up to 100, not 0"]
     assert writes == []
 
 

@@ -146,7 +146,7 @@ def test_an_expired_refresher_stops_counting(course_root, make_user):
     ("levels:\n  7:\n    title: x\n", 2, "0 to 5"),
     ("levels:\n  1:\n    title: x\n    min_months_since_hire: -1\n", 4, "whole number"),
     ("levels:\n  1:\n    title: x\n    bonus: 3\n", 4, "unknown key"),
-    ("levels:\n  1:\n    min_average_score: 80\n", 2, "'title' is required"),
+    ("levels:\n  1:\n    min_average_score: 80\n", 2, "the title ('title') must be given"),
     ("steps: []\n", 1, "one key"),
     ("levels:\n  1:\n    title: x\n    min_average_score: 101\n", 4, "from 0 to 100"),
 ])

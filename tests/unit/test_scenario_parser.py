@@ -61,18 +61,18 @@ def test_hashes_separate_script_from_rubric():
 
 @pytest.mark.parametrize("old, new, needle, message", [
     ("minutes: 5", "minutes: 5\ncolour: red", "colour:", "unknown key 'colour'"),
-    ("pass_percent: 75\n", "", "---", "'pass_percent' is required"),  # a missing key: line 1
-    ("pass_percent: 75", "pass_percent: 120", "pass_percent:", "'pass_percent' must be a number above 0 and up to 100"),
-    ("    weight: 2", "    weight: heavy", "weight: heavy", "'weight' must be a whole number from 1 to 100, not 'heavy'"),
-    ("    fatal: true", "    fatal: yes please", "fatal: yes please", "'fatal' must be true or false"),
+    ("pass_percent: 75\n", "", "---", "the pass mark ('pass_percent') must be given"),  # a missing key: line 1
+    ("pass_percent: 75", "pass_percent: 120", "pass_percent:", "the pass mark ('pass_percent') must be a number above 0 and up to 100"),
+    ("    weight: 2", "    weight: heavy", "weight: heavy", "the weight ('weight') must be a whole number from 1 to 100, not 'heavy'"),
+    ("    fatal: true", "    fatal: yes please", "fatal: yes please", "the fatal mark ('fatal') must be true or false"),
     ("      - 未核实\n      - 已核实\n", "      - 未核实\n", "    levels:\n      - 未核实\n  - key: escalate",
-     "criterion verify needs 'levels': a list of 2 to 6 descriptors"),
+     "criterion 'verify' needs the levels ('levels'): a list of 2 to 6 descriptions"),
     ("  - key: escalate", "  - key: empathy", "key: empathy\n    title: 按规定升级",
-     "criterion key 'empathy' is also used by criterion 1"),
-    ("  - key: verify", "  - key: Verify_Me", "key: Verify_Me", "criterion key 'Verify_Me' may hold only lowercase"),
+     "the criterion id 'empathy' is also used by criterion 1"),
+    ("  - key: verify", "  - key: Verify_Me", "key: Verify_Me", "the criterion id 'Verify_Me' may hold only lowercase"),
     ("    weight: 1\n    na: true", "    weight: 1\n    na: true\n    colour: red", "colour: red",
-     "unknown criterion key 'colour'"),
-    ("      - 回应空泛", "      - ''", "''", "'level 1' is required"),
+     "unknown key 'colour' in a criterion"),
+    ("      - 回应空泛", "      - ''", "''", "the description of level 1 must be given"),
 ])
 def test_front_matter_problems_name_their_line(old, new, needle, message):
     text = SCENARIO.replace(old, new, 1)
@@ -104,8 +104,8 @@ def test_body_problems_name_their_line(old, new, needle, message):
 def test_missing_sections_and_steps_are_reported():
     body_start = SCENARIO.index("## 客户画像")
     errors = errors_of(SCENARIO[:body_start] + "## 客户画像\n\n只有画像。\n")
-    assert any("needs a '## 情境' section" in error for error in errors)
-    assert any("at least one '## 步骤：<title>' section" in error for error in errors)
+    assert any("needs a section '## 情境'" in error for error in errors)
+    assert any("at least one section '## 步骤：<title>'" in error for error in errors)
 
 
 def test_headings_inside_code_fences_are_text():
@@ -137,8 +137,8 @@ def test_tree_reads_scenarios_beside_their_course(tmp_path):
     assert [(spec.slug, spec.course_slug, spec.path) for spec in specs] == [
         ("call-one", "basics-a", "courses/0-01-a/scenarios/call-one.md")]
     assert [str(error) for error in errors] == [
-        "courses/0-02-b/scenarios/broken.md:4: 'pass_percent' must be a number above 0 and up to 100, not 'lots'",
-        "courses/0-02-b/scenarios/call-one.md:1: scenario slug 'call-one' is also used by "
+        "courses/0-02-b/scenarios/broken.md:4: the pass mark ('pass_percent') must be a number above 0 and up to 100, not 'lots'",
+        "courses/0-02-b/scenarios/call-one.md:1: the scenario id 'call-one' is also used by "
         "courses/0-01-a/scenarios/call-one.md",
     ]
     # the course parser does not mistake the scenarios folder for lessons

@@ -58,7 +58,7 @@ def test_one_bad_file_changes_nothing(course_root, writes):
     with pytest.raises(ContentInvalid) as caught:
         sync_courses(db.session, course_root, NOW)
     assert [str(e) for e in caught.value.errors] == [
-        "courses/0-02-b/02-two.md:3: 'minutes' must be a whole number from 1 to 60, not 'lots'"]
+        "courses/0-02-b/02-two.md:3: the length in minutes ('minutes') must be a whole number from 1 to 60, not 'lots'"]
     assert writes == []
     assert course("b") is None
     assert db.session.scalar(select(Lesson.title).where(Lesson.slug == "one")) == "a 第1课"

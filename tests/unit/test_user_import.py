@@ -174,7 +174,7 @@ def test_every_bad_row_is_reported_with_its_number_and_nothing_is_imported(app, 
 
 
 def test_missing_required_column_is_one_error_on_row_1(app):
-    assert errors_of("employee_no,team\nE1,热线一组\n") == [(1, "Missing required column(s): name.")]
+    assert errors_of("employee_no,team\nE1,热线一组\n") == [(1, "Missing required column: 'name'.")]
 
 
 def test_unknown_column_is_reported_on_row_1_with_the_row_problems(app):

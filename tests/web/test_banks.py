@@ -237,13 +237,13 @@ def test_trainer_creates_every_type(trainer_client, trainer, bank, kind, fields,
     ("multi", {"options-0-text": "a", "options-0-weight": "50", "options-1-text": "b", "options-1-weight": "20"},
      "the positive weights add up to 70%, not 100%"),
     ("multi", {"options-0-text": "a", "options-0-weight": "lots", "options-1-text": "b"}, "is a percent"),
-    ("truefalse", {}, "&#39;answer&#39; must be true or false"),
-    ("fill", {"answers": ""}, "&#39;answers&#39; must be a list"),
+    ("truefalse", {}, "the answer must be true or false"),
+    ("fill", {"answers": ""}, "give at least one accepted answer"),
     ("fill", {"answers": "二十四", "tolerance": "0.5"}, "with a tolerance every answer must be a number"),
     ("matching", {"pairs-0-left": "a", "pairs-0-right": "b"}, "at least two pairs"),
     ("matching", {"pairs-0-left": "a", "pairs-1-left": "c", "pairs-1-right": "d"}, "pair 1 must be [item, match]"),
     ("essay", {"stem": ""}, "This field is required"),
-    ("essay", {"points": "0"}, "&#39;points&#39; must be a number above 0"),
+    ("essay", {"points": "0"}, "the points must be a number above 0"),
     ("essay", {"key": "ch-001"}, "the id ch-001 is already used in this bank"),
     ("essay", {"key": "Bad Key"}, "Use lowercase letters, digits and single hyphens"),
 ])
@@ -416,8 +416,8 @@ def test_upload_shows_a_preview_and_imports_on_confirmation(app, trainer_client,
     assert "Into the existing bank 投诉处理题库 (complaints)." in html
     assert re.findall(r"<code>(ch-\d+)</code>", html) == ["ch-003", "ch-010", "ch-011"]
     assert re.findall(r'class="badge action-([a-z-]+)"', html) == ["updated", "new", "new"]
-    assert "drill.gift:2: true/false feedback has no place here" in html  # warnings, with their line
-    assert "drill.gift:5: feedback on a fill-in answer has no place here" in html
+    assert "drill.gift, line 2: true/false feedback has no place here" in html  # warnings, with their line
+    assert "drill.gift, line 5: feedback on a fill-in answer has no place here" in html
     assert count(Question) == 3  # nothing imported yet
     token = re.search(r'name="token" type="hidden" value="([^"]+)"', html).group(1)
     staged = Path(app.instance_path) / "bank-uploads"
@@ -451,8 +451,8 @@ def test_upload_with_errors_lists_every_one_and_offers_no_import(trainer_client,
     html = page(trainer_client.post("/banks/import", data=upload(bad, "bad.gift", bank="complaints"),
                                     content_type="multipart/form-data"))
     assert "Nothing can be imported" in html
-    assert "bad.gift:3: the &#39;{&#39; on line 3 is never closed" in html
-    assert "bad.gift:5: the positive weights add up to 0%, not 100%" in html
+    assert "bad.gift, line 3: the &#39;{&#39; on line 3 is never closed" in html
+    assert "bad.gift, line 5: the positive weights add up to 0%, not 100%" in html
     assert 'name="token"' not in html and count(Question) == 3
 
 
@@ -477,7 +477,8 @@ def test_upload_of_a_spreadsheet_names_bad_rows(trainer_client, bank):
     html = page(trainer_client.post("/banks/import", data=upload(
         "id,type,stem,correct\nx-1,truefalse,对吗？,true\nx-2,truefalse,错吗？,perhaps\n", "drill.csv",
         bank="complaints"), content_type="multipart/form-data"))
-    assert "drill.csv:3: correct must be true or false" in html and 'name="token"' not in html
+    assert "drill.csv, row 3: the right-answer mark (&#39;correct&#39;) must be true or false" in html
+    assert 'name="token"' not in html
 
 
 def test_upload_form_requires_a_file(trainer_client):
@@ -659,12 +660,12 @@ def test_a_colon_in_a_text_answer_is_text(trainer_client, bank):
 
 
 @pytest.mark.parametrize("answers, tolerance, message", [
-    ("24\n%half% 二十四", "", "an answer&#39;s &#39;weight&#39; is a percent above 0 and at most 100, not &#39;half&#39;"),
+    ("24\n%half% 二十四", "", "the weight of an answer is a percent above 0 and at most 100, not &#39;half&#39;"),
     ("24\n%150% 二十四", "", "not &#39;150&#39;"),
     ("24\n%0% 二十四", "", "not &#39;0&#39;"),
     ("%50% 二十四", "", "at least one accepted answer must be worth 100%"),
-    ("24\n%50%", "", "item 2 of &#39;answers&#39; must be non-empty text"),
-    ("84\n80:wide", "0.5", "&#39;tolerance&#39; must be a number of at least 0, not &#39;wide&#39;"),
+    ("24\n%50%", "", "item 2 of the accepted answers must be non-empty text"),
+    ("84\n80:wide", "0.5", "the tolerance must be a number of at least 0, not &#39;wide&#39;"),
 ])
 def test_a_malformed_weight_or_margin_is_reported_beside_the_answers(trainer_client, bank, answers, tolerance,
                                                                     message):
