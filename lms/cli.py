@@ -20,6 +20,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from lms.clock import utcnow
+from lms.formatting import counted
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -45,11 +46,6 @@ APP_COMMANDS = {
 
 
 NOT_MIGRATED = "the database is not up to date: run `lms db upgrade` (or `lms demo`) first"
-
-
-def counted(number: int, word: str, plural: str | None = None) -> str:
-    """"1 problem", "3 problems": a count and its noun for the command line, which speaks English."""
-    return f"{number} {word if number == 1 else plural or word + 's'}"
 
 
 class LmsGroup(FlaskGroup):

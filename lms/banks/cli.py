@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from lms.cli import counted, migrated
+from lms.cli import migrated
+from lms.formatting import counted
 from lms.clock import utcnow
 
 

@@ -217,7 +217,7 @@ class BankSyncReport:
 
     def summary(self) -> str:
         """For `lms sync`, which speaks English."""
-        from lms.cli import counted
+        from lms.formatting import counted
 
         counts = self.questions
         return (f"{len(self.created)} created, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "

@@ -4,6 +4,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from lms.auth.permissions import role_required
@@ -46,10 +47,11 @@ def _upload_folder() -> Path:
 
 def _changes_message(changes: services.BankChanges) -> str:
     counts = changes.counts()
-    return _("%(new)s new questions, %(versions)s new versions, %(updated)s updated, %(restored)s restored, "
-             "%(unchanged)s unchanged.", new=counts[services.NEW], versions=counts[services.NEW_VERSION],
-             updated=counts[services.UPDATED], restored=counts[services.RESTORED],
-             unchanged=counts[services.UNCHANGED])
+    parts = (ngettext("%(num)s new question", "%(num)s new questions", counts[services.NEW]),
+             ngettext("%(num)s new version", "%(num)s new versions", counts[services.NEW_VERSION]),
+             _("%(num)s updated", num=counts[services.UPDATED]), _("%(num)s restored", num=counts[services.RESTORED]),
+             _("%(num)s unchanged", num=counts[services.UNCHANGED]))
+    return _(", ").join(str(part) for part in parts) + _(".")
 
 
 @bp.route("/")

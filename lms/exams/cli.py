@@ -6,6 +6,7 @@ from flask.cli import with_appcontext
 
 from lms.cli import migrated
 from lms.clock import utcnow
+from lms.formatting import counted
 
 
 @click.group()
@@ -22,4 +23,4 @@ def close_expired() -> None:
     from lms.exams.services import close_expired_attempts
 
     closed = close_expired_attempts(utcnow())
-    click.echo(f"Closed {closed} expired attempt(s).")
+    click.echo(f"Closed {counted(closed, 'expired attempt')}.")

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from lms.jobs import services
+from lms.formatting import counted
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs", cli_group="jobs")
 
@@ -69,4 +70,4 @@ def work(once: bool, idle: float) -> None:
     with the default (thread) the web process runs them and this loop only helps."""
     app = current_app._get_current_object()
     ran = services.work(app, once=once, idle_seconds=idle, echo=click.echo)
-    click.echo(f"{ran} job(s) run.")
+    click.echo(f"{counted(ran, 'job')} run.")

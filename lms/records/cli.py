@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from lms.cli import migrated
 from lms.clock import utcnow
+from lms.formatting import counted
 
 
 @click.group()
@@ -45,4 +46,4 @@ def export(employee_no: str | None, team: str | None, fmt: str, output: Path | N
         click.echo(result.data, nl=False)  # bytes go to the binary stream untouched (the CSV keeps its BOM)
         return
     output.write_bytes(result.data)
-    click.echo(f"Wrote {result.rows} row(s) to {output}.", err=True)
+    click.echo(f"Wrote {counted(result.rows, 'row')} to {output}.", err=True)

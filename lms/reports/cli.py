@@ -17,6 +17,7 @@ import click
 from flask.cli import with_appcontext
 
 from lms.cli import migrated
+from lms.formatting import counted
 
 # The modules whose `@report` builders the command offers; one not written yet is skipped.
 REPORT_MODULES = ("lms.reports.programme", "lms.reports.items", "lms.reports.mentors",
@@ -118,4 +119,4 @@ def export(name: str, period: str | None, team: str | None, level: int | None, t
         click.echo(data, nl=False)  # bytes go to the binary stream untouched (the CSV keeps its BOM)
         return
     output.write_bytes(data)
-    click.echo(f"Wrote {len(table.rows)} row(s) of {table.name} ({chosen.text}) to {output}.", err=True)
+    click.echo(f"Wrote {counted(len(table.rows), 'row')} of {table.name} ({chosen.text}) to {output}.", err=True)

@@ -317,7 +317,7 @@ def test_cli_xlsx_needs_an_output_file(app, archive, tmp_path):
     target = tmp_path / "all.xlsx"
     written = runner.invoke(args=["records", "export", "--format", "xlsx", "-o", str(target)])
     assert written.exit_code == 0, written.output
-    assert "Wrote 12 row(s)" in written.output
+    assert "Wrote 12 rows" in written.output
     assert load_workbook(target).active.max_row == 13
 
 

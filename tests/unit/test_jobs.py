@@ -94,7 +94,7 @@ def test_the_cli_worker_claims_and_runs_queued_jobs(app, admin):
     job = jobs.submit("staff", admin, "staff.csv", staff_csv(201), total=201)
     assert jobs.start(job).status == "queued"  # external mode: the web process only queues
     result = CliRunner().invoke(app.cli, ["jobs", "work", "--once"], catch_exceptions=False)
-    assert f"job {job.id}: done" in result.output and "1 job(s) run." in result.output
+    assert f"job {job.id}: done" in result.output and "1 job run." in result.output
     db.session.refresh(job)
     assert job.status == "done" and user_count() == 202
 

@@ -20,9 +20,10 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 # Each role's tab bar (before "More") and every other place it is offered, by NavItem key. The home tab
 # is the landing page of lms.auth.landing (admin.overview and workspace.index when registered).
 ROLES = {
-    "agent": (("agent",), ["learning", "practicals", "my_sessions", "my_record"], {"inbox", "password"}),
+    "agent": (("agent",), ["learning", "practicals", "my_sessions", "my_record"], {"my_surveys", "inbox", "password"}),
     "mentor": (("mentor", "agent"), ["mentees", "observe", "learning", "my_record"],
-               {"practicals", "my_sessions", "sessions", "archives", "kpi", "mentor_report", "inbox", "password"}),
+               {"practicals", "my_sessions", "my_surveys", "sessions", "archives", "kpi", "mentor_report", "inbox",
+                "password"}),
     "mentor only": (("mentor",), ["mentees", "observe", "archives"],
                     {"sessions", "catalog", "kpi", "mentor_report", "inbox", "password"}),
     "trainer": (("trainer",), ["workspace", "marking", "sessions", "banks"],
@@ -71,7 +72,7 @@ def test_every_item_resolves_and_says_what_it_is(app):
 
 def test_the_home_tab_follows_the_landing_page(app, make_user, monkeypatch):
     agent = make_user()
-    with app.test_request_context("/"):
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
         home = navigation.tabs_for(agent)[0]
         nav = navigation.build(agent, "catalog.home", {})
         assert home.endpoint == "catalog.learning" and str(nav.tab_label(home)) == "Home"
@@ -79,9 +80,9 @@ def test_the_home_tab_follows_the_landing_page(app, make_user, monkeypatch):
         # a landing page that no item describes still becomes the home tab, called "Home"
         monkeypatch.setattr(navigation, "landing_endpoint", lambda user: "classroom.mine")
         assert navigation.tabs_for(agent)[0].key == "my_sessions"
-        monkeypatch.setattr(navigation, "landing_endpoint", lambda user: "surveys.mine")
+        monkeypatch.setattr(navigation, "landing_endpoint", lambda user: "certificates.verify_form")
         first = navigation.tabs_for(agent)[0]
-        assert (first.key, first.endpoint, str(first.label)) == ("home", "surveys.mine", "Home")
+        assert (first.key, first.endpoint, str(first.label)) == ("home", "certificates.verify_form", "Home")
 
 
 def test_the_current_place(app, make_user):

@@ -96,7 +96,7 @@ def test_xlsx_to_a_file_cell_by_cell_and_another_table(run, probe, tmp_path):
     target = tmp_path / "first.xlsx"
     result = run("export", "probe-report", "--period", "2026", "--format", "xlsx", "-o", str(target))
     assert result.exit_code == 0, result.output
-    assert "Wrote 2 row(s) of probe-first (2026)" in result.output
+    assert "Wrote 2 rows of probe-first (2026)" in result.output
     sheet = load_workbook(target).active
     assert [[cell.value for cell in row] for row in sheet.iter_rows()] == [
         ["Team", "Agents", "Pass rate"], ["热线一组", 12, 83.3], ["热线二组", 0, None]]

@@ -114,10 +114,11 @@ class TestCsrf:
 
     def test_an_import_without_the_page_token_is_refused(self, client, make_user, login_as):
         trainer = make_user(roles=("trainer",))
-        client.get("/login")
-        with client.session_transaction() as session:
-            session["_user_id"] = str(trainer.id)
-            session["_fresh"] = True
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        assert client.post("/login", data={"employee_no": trainer.employee_no, "password": "password123",
+                                           "csrf_token": token}).status_code == 302
+        # logged in, a post that carries no token (from no page of this site) is refused
         response = client.post("/evaluations/import", content_type="multipart/form-data",
                                data=upload("employee_no,month,satisfaction\n"))
         assert response.status_code == 400

@@ -438,7 +438,7 @@ def test_the_attempts_overview_closes_expired_attempts(client, login_as, make_us
 def test_close_expired_command(app, agent, exam):
     services.start_attempt(agent, exam, T0)
     result = app.test_cli_runner().invoke(args=["exams", "close-expired"])
-    assert result.exit_code == 0 and "Closed 1 expired attempt(s)." in result.output
+    assert result.exit_code == 0 and "Closed 1 expired attempt." in result.output
     assert db.session.scalar(select(ExamAttempt.state)) == "graded"
 
 
