@@ -10,6 +10,7 @@ from lms.extensions import db
 from lms.models import ExamAttempt
 from tests.browser.conftest import PHONE, horizontal_overflow, log_in
 from tests.exam_support import answers_for, make_bank, make_exam, right_raw
+from tests.browser.test_exam_offline import give
 
 pytestmark = pytest.mark.browser
 AUTO = ("single", "multi", "truefalse", "fill", "matching")
@@ -48,20 +49,6 @@ def sit(page, live_server, make_user, count=10):
     page.wait_for_selector("#exam-form")
     attempt = db.session.scalar(select(ExamAttempt).where(ExamAttempt.user_id == agent.id))
     return attempt, sorted(attempt.questions, key=lambda aq: aq.position)
-
-
-def give(page, aq, raw) -> None:
-    slot = aq.position
-    if aq.question_type in ("single", "truefalse"):
-        page.locator(f'input[name="q{slot}"][value="{raw}"]').check()
-    elif aq.question_type == "multi":
-        for position in raw:
-            page.locator(f'input[name="q{slot}"][value="{position}"]').check()
-    elif aq.question_type == "fill":
-        page.locator(f'input[name="q{slot}"]').fill(raw)
-    else:
-        for item, choice in raw.items():
-            page.locator(f'select[name="q{slot}-{item}"]').select_option(choice)
 
 
 def wait_saved(page) -> None:

@@ -7,14 +7,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from lms.clock import utcnow
 from lms.config import PROJECT_ROOT
-from lms.content.sync import sync_courses
 from lms.extensions import db
 from lms.models import Scenario
-from lms.practicals.services import sync_scenarios
 from tests.browser.conftest import PHONE, horizontal_overflow, log_in
 from tests.practicals_support import SCENARIO
+from tests.browser.test_signoff_journey import sample_content  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -31,10 +29,6 @@ def app_config():
     return {"LMS_COURSES_DIR": str(PROJECT_ROOT / "courses"), "WTF_CSRF_ENABLED": True}
 
 
-@pytest.fixture
-def sample_content(app):
-    sync_courses(db.session, PROJECT_ROOT / "courses", utcnow())
-    sync_scenarios(db.session, PROJECT_ROOT / "courses", utcnow())
 
 
 def watch(context, page, problems: list[str]) -> None:

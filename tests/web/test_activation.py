@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from lms.auth import activation
 from lms.extensions import db
-from lms.models import AuditEvent, User
+from lms.models import AuditEvent
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 
