@@ -460,6 +460,8 @@ CASES = [
 
 @pytest.mark.parametrize("make, fragment", [case[1:] for case in CASES], ids=[case[0] for case in CASES])
 def test_every_problem_reads_in_chinese(app, make, fragment):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the parsers speak the same on every database: read once per CI run, on SQLite")
     with app.test_request_context(headers=EN):
         english = [shown(problem) for problem in errors(make())]
     assert any(fragment in text for text in english), english

@@ -1,4 +1,4 @@
-"""The navigation model (lms/navigation.py): each role's tabs and menus, the current place, the badges
+"""The navigation model (lms/navigation/): each role's tabs and menus, the current place, the badges
 (one statement for all of them), and the icon() template global (lms/icons.py)."""
 import random
 from datetime import datetime, timedelta, timezone

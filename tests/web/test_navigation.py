@@ -1,5 +1,5 @@
 """The site navigation as each role gets it: the phone tab bar and the desktop header drawn from
-lms/navigation.py, the current place, badges, the More page, the skip link; and no place offered
+lms/navigation/, the current place, badges, the More page, the skip link; and no place offered
 that refuses the person who sees it."""
 import re
 
