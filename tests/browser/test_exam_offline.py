@@ -72,7 +72,8 @@ def test_answers_given_offline_are_kept_sent_and_graded(live_server, phone, make
     phone.locator("button.start-exam").tap()
     phone.wait_for_selector("#exam-form")
     assert horizontal_overflow(phone) <= 0
-    assert phone.locator("#save-answers").is_hidden()  # answers save themselves: no button for it
+    # answers save themselves: the script hides the button for it once it runs (deferred: wait for it)
+    phone.locator("#save-answers").wait_for(state="hidden")
     attempt = db.session.scalar(select(ExamAttempt))
     questions = sorted(attempt.questions, key=lambda aq: aq.position)
     answers = answers_for(attempt, right_raw)
