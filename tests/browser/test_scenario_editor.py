@@ -83,6 +83,8 @@ def test_the_editor_numbers_lines_marks_problems_and_saves(sample_content, live_
     set_text(page, BAD)
     page.locator(".scenario-form button[type=submit].primary").click()
     page.wait_for_selector("#source-errors")
+    # the re-rendered page's deferred script builds the editor after the server's error list is there
+    page.wait_for_function("() => document.querySelector('.CodeMirror.source-editor')?.CodeMirror?.lineCount() > 1")
     assert db.session.scalar(select(Scenario).where(Scenario.slug == "browser-call")) is None
 
     state = editor_state(page)
