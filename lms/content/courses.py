@@ -1,11 +1,16 @@
 """Course folders: `course.md` (front matter + introduction) and one Markdown file per lesson.
 
-    courses/<folder>/course.md         slug, title, star_level, kind, track, summary, minutes,
+    courses/<folder>/course.md         slug, title, star_level, kind, track, type, summary, minutes,
                                        valid_months (refresher only), prerequisites,
                                        practicals (scenario slugs whose practical must be
                                        signed off as passed), customer_evaluation (the
                                        satisfaction % the latest evaluation must reach)
     courses/<folder>/01-<slug>.md      title, minutes; Markdown body
+    courses/<folder>/media/            images, audio and video the lessons use (`![alt](media/x.png)`)
+
+`type` is the seed regime's kind of course (lms.models.courses.COURSE_TYPES: business, norms, skills,
+advancement; optional). A course's `folder_hash` covers every file above: `lms sync` leaves a course
+whose folder is unchanged alone, so edits made in the browser stay until a file of the folder changes.
 
 Every key is type-checked by lms.content.fields (text, whole numbers, choices, lists of slugs).
 
@@ -16,16 +21,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lms.content.errors import ContentError, _l
-from lms.content.fields import Fields, field_name
+from lms.content.fields import Fields, choice, field_name
 from lms.content.frontmatter import Document, parse_document
-from lms.models.courses import KINDS, TRACKS
+from lms.models.courses import COURSE_TYPES, KINDS, TRACKS
 
 LESSON_FILE = re.compile(r"^(?:\d+[-_])?(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
-COURSE_KEYS = {"slug", "title", "star_level", "kind", "track", "summary", "minutes", "valid_months", "prerequisites",
+COURSE_KEYS = {"slug", "title", "star_level", "kind", "track", "type", "summary", "minutes", "valid_months", "prerequisites",
                "practicals", "customer_evaluation"}
 LESSON_KEYS = {"title", "minutes"}
 
@@ -49,6 +54,7 @@ class CourseSpec:
     star_level: int
     kind: str
     track: str
+    course_type: str | None
     summary: str
     minutes: int
     valid_months: int | None
@@ -58,6 +64,7 @@ class CourseSpec:
     intro: str
     lessons: tuple[LessonSpec, ...]
     source_hash: str
+    folder_hash: str = ""
 
 
 def digest(text: str) -> str:
@@ -93,6 +100,7 @@ def parse_course(text: str, path: str, folder: str, position: int,
     star_level = fields.whole("star_level", 0, 5, required=True)
     kind = fields.choice("kind", KINDS, required=True)
     track = fields.choice("track", TRACKS, required=True)
+    course_type = fields.read("type", choice, default=None, choices=COURSE_TYPES)
     summary = fields.text("summary", limit=500)
     minutes = fields.whole("minutes", 0, 10000)
     valid_months = fields.whole("valid_months", 1, 120)
@@ -113,7 +121,7 @@ def parse_course(text: str, path: str, folder: str, position: int,
         return None, doc.errors, doc
     spec = CourseSpec(
         slug=slug, folder=folder, position=position, title=title, star_level=star_level, kind=kind,
-        track=track, summary=summary,
+        track=track, course_type=course_type, summary=summary,
         minutes=minutes if minutes is not None else sum(lesson.minutes for lesson in lessons),
         valid_months=valid_months, prerequisites=prerequisites, practicals=practicals,
         evaluation_threshold=threshold, intro=doc.body, lessons=lessons, source_hash=digest(text),
@@ -163,11 +171,25 @@ def load_course_tree(root: Path) -> tuple[list[CourseSpec], list[ContentError]]:
                                                 tuple(lessons))
         errors.extend(course_errors)
         if spec is not None:
-            specs.append(spec)
+            specs.append(replace(spec, folder_hash=folder_digest(folder)))
             documents[spec.folder] = doc
     errors.extend(_check_catalog(specs, documents))
     errors.extend(_check_practicals(specs, documents, {path.stem for path in root.glob("*/scenarios/*.md")}))
     return specs, sorted(errors)
+
+
+def folder_digest(folder: Path) -> str:
+    """One hash of the course's own files: course.md, the lesson files and media/ (not its exam or
+    scenarios, which are imported and versioned on their own)."""
+    files = [path for path in folder.glob("*.md")]
+    media = folder / "media"
+    if media.is_dir():
+        files.extend(path for path in media.rglob("*") if path.is_file())
+    hasher = hashlib.sha256()
+    for path in sorted(files):
+        hasher.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+        hasher.update(hashlib.sha256(path.read_bytes()).digest())
+    return hasher.hexdigest()
 
 
 def _read(path: Path, shown: str, errors: list[ContentError]) -> str:

@@ -4,7 +4,7 @@ Every kind of content (courses, and later question banks and scenario scripts) i
 `load` parses its folder into specs and errors, `apply` writes specs without committing.
 `sync_content` parses everything first and writes nothing unless all of it is valid.
 
-Unchanged courses and lessons are not written. A course or lesson gone from disk is deleted
+A course whose folder is unchanged is not written (browser edits stay until a file changes). A course or lesson gone from disk is deleted
 while nobody has progress on it, retired (hidden, kept) once anyone has.
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from lms.content.courses import CourseSpec, LessonSpec, load_course_tree
 from lms.content.errors import ContentError, ContentInvalid
+from lms.content.lesson_versions import save_lesson
 from lms.models import Course, Lesson, LessonProgress
 from lms.rendering import render_markdown
 
@@ -94,7 +95,8 @@ def sync_courses(session: Session, root: Path, now: datetime) -> SyncReport:
 def _apply(session: Session, specs: list[CourseSpec], now: datetime) -> SyncReport:
     report = SyncReport()
     existing = {course.slug: course for course in session.scalars(
-        select(Course).options(selectinload(Course.lessons), selectinload(Course.prerequisites)))}
+        select(Course).options(selectinload(Course.lessons).selectinload(Lesson.versions),
+                               selectinload(Course.prerequisites)))}
     with session.no_autoflush:
         lessons_in_use = set(session.scalars(select(LessonProgress.lesson_id).distinct()))
     wanted = {spec.slug for spec in specs}
@@ -106,7 +108,9 @@ def _apply(session: Session, specs: list[CourseSpec], now: datetime) -> SyncRepo
             session.add(course)
             _write_course(course, spec)
             for lesson_spec in spec.lessons:
-                course.lessons.append(_write_lesson(Lesson(slug=lesson_spec.slug), lesson_spec))
+                lesson = Lesson(slug=lesson_spec.slug)
+                course.lessons.append(lesson)
+                _write_lesson(lesson, lesson_spec, now)
             report.created.append(spec.slug)
             continue
         changed = _sync_course(course, spec, lessons_in_use, now)
@@ -121,7 +125,8 @@ def _apply(session: Session, specs: list[CourseSpec], now: datetime) -> SyncRepo
                 report.updated.append(spec.slug)
 
     for slug, course in existing.items():
-        if slug in wanted or course.retired_at is not None:
+        # a course made in the browser has no folder: only a course whose folder is gone goes
+        if slug in wanted or course.retired_at is not None or not course.from_files:
             continue
         if any(lesson.id in lessons_in_use for lesson in course.lessons):
             course.retired_at = now
@@ -134,23 +139,23 @@ def _apply(session: Session, specs: list[CourseSpec], now: datetime) -> SyncRepo
 
 
 def _sync_course(course: Course, spec: CourseSpec, lessons_in_use: set[int], now: datetime) -> bool:
-    changed = False
-    if course.source_hash != spec.source_hash or course.position != spec.position \
-            or course.source_path != spec.folder or course.retired_at is not None:
-        _write_course(course, spec)
-        course.retired_at = None
-        changed = True
+    """A course whose folder is unchanged since its last import is left as it is, browser edits and
+    all; otherwise the folder wins: the course and every lesson say what the files say (a lesson whose
+    text differs gets a new version), and lessons without a file are retired."""
+    if (course.folder_hash == spec.folder_hash and course.source_hash == spec.source_hash
+            and course.position == spec.position and course.source_path == spec.folder and course.retired_at is None):
+        return False
+    _write_course(course, spec)
+    course.retired_at = None
+    changed = True
     by_slug = {lesson.slug: lesson for lesson in course.lessons}
     for lesson_spec in spec.lessons:
         lesson = by_slug.get(lesson_spec.slug)
         if lesson is None:
-            course.lessons.append(_write_lesson(Lesson(slug=lesson_spec.slug), lesson_spec))
-            changed = True
-        elif (lesson.source_hash != lesson_spec.source_hash or lesson.position != lesson_spec.position
-              or lesson.retired_at is not None):
-            _write_lesson(lesson, lesson_spec)
-            lesson.retired_at = None
-            changed = True
+            lesson = Lesson(slug=lesson_spec.slug)
+            course.lessons.append(lesson)
+        _write_lesson(lesson, lesson_spec, now)
+        lesson.retired_at = None
     kept = {lesson_spec.slug for lesson_spec in spec.lessons}
     for lesson in list(course.lessons):
         if lesson.slug in kept or lesson.retired_at is not None:
@@ -159,7 +164,6 @@ def _sync_course(course: Course, spec: CourseSpec, lessons_in_use: set[int], now
             lesson.retired_at = now
         else:
             course.lessons.remove(lesson)
-        changed = True
     return changed
 
 
@@ -168,24 +172,26 @@ def _write_course(course: Course, spec: CourseSpec) -> None:
     course.star_level = spec.star_level
     course.kind = spec.kind
     course.track = spec.track
+    course.course_type = spec.course_type
     course.summary = spec.summary
     course.minutes = spec.minutes
     course.valid_months = spec.valid_months
     course.practicals = list(spec.practicals)
     course.evaluation_threshold = spec.evaluation_threshold
+    course.intro_md = spec.intro
     course.intro_html = render_markdown(spec.intro) if spec.intro.strip() else ""
     course.position = spec.position
     course.source_path = spec.folder
     course.source_hash = spec.source_hash
+    course.folder_hash = spec.folder_hash
+    course.edited_at = None
 
 
-def _write_lesson(lesson: Lesson, spec: LessonSpec) -> Lesson:
-    lesson.title = spec.title
-    lesson.minutes = spec.minutes
+def _write_lesson(lesson: Lesson, spec: LessonSpec, now: datetime) -> None:
     lesson.position = spec.position
-    lesson.body_html = render_markdown(spec.body)
     lesson.source_hash = spec.source_hash
-    return lesson
+    save_lesson(lesson, title=spec.title, minutes=spec.minutes, body_md=spec.body,
+                body_html=render_markdown(spec.body), origin="file", now=now)
 
 
 COURSES = ContentImporter(

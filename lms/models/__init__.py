@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per domain; importing this package registers them all."""
 from lms.models.certificates import CERTIFICATE_KINDS, Certificate
-from lms.models.courses import KINDS, TRACKS, Course, Lesson, course_prerequisites
+from lms.models.courses import (COURSE_TYPES, KINDS, TRACKS, Course, CourseMedia, Lesson, LessonVersion, MediaBlob,
+                                course_prerequisites)
 from lms.models.exams import (ATTEMPT_STATES, GRADING_METHODS, REVIEW_POLICIES, AttemptAnswer, AttemptQuestion,
                               Exam, ExamAttempt, ExamPool)
 from lms.models.jobs import JOB_STATUSES, Job
@@ -16,7 +17,8 @@ from lms.models.users import ROLES, STAR_LEVELS, User, UserRole
 from lms.models import classroom, notifications, plans, surveys  # noqa: E402  (registers their tables)
 
 __all__ = [
-    "KINDS", "TRACKS", "Course", "Lesson", "course_prerequisites", "LessonProgress",
+    "COURSE_TYPES", "KINDS", "TRACKS", "Course", "CourseMedia", "Lesson", "LessonVersion", "MediaBlob",
+    "course_prerequisites", "LessonProgress",
     "ROLES", "STAR_LEVELS", "User", "UserRole", "BANDS", "ENTRY_KINDS", "AuditEvent", "RecordEntry",
     "QUESTION_TYPES", "Question", "QuestionBank", "QuestionVersion",
     "GRADING_METHODS", "REVIEW_POLICIES", "ATTEMPT_STATES", "Exam", "ExamPool", "ExamAttempt", "AttemptQuestion",
