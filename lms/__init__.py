@@ -19,7 +19,8 @@ BLUEPRINTS = ("auth.views", "catalog.views", "lessons.views", "admin.views", "pr
               "exams.views", "banks.views", "records.views", "records.export_views", "promotions.views",
               "evaluations.views", "certificates.views", "jobs.views", "plans.views", "classroom.views",
               "surveys.views", "notifications.views", "records.kpi_views", "reports.views",
-              "reports.item_views", "reports.people_views", "reports.audit_views", "workspace.views")
+              "reports.item_views", "reports.people_views", "reports.audit_views", "workspace.views",
+              "media.views", "authoring.views", "search.views")
 _EXTENSIONS = ("babel", "csrf", "db", "login_manager", "migrate")
 
 
