@@ -105,3 +105,65 @@ def test_prerequisite_changes_are_applied(course_root):
     report = sync_courses(db.session, course_root, NOW)
     assert report.updated == ["b"]
     assert course("b").prerequisites == []
+
+
+def lesson(course_slug, slug):
+    return db.session.scalar(select(Lesson).join(Course).where(Course.slug == course_slug, Lesson.slug == slug))
+
+
+def test_every_change_of_a_lesson_is_a_version_and_an_unchanged_file_adds_none(course_root):
+    folder = write_course(course_root, "0-01-a", slug="a")
+    sync_courses(db.session, course_root, NOW)
+    first = lesson("a", "two")
+    assert first.version == 1 and [v.number for v in first.versions] == [1]
+    assert first.versions[0].origin == "file" and "第2课正文" in first.body_md.replace(" ", "")
+    (folder / "02-two.md").write_text("---\ntitle: 新标题\nminutes: 4\n---\n新的正文。\n", encoding="utf-8")
+    sync_courses(db.session, course_root, NOW + timedelta(hours=1))
+    db.session.expire_all()
+    edited = lesson("a", "two")
+    assert edited.version == 2 and [(v.number, v.title) for v in edited.versions] == [(1, "a 第2课"), (2, "新标题")]
+    assert edited.versions[-1].body_md.strip() == "新的正文。" and edited.body_md.strip() == "新的正文。"
+    assert [v.number for v in lesson("a", "one").versions] == [1]  # the untouched lesson of the same course
+
+
+def test_browser_edits_stay_until_a_file_of_the_folder_changes(course_root, make_user):
+    from lms.content.lesson_versions import save_lesson
+
+    trainer = make_user(roles=("trainer",))
+    folder = write_course(course_root, "0-01-a", slug="a")
+    sync_courses(db.session, course_root, NOW)
+    reader = make_user()
+    complete_lesson(reader, lesson("a", "one"))
+    save_lesson(lesson("a", "one"), title="浏览器改的标题", minutes=5, body_md="浏览器写的正文。",
+                body_html="<p>浏览器写的正文。</p>", origin="browser", now=NOW, author_id=trainer.id)
+    course("a").edited_at = NOW
+    db.session.commit()
+
+    report = sync_courses(db.session, course_root, NOW + timedelta(hours=1))  # the folder is unchanged
+    assert report.unchanged == ["a"]
+    db.session.expire_all()
+    assert lesson("a", "one").title == "浏览器改的标题" and lesson("a", "one").version == 2
+    assert course("a").edited_at is not None
+
+    # another file of the folder changes: the folder wins for the whole course, history kept
+    (folder / "03-three.md").write_text("---\ntitle: 第三课新版\nminutes: 3\n---\n改过的第三课。\n", encoding="utf-8")
+    sync_courses(db.session, course_root, NOW + timedelta(hours=2))
+    db.session.expire_all()
+    restored = lesson("a", "one")
+    assert restored.title == "a 第1课"
+    assert [(v.number, v.origin) for v in restored.versions] == [(1, "file"), (2, "browser"), (3, "file")]
+    assert restored.versions[1].author_id == trainer.id and restored.versions[1].body_md == "浏览器写的正文。"
+    assert course("a").edited_at is None
+    assert db.session.scalar(select(func.count()).select_from(LessonProgress)
+                             .where(LessonProgress.lesson_id == restored.id)) == 1  # progress kept
+
+
+def test_a_course_made_in_the_browser_is_never_retired_by_sync(course_root):
+    write_course(course_root, "0-01-a", slug="a")
+    made = Course(slug="browser-made", title="浏览器课程", star_level=0, kind="elective", track="in-service",
+                  source_path="")
+    db.session.add(made)
+    db.session.commit()
+    report = sync_courses(db.session, course_root, NOW)
+    assert "browser-made" not in report.retired + report.deleted
+    assert course("browser-made") is not None and course("browser-made").retired_at is None
