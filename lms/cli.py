@@ -35,6 +35,7 @@ LAZY_COMMANDS = {
     "records": "lms.records.cli:records",
     "notify": "lms.notifications.cli:notify",
     "reports": "lms.reports.cli:reports",
+    "search": "lms.search.cli:search",
 }
 # Commands that only the built app has (Flask-Migrate's `db`, blueprint groups), with their help
 # line: `lms --help` lists them without building the app; asking for one builds it (FlaskGroup).
@@ -143,6 +144,9 @@ def register_commands(app: Flask) -> None:
     from lms.notifications.cli import notify
 
     app.cli.add_command(notify)
+    from lms.search.cli import search
+
+    app.cli.add_command(search)
 
 
 def _print_errors(exc: ContentInvalid) -> None:

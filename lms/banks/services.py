@@ -37,6 +37,7 @@ from lms.models import Job, Question, QuestionBank, QuestionVersion, User
 from lms.questions.types import QUESTION_TYPES
 from lms.records.services import audit
 from lms.rendering import render_text
+from lms.search import index as search_index
 
 
 class BankInvalid(ValueError):
@@ -448,6 +449,9 @@ def import_files(uploads: list[tuple[bytes, str]], fmt: str | None = None, bank_
                   **{action: len(keys) for action, keys in changes.questions.items()})
             all_changes.append(changes)
         current = None
+        for slug in written:  # the search index changes with the questions, in the same commit
+            search_index.refresh_bank(db.session, db.session.scalar(
+                select(QuestionBank).where(QuestionBank.slug == slug)))
         if before_commit is not None:
             before_commit(all_changes)
         db.session.commit()
@@ -710,6 +714,7 @@ def save_question(bank: QuestionBank, question: Question | None, *, kind: str, m
     spec = check_question(mapping, kind, key)
     question, action = _write_question(db.session, bank, question, spec, actor, now, restore=False)
     try:
+        search_index.refresh_questions(db.session, [question])
         db.session.commit()
     except IntegrityError:  # two saves of the same question, or two new questions with one id
         db.session.rollback()
@@ -721,6 +726,7 @@ def save_question(bank: QuestionBank, question: Question | None, *, kind: str, m
 def set_retired(question: Question, retired: bool, now: datetime) -> None:
     """Retire a question (exams stop drawing it; attempts keep it) or bring it back."""
     question.retired_at = now if retired else None
+    search_index.refresh_questions(db.session, [question])
     db.session.commit()
 
 

@@ -124,6 +124,21 @@ class LevelGroup:
     def complete(self) -> bool:
         return self.required_done == self.required_total
 
+    def only(self, course_type: str | None) -> LevelGroup:
+        """The group with only the courses of `course_type` (the catalog's type filter); all when None."""
+        if course_type is None:
+            return self
+        return LevelGroup(self.level, [card for card in self.required if card.course.course_type == course_type],
+                          [card for card in self.electives if card.course.course_type == course_type], self.locked)
+
+
+def course_types_of(courses) -> list[str]:
+    """The course types that occur among `courses`, in the regime's order (the catalog's filter chips)."""
+    from lms.catalog.types import COURSE_TYPE_LABELS
+
+    present = {course.course_type for course in courses}
+    return [course_type for course_type in COURSE_TYPE_LABELS if course_type in present]
+
 
 @dataclass
 class LearnerProgress:

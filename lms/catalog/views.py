@@ -1,13 +1,20 @@
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from lms.auth.landing import AGENT_HOME, landing_endpoint
 from lms.catalog import services
 from lms.catalog.home import load_home
+from lms.catalog.types import COURSE_TYPE_LABELS, known_type
 from lms.clock import utcnow
 from lms.exams.services import course_exam, exam_status
 
 bp = Blueprint("catalog", __name__)
+
+
+@bp.app_context_processor
+def _course_type_labels():
+    """Course cards anywhere show their type's label (lms.catalog.types)."""
+    return {"course_type_labels": COURSE_TYPE_LABELS}
 
 
 @bp.route("/")
@@ -25,7 +32,9 @@ def home():
 def learning():
     """My learning: the agent home (for staff without the agent role, the catalog they may open)."""
     home = load_home(current_user._get_current_object(), utcnow())
-    return render_template("catalog/home.html", home=home)
+    # ?type=skills shows the courses of one type; an unknown value shows them all.
+    return render_template("catalog/home.html", home=home, course_type=known_type(request.args.get("type")),
+                           course_types=services.course_types_of(home.progress.courses))
 
 
 @bp.route("/courses/<slug>")

@@ -12,6 +12,7 @@ from lms.models.practicals import (MOODS, PRACTICAL_STATUSES, Practical, Practic
                                    RubricVersion, Scenario, ScriptVersion)
 from lms.models.questions import QUESTION_TYPES, Question, QuestionBank, QuestionVersion
 from lms.models.records import BANDS, ENTRY_KINDS, AuditEvent, RecordEntry
+from lms.models.search import SEARCH_KINDS, SearchDocument
 from lms.models.users import ROLES, STAR_LEVELS, User, UserRole
 # Modules whose classes are imported from the module itself (lms.models.plans.Assignment, ...).
 from lms.models import classroom, notifications, plans, surveys  # noqa: E402  (registers their tables)
@@ -25,5 +26,5 @@ __all__ = [
     "AttemptAnswer", "CERTIFICATE_KINDS", "Certificate", "STAR_CHANGE_KINDS", "StarChange", "StarLevel",
     "MOODS", "PRACTICAL_STATUSES", "Scenario", "ScriptVersion", "RubricVersion", "RubricCriterion",
     "Rehearsal", "Practical", "PracticalScore", "PracticalCorrection", "PracticalAcknowledgement",
-    "JOB_STATUSES", "Job", "classroom", "notifications", "plans", "surveys",
+    "JOB_STATUSES", "Job", "SEARCH_KINDS", "SearchDocument", "classroom", "notifications", "plans", "surveys",
 ]

@@ -25,6 +25,7 @@ from lms.records import completion
 from lms.records.access import is_mentor_of
 from lms.records.services import add_entry, audit
 from lms.rendering import render_markdown
+from lms.search import index as search_index
 
 MAX_REPLY = 4000
 MAX_COMMENT = 2000
@@ -217,6 +218,7 @@ def create_scenario(*, author: User, slug: str, course: Course, text: str, now: 
     _write_versions(scenario, spec, course, author, now)
     db.session.add(scenario)
     try:
+        search_index.refresh_scenario(db.session, scenario)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -235,6 +237,7 @@ def update_scenario(scenario: Scenario, *, author: User, course: Course, text: s
         scenario.source_text = text
         scenario.retired_at = None
         scenario.updated_at = now
+        search_index.refresh_scenario(db.session, scenario)
         db.session.commit()
     else:
         db.session.rollback()

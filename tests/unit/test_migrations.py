@@ -3,12 +3,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from lms.extensions import db
+from lms.models.search import include_object
 
 
 def test_migrations_match_the_models(app):
     # the session-wide database was built by `upgrade` from empty, not by create_all
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                               "include_object": include_object})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 

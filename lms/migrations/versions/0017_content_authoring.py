@@ -20,7 +20,7 @@ def upgrade():
     op.add_column('courses', sa.Column('course_type', sa.String(length=16), nullable=True))
     op.add_column('courses', sa.Column('intro_md', sa.Text(), server_default='', nullable=False))
     op.add_column('courses', sa.Column('folder_hash', sa.String(length=64), server_default='', nullable=False))
-    op.add_column('courses', sa.Column('edited_at', sa.DateTime(), nullable=True))
+    op.add_column('courses', sa.Column('edited_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('lessons', sa.Column('body_md', sa.Text(), server_default='', nullable=False))
     op.add_column('lessons', sa.Column('version', sa.Integer(), server_default='1', nullable=False))
     op.create_table(
@@ -34,7 +34,7 @@ def upgrade():
         sa.Column('body_html', sa.Text(), nullable=False),
         sa.Column('origin', sa.String(length=8), nullable=False),
         sa.Column('author_id', sa.Integer(), nullable=True),
-        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("origin IN ('file', 'browser')", name=op.f('ck_lesson_versions_known_origin')),
         sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_lesson_versions_author_id_users'),
                                 ondelete='SET NULL'),
@@ -56,7 +56,7 @@ def upgrade():
         sa.Column('height', sa.Integer(), nullable=True),
         sa.Column('duration_seconds', sa.Float(), nullable=True),
         sa.Column('data', sa.LargeBinary(), nullable=False),
-        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("kind IN ('image', 'audio', 'video')", name=op.f('ck_media_blobs_known_media_kind')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_media_blobs')),
         sa.UniqueConstraint('sha256', name=op.f('uq_media_blobs_sha256')),
