@@ -114,6 +114,8 @@ ITEMS: tuple[NavItem, ...] = (
             badge="to_mark", section=("exams.mark",)),
     NavItem("catalog", "catalog.learning", _l("Course catalog"), "books", "content", unless=frozenset({"agent"}),
             short=_l("Courses"), section=_COURSE_PAGES),
+    NavItem("authoring", "authoring.courses", _l("Course editor"), "notebook", "content", MANAGERS,
+            short=_l("Editor"), section=("authoring.*",), optional=True),
     NavItem("banks", "banks.index", _l("Question banks"), "database", "content", MANAGERS,
             short=_l("Banks"), section=("banks.*",)),
     NavItem("exams", "exams.manage", _l("Exams"), "file-text", "content", MANAGERS,

@@ -126,7 +126,7 @@ def test_sync_check_needs_no_database(tmp_path, monkeypatch):
     monkeypatch.delenv("LMS_DATABASE_URL", raising=False)
     app = create_app({"SECRET_KEY": "x"})
     result = app.test_cli_runner().invoke(args=["sync", "--check"])
-    assert result.exit_code == 0 and "courses: 17 valid" in result.output
+    assert result.exit_code == 0 and "courses: %d valid" % len([p for p in (PROJECT_ROOT / "courses").iterdir() if p.is_dir()]) in result.output
 
 
 def test_sqlite_commits_are_durable_before_they_are_acknowledged(app):

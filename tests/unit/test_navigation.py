@@ -27,10 +27,10 @@ ROLES = {
     "mentor only": (("mentor",), ["mentees", "observe", "archives"],
                     {"sessions", "catalog", "kpi", "mentor_report", "inbox", "password"}),
     "trainer": (("trainer",), ["workspace", "marking", "sessions", "banks"],
-                {"plans", "archives", "promotions", "evaluations", "catalog", "exams", "scenarios", "reports", "kpi",
+                {"plans", "archives", "promotions", "evaluations", "catalog", "authoring", "exams", "scenarios", "reports", "kpi",
                  "item_analysis", "survey_results", "mentor_report", "recognition", "inbox", "password"}),
     "admin": (("admin",), ["overview", "staff", "plans", "reports"],
-              {"sessions", "archives", "promotions", "evaluations", "catalog", "banks", "exams", "kpi",
+              {"sessions", "archives", "promotions", "evaluations", "catalog", "authoring", "banks", "exams", "kpi",
                "item_analysis", "survey_results", "mentor_report", "recognition", "audit", "inbox", "password"}),
 }
 
