@@ -204,6 +204,12 @@ def from_environment(instance: Path) -> dict:
         "LMS_SMTP_TIMEOUT": _number("LMS_SMTP_TIMEOUT", 20.0, 1, 300),
         # the recognition board (表彰榜) ranks a month's agents by training index or by average score
         "LMS_RECOGNITION_BY": _choice("LMS_RECOGNITION_BY", ("index", "average"), "index"),
+        # media in lessons (lms/content/media.py): the largest file of each kind, in MB
+        "LMS_MEDIA_MAX_IMAGE_MB": _number("LMS_MEDIA_MAX_IMAGE_MB", 5, 0.1, 100),
+        "LMS_MEDIA_MAX_AUDIO_MB": _number("LMS_MEDIA_MAX_AUDIO_MB", 20, 0.1, 500),
+        "LMS_MEDIA_MAX_VIDEO_MB": _number("LMS_MEDIA_MAX_VIDEO_MB", 60, 0.1, 2000),
+        # each app node's copy of the media it serves (the database holds the files; this is a cache)
+        "LMS_MEDIA_CACHE_DIR": os.environ.get("LMS_MEDIA_CACHE_DIR", "").strip() or str(instance / "media-cache"),
     }
 
 
@@ -229,4 +235,7 @@ DEFAULTS = {
     "LMS_MAIL_WORKER": "thread",
     "LMS_SMTP_TIMEOUT": 20.0,
     "LMS_RECOGNITION_BY": "index",
+    "LMS_MEDIA_MAX_IMAGE_MB": 5,
+    "LMS_MEDIA_MAX_AUDIO_MB": 20,
+    "LMS_MEDIA_MAX_VIDEO_MB": 60,
 }

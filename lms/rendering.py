@@ -13,16 +13,34 @@ Every format ends in the same two steps:
    can never let anything through: what stays a tag is still judged by step 2.
 2. bleach with the allow-list below (everything else stripped, links only http(s) and mail), then
    bare URLs become links (rel="nofollow").
+
+Media (lessons and course introductions only): `render_markdown(text, media=resolver)`, where the
+resolver maps a Markdown image's target ("media/x.png", as the author wrote it) to a `MediaRef` or None
+(lms.media.store builds one for a course). Before step 1, a Markdown image whose target resolves becomes
+an `<img src="/media/<sha256>.png" alt width height loading="lazy" decoding="async">` (with a title, a
+<figure> with that title as <figcaption>), or for audio and video a player:
+`<figure class="lesson-media audio"><audio controls preload="metadata" src="/media/<sha256>.mp3"></audio>
+<figcaption>alt text</figcaption></figure>` (video: `<video controls preload="metadata" playsinline width
+height>`); an image that does not resolve is removed. Step 2 then allows exactly those tags and
+attributes, a `src` only when it is a same-origin `/media/<64 hex>.<ext>` address (another site, data:,
+javascript:, //host are removed), and removes a media element left without a `src`. Without a resolver
+(question text, feedback...) no image or player survives, as before.
 """
 from __future__ import annotations
 
 import html as html_lib
 import logging
 import re
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass
+from typing import Callable
 
 import bleach
 import markdown
+from bleach.html5lib_shim import Filter
 from bleach.linkifier import LinkifyFilter
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
 
 log = logging.getLogger(__name__)
@@ -40,6 +58,48 @@ ALLOWED_ATTRIBUTES = {
     "ol": ["start"],
 }
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+
+# Media in lessons (render_markdown with a resolver): these tags, and for each attribute what it may say.
+MEDIA_EXTENSIONS = {"image": ("png", "jpg", "jpeg", "webp", "gif"), "audio": ("mp3", "m4a", "wav", "ogg", "opus"),
+                    "video": ("mp4", "webm")}
+_MEDIA_SRC = {kind: re.compile(r"/media/[0-9a-f]{64}\.(?:%s)" % "|".join(extensions))
+              for kind, extensions in MEDIA_EXTENSIONS.items()}
+_DIGITS = re.compile(r"[1-9][0-9]{0,4}")
+_ANY_TEXT = re.compile(r"[^<>]{0,500}", re.S)
+_FLAG = re.compile(r"|controls|playsinline")  # a boolean attribute: present, nothing else
+_MEDIA_ATTRIBUTES: dict[str, dict[str, re.Pattern]] = {
+    "img": {"src": _MEDIA_SRC["image"], "alt": _ANY_TEXT, "title": _ANY_TEXT, "width": _DIGITS, "height": _DIGITS,
+            "loading": re.compile("lazy"), "decoding": re.compile("async")},
+    "audio": {"src": _MEDIA_SRC["audio"], "controls": _FLAG, "preload": re.compile("metadata|none"),
+              "aria-label": _ANY_TEXT},
+    "video": {"src": _MEDIA_SRC["video"], "controls": _FLAG, "playsinline": _FLAG,
+              "preload": re.compile("metadata|none"), "width": _DIGITS, "height": _DIGITS, "aria-label": _ANY_TEXT},
+    "figure": {"class": re.compile("lesson-media (?:image|audio|video)")},
+    "figcaption": {},
+}
+MEDIA_TAGS = ALLOWED_TAGS | frozenset(_MEDIA_ATTRIBUTES)
+_NEEDS_SRC = frozenset({"img", "audio", "video"})
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """What a lesson's media reference stands for: its same-origin address and what the player needs."""
+    url: str  # /media/<sha256>.<ext>
+    kind: str  # image, audio, video
+    width: int | None = None
+    height: int | None = None
+    content_type: str = ""
+
+
+MediaResolver = Callable[[str], "MediaRef | None"]
+
+
+def _media_attribute(tag: str, name: str, value: str) -> bool:
+    """bleach's attribute filter with media: the base allow-list, plus _MEDIA_ATTRIBUTES' values."""
+    if name in ALLOWED_ATTRIBUTES.get(tag, ()):
+        return True
+    pattern = _MEDIA_ATTRIBUTES.get(tag, {}).get(name)
+    return pattern is not None and pattern.fullmatch(value or "") is not None
 EXTENSIONS = ["tables", "fenced_code", "sane_lists", "def_list"]
 SKIP_LINKIFY = frozenset({"pre", "code"})
 
@@ -138,13 +198,19 @@ def render_text(text: str, text_format: str = "markdown") -> str:
         return _escaped_fallback(text)
 
 
-def render_markdown(text: str) -> str:
+def render_markdown(text: str, media: MediaResolver | None = None) -> str:
     """Render Markdown to HTML that is safe to store and show: scripts, styles, event handlers
     and unknown protocols are removed, links open nothing but http(s) and mail; text that only
-    looks like a tag (<name>, <客户姓名>) is shown as typed."""
+    looks like a tag (<name>, <客户姓名>) is shown as typed.
+
+    `media` resolves a Markdown image's target to a MediaRef (lessons, course introductions): images
+    and players from the course's media (see the module's docstring). Without it images are removed."""
     text = "" if text is None else str(text)
     try:
-        return _sanitize(markdown.markdown(text, extensions=EXTENSIONS, output_format="html"))
+        if media is None:
+            return _sanitize(markdown.markdown(text, extensions=EXTENSIONS, output_format="html"))
+        html = markdown.markdown(text, extensions=[*EXTENSIONS, _MediaExtension(media)], output_format="html")
+        return _sanitize(html, media=True)
     except Exception:  # noqa: BLE001 - e.g. nesting too deep for the Markdown parser
         log.exception("rendering Markdown failed; shown escaped")
         return _escaped_fallback(text)
@@ -157,16 +223,136 @@ def stored_html(html: str | None) -> Markup:
 
 # --- The shared last steps --------------------------------------------------------------------------
 
-def _sanitize(html: str) -> str:
-    cleaned = bleach.clean(
-        _mark_text_tags(html),
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        protocols=ALLOWED_PROTOCOLS,
-        strip=True,
-        strip_comments=True,
-    )
+def _sanitize(html: str, media: bool = False) -> str:
+    if media:
+        cleaned = bleach.Cleaner(tags=MEDIA_TAGS, attributes=_media_attribute, protocols=ALLOWED_PROTOCOLS,
+                                 strip=True, strip_comments=True, filters=[_DropMediaWithoutSource]
+                                 ).clean(_mark_text_tags(html))
+    else:
+        cleaned = bleach.clean(
+            _mark_text_tags(html),
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            protocols=ALLOWED_PROTOCOLS,
+            strip=True,
+            strip_comments=True,
+        )
     return _Linker(callbacks=[bleach.callbacks.nofollow], skip_tags=SKIP_LINKIFY).linkify(cleaned)
+
+
+class _DropMediaWithoutSource(Filter):
+    """After the allow-list: an <img>, <audio> or <video> whose `src` was not a /media/ address (so
+    bleach removed it) goes, with whatever an <audio>/<video> held."""
+
+    def __iter__(self):
+        skipping: list[str] = []
+        for token in super().__iter__():
+            kind, name = token["type"], token.get("name")
+            if skipping:
+                if kind == "StartTag" and name == skipping[-1]:
+                    skipping.append(name)
+                elif kind == "EndTag" and name == skipping[-1]:
+                    skipping.pop()
+                continue
+            if kind in ("StartTag", "EmptyTag") and name in _NEEDS_SRC:
+                if not any(key[1] == "src" for key in (token.get("data") or {})):
+                    if kind == "StartTag" and name != "img":
+                        skipping.append(name)
+                    continue
+            yield token
+
+
+class _MediaTreeprocessor(Treeprocessor):
+    """Markdown images whose target the resolver knows become images or players; others are removed."""
+
+    def __init__(self, md, resolve: MediaResolver):
+        super().__init__(md)
+        self.resolve = resolve
+
+    def run(self, root: etree.Element) -> None:
+        parents = {child: parent for parent in root.iter() for child in parent}
+        for image in [element for element in root.iter("img")]:
+            parent = parents[image]
+            try:
+                ref = self.resolve(image.get("src", ""))
+            except Exception:  # noqa: BLE001 - a broken resolver must not break the lesson
+                log.exception("resolving %r failed", image.get("src"))
+                ref = None
+            if ref is None or ref.kind not in MEDIA_EXTENSIONS:
+                _remove(parent, image)
+                continue
+            alt, title = image.get("alt", ""), image.get("title", "")
+            alone = parent.tag == "p" and len(parent) == 1 and not (parent.text or "").strip() \
+                and not (image.tail or "").strip() and parent in parents
+            if ref.kind == "image":
+                image.attrib = {"src": ref.url, "alt": alt, **_size(ref), "loading": "lazy", "decoding": "async"}
+                if title:
+                    image.set("title", title)
+                if alone and title:
+                    figure = _figure("image", title)
+                    figure.insert(0, image)
+                    image.tail = None
+                    _replace(parents[parent], parent, figure)
+                continue
+            player = etree.Element(ref.kind, {"controls": "controls", "preload": "metadata", "src": ref.url})
+            if alt:
+                player.set("aria-label", alt)
+            if ref.kind == "video":
+                player.set("playsinline", "playsinline")
+                player.attrib.update(_size(ref))
+            figure = _figure(ref.kind, alt)
+            figure.insert(0, player)
+            if alone:
+                _replace(parents[parent], parent, figure)
+            elif parent.tag == "p" and parent in parents:  # inside a sentence: the player follows it
+                _remove(parent, image)
+                grandparent = parents[parent]
+                grandparent.insert(list(grandparent).index(parent) + 1, figure)
+            else:
+                figure.tail = image.tail
+                parent.insert(list(parent).index(image), figure)
+                parent.remove(image)
+
+
+def _size(ref: MediaRef) -> dict[str, str]:
+    if ref.width and ref.height:
+        return {"width": str(int(ref.width)), "height": str(int(ref.height))}
+    return {}
+
+
+def _figure(kind: str, caption: str) -> etree.Element:
+    figure = etree.Element("figure", {"class": f"lesson-media {kind}"})
+    if caption:
+        etree.SubElement(figure, "figcaption").text = caption
+    return figure
+
+
+def _replace(parent: etree.Element, old: etree.Element, new: etree.Element) -> None:
+    new.tail = old.tail
+    parent.insert(list(parent).index(old), new)
+    parent.remove(old)
+
+
+def _remove(parent: etree.Element, element: etree.Element) -> None:
+    """Remove `element`, keeping the text that followed it."""
+    index = list(parent).index(element)
+    if element.tail:
+        if index:
+            previous = parent[index - 1]
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+class _MediaExtension(Extension):
+    def __init__(self, resolve: MediaResolver):
+        super().__init__()
+        self.resolve = resolve
+
+    def extendMarkdown(self, md) -> None:  # noqa: N802 - Markdown's name
+        # after "inline" (20), which makes the <img> elements
+        md.treeprocessors.register(_MediaTreeprocessor(md, self.resolve), "lesson_media", 15)
 
 
 class _SkipTagLinkifyFilter(LinkifyFilter):

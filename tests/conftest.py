@@ -61,6 +61,7 @@ def app(database_url, tmp_path, app_config):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "LMS_COURSES_DIR": str(tmp_path / "courses"),
         "LMS_BANKS_DIR": str(tmp_path / "question_banks"),
+        "LMS_MEDIA_CACHE_DIR": str(tmp_path / "media-cache"),
         **app_config,
     })
 

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Mapping
 
 from lms.content.errors import ContentError, _l
 from lms.content.fields import Fields, choice, field_name
 from lms.content.frontmatter import Document, parse_document
+from lms.content.media import MediaFile, body_first_line, check_references, read_media_folder
 from lms.models.courses import COURSE_TYPES, KINDS, TRACKS
 
 LESSON_FILE = re.compile(r"^(?:\d+[-_])?(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
@@ -65,6 +67,8 @@ class CourseSpec:
     lessons: tuple[LessonSpec, ...]
     source_hash: str
     folder_hash: str = ""
+    # the files of its media/ folder by the names lessons use ("media/x.png"); see lms.content.media
+    media: Mapping[str, MediaFile] = field(default_factory=dict, compare=False, repr=False)
 
 
 def digest(text: str) -> str:
@@ -129,8 +133,11 @@ def parse_course(text: str, path: str, folder: str, position: int,
     return spec, [], doc
 
 
-def load_course_tree(root: Path) -> tuple[list[CourseSpec], list[ContentError]]:
-    """Parse every course folder under `root`; errors name paths relative to root's parent."""
+def load_course_tree(root: Path, *, media_limits: Mapping[str, int] | None = None
+                     ) -> tuple[list[CourseSpec], list[ContentError]]:
+    """Parse every course folder under `root`; errors name paths relative to root's parent.
+    Media references of lessons and introductions are checked against each course's media/ folder
+    (sizes against `media_limits`, bytes per kind; lms.content.media's defaults when None)."""
     base = root.parent
     specs: list[CourseSpec] = []
     documents: dict[str, Document] = {}
@@ -146,6 +153,9 @@ def load_course_tree(root: Path) -> tuple[list[CourseSpec], list[ContentError]]:
             continue
         lessons: list[LessonSpec] = []
         seen: dict[str, str] = {}
+        media, media_errors = read_media_folder(folder / "media", shown=str((folder / "media").relative_to(base)),
+                                                limits=media_limits)
+        errors.extend(media_errors)
         lesson_files = sorted(p for p in folder.glob("*.md") if p.name != "course.md")
         for lesson_position, lesson_file in enumerate(lesson_files):
             lesson_shown = str(lesson_file.relative_to(base))
@@ -160,18 +170,21 @@ def load_course_tree(root: Path) -> tuple[list[CourseSpec], list[ContentError]]:
                                                                slug=slug, other=seen[slug])))
                 continue
             seen[slug] = lesson_file.name
-            lesson, lesson_errors = parse_lesson(_read(lesson_file, lesson_shown, errors), lesson_shown,
-                                                 lesson_position, slug)
+            lesson_text = _read(lesson_file, lesson_shown, errors)
+            lesson, lesson_errors = parse_lesson(lesson_text, lesson_shown, lesson_position, slug)
             errors.extend(lesson_errors)
             if lesson is not None:
+                errors.extend(check_references(lesson.body, lesson_shown, body_first_line(lesson_text, lesson.body),
+                                               media))
                 lessons.append(lesson)
         if not lesson_files:
             errors.append(ContentError(shown, 1, _l("the course has no lesson files")))
-        spec, course_errors, doc = parse_course(_read(course_file, shown, errors), shown, folder.name, position,
-                                                tuple(lessons))
+        course_text = _read(course_file, shown, errors)
+        spec, course_errors, doc = parse_course(course_text, shown, folder.name, position, tuple(lessons))
         errors.extend(course_errors)
         if spec is not None:
-            specs.append(replace(spec, folder_hash=folder_digest(folder)))
+            errors.extend(check_references(spec.intro, shown, body_first_line(course_text, spec.intro), media))
+            specs.append(replace(spec, folder_hash=folder_digest(folder), media=media))
             documents[spec.folder] = doc
     errors.extend(_check_catalog(specs, documents))
     errors.extend(_check_practicals(specs, documents, {path.stem for path in root.glob("*/scenarios/*.md")}))

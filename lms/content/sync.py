@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session, selectinload
 from lms.content.courses import CourseSpec, LessonSpec, load_course_tree
 from lms.content.errors import ContentError, ContentInvalid
 from lms.content.lesson_versions import save_lesson
-from lms.models import Course, Lesson, LessonProgress
-from lms.rendering import render_markdown
+from lms.models import Course, CourseMedia, Lesson, LessonProgress, MediaBlob
+from lms.rendering import MediaResolver, render_markdown
+from lms.search import index as search_index
 
 
 @dataclass
@@ -65,6 +66,7 @@ def sync_content(session: Session, config: Mapping[str, Any], now: datetime, *, 
         return [f"{importer.name}: {len(specs)} valid" for importer, specs in parsed]
     try:
         reports = [(importer, importer.apply(session, specs, now)) for importer, specs in parsed]
+        search_index.refresh_all(session)  # the search index changes with the content, in the same commit
         session.commit()
     except Exception:
         session.rollback()
@@ -96,7 +98,8 @@ def _apply(session: Session, specs: list[CourseSpec], now: datetime) -> SyncRepo
     report = SyncReport()
     existing = {course.slug: course for course in session.scalars(
         select(Course).options(selectinload(Course.lessons).selectinload(Lesson.versions),
-                               selectinload(Course.prerequisites)))}
+                               selectinload(Course.prerequisites),
+                               selectinload(Course.media).joinedload(CourseMedia.blob).defer(MediaBlob.data)))}
     with session.no_autoflush:
         lessons_in_use = set(session.scalars(select(LessonProgress.lesson_id).distinct()))
     wanted = {spec.slug for spec in specs}
@@ -106,14 +109,14 @@ def _apply(session: Session, specs: list[CourseSpec], now: datetime) -> SyncRepo
         if course is None:
             course = existing[spec.slug] = Course(slug=spec.slug)
             session.add(course)
-            _write_course(course, spec)
+            media = _write_course(course, spec, session, now)
             for lesson_spec in spec.lessons:
                 lesson = Lesson(slug=lesson_spec.slug)
                 course.lessons.append(lesson)
-                _write_lesson(lesson, lesson_spec, now)
+                _write_lesson(lesson, lesson_spec, now, media)
             report.created.append(spec.slug)
             continue
-        changed = _sync_course(course, spec, lessons_in_use, now)
+        changed = _sync_course(course, spec, lessons_in_use, now, session)
         (report.updated if changed else report.unchanged).append(spec.slug)
 
     for spec in specs:  # prerequisites once every course exists
@@ -138,14 +141,15 @@ def _apply(session: Session, specs: list[CourseSpec], now: datetime) -> SyncRepo
     return report
 
 
-def _sync_course(course: Course, spec: CourseSpec, lessons_in_use: set[int], now: datetime) -> bool:
+def _sync_course(course: Course, spec: CourseSpec, lessons_in_use: set[int], now: datetime,
+                 session: Session) -> bool:
     """A course whose folder is unchanged since its last import is left as it is, browser edits and
     all; otherwise the folder wins: the course and every lesson say what the files say (a lesson whose
     text differs gets a new version), and lessons without a file are retired."""
     if (course.folder_hash == spec.folder_hash and course.source_hash == spec.source_hash
             and course.position == spec.position and course.source_path == spec.folder and course.retired_at is None):
         return False
-    _write_course(course, spec)
+    media = _write_course(course, spec, session, now)
     course.retired_at = None
     changed = True
     by_slug = {lesson.slug: lesson for lesson in course.lessons}
@@ -154,7 +158,7 @@ def _sync_course(course: Course, spec: CourseSpec, lessons_in_use: set[int], now
         if lesson is None:
             lesson = Lesson(slug=lesson_spec.slug)
             course.lessons.append(lesson)
-        _write_lesson(lesson, lesson_spec, now)
+        _write_lesson(lesson, lesson_spec, now, media)
         lesson.retired_at = None
     kept = {lesson_spec.slug for lesson_spec in spec.lessons}
     for lesson in list(course.lessons):
@@ -167,7 +171,12 @@ def _sync_course(course: Course, spec: CourseSpec, lessons_in_use: set[int], now
     return changed
 
 
-def _write_course(course: Course, spec: CourseSpec) -> None:
+def _write_course(course: Course, spec: CourseSpec, session: Session, now: datetime) -> MediaResolver:
+    """Write the course's fields and store its media/ folder (before anything is rendered with it);
+    returns the resolver its lessons are rendered with."""
+    from lms.media.store import resolver_for, sync_course_media  # imported late: lms.media builds on content
+
+    media = resolver_for(sync_course_media(session, course, spec.media, now))
     course.title = spec.title
     course.star_level = spec.star_level
     course.kind = spec.kind
@@ -179,24 +188,31 @@ def _write_course(course: Course, spec: CourseSpec) -> None:
     course.practicals = list(spec.practicals)
     course.evaluation_threshold = spec.evaluation_threshold
     course.intro_md = spec.intro
-    course.intro_html = render_markdown(spec.intro) if spec.intro.strip() else ""
+    course.intro_html = render_markdown(spec.intro, media=media) if spec.intro.strip() else ""
     course.position = spec.position
     course.source_path = spec.folder
     course.source_hash = spec.source_hash
     course.folder_hash = spec.folder_hash
     course.edited_at = None
+    return media
 
 
-def _write_lesson(lesson: Lesson, spec: LessonSpec, now: datetime) -> None:
+def _write_lesson(lesson: Lesson, spec: LessonSpec, now: datetime, media: MediaResolver | None = None) -> None:
     lesson.position = spec.position
     lesson.source_hash = spec.source_hash
     save_lesson(lesson, title=spec.title, minutes=spec.minutes, body_md=spec.body,
-                body_html=render_markdown(spec.body), origin="file", now=now)
+                body_html=render_markdown(spec.body, media=media), origin="file", now=now)
+
+
+def _load_courses(config):
+    from lms.content.media import limits_from_config
+
+    return load_course_tree(Path(config["LMS_COURSES_DIR"]), media_limits=limits_from_config(config))
 
 
 COURSES = ContentImporter(
     name="courses",
-    load=lambda config: load_course_tree(Path(config["LMS_COURSES_DIR"])),
+    load=_load_courses,
     apply=_apply,
 )
 

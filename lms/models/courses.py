@@ -147,7 +147,7 @@ class MediaBlob(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     duration_seconds: Mapped[float | None] = mapped_column(Float)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # loaded only to fill a node's disk copy
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

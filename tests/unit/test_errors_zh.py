@@ -755,3 +755,41 @@ def test_a_question_changing_its_type_reads_in_chinese(app):
         assert "is of the type Single choice and cannot become Essay" in error.sentence()
     with app.test_request_context(headers=ZH):
         assert "是单选题，不能改为问答题" in error.sentence() and english_words(error.sentence()) == []
+
+
+def test_lesson_media_problems_read_in_chinese(app, tmp_path):
+    """Media references (lms/content/media.py): every problem a lesson's media can have."""
+    from lms.content.media import describe
+
+    root = tmp_path / "courses"
+    course = write_course(root, "0-01-m", slug="m", lessons=())
+    media = course / "media"
+    (media / "calls").mkdir(parents=True)
+    (media / "fake.png").write_bytes(b"GIF89a not a png")
+    (media / "logo.svg").write_bytes(b"<svg/>")
+    (media / "noext").write_bytes(b"x")
+    (media / "notes.pdf").write_bytes(b"%PDF")
+    (media / "Call.mp3").write_bytes(b"ID3 not really")
+    (tmp_path / "secret.png").write_bytes(b"x")
+    (media / "link.png").symlink_to(tmp_path / "secret.png")
+    targets = ["media/fake.png", "media/logo.svg", "media/noext", "media/notes.pdf", "media/call.mp3", "media/gone.png",
+               "../../secret", "/etc/passwd", "media\\a.png", "https://example.com/a.png", "data:image/png;base64,xx",
+               "other.png", ""]
+    body = "\n\n".join(f"![图]({target})" for target in targets)
+    (course / "01-one.md").write_text(f"---\ntitle: 第一课\nminutes: 3\n---\n{body}\n", encoding="utf-8")
+    _specs, found = load_course_tree(root)
+    extra = [describe("media/a.png", b"\x89PNG", limits={"image": 1, "audio": 1, "video": 1}).problem,
+             describe("media/a.mp3", b"x", limits={"image": 1, "audio": 0, "video": 1}).problem,
+             describe("media/a.mp4", b"x", limits={"image": 1, "audio": 1, "video": 0}).problem,
+             describe("media/a.mp4", b"\x00\x00\x00\x08ftyp").problem]
+    with app.test_request_context(headers=EN):
+        english = " | ".join([error.sentence() for error in found] + [str(problem) for problem in extra])
+    for fragment in ("is not a .png file", ".svg pictures cannot", "has no extension", ".pdf files cannot",
+                     "names are case-sensitive", "there is no file 'media/gone.png'", "outside the course folder",
+                     "is an absolute path", "write paths with /", "is on another site", "is not a file of the course",
+                     "is not in the course's", "has no file name", "outside the media folder is refused",
+                     "over the limit of", "for audio", "for videos"):
+        assert fragment in english, fragment
+    with app.test_request_context(headers=ZH):
+        for text in [error.sentence() for error in found] + [str(problem) for problem in extra]:
+            assert re.search(r"[\u4e00-\u9fff]", text) and english_words(text) == [], (text, english_words(text))
