@@ -320,8 +320,8 @@ def distribution_table(row: MentorRow) -> ReportTable:
     mine_shares, other_shares = row.total.bucket_shares(), others.bucket_shares()
     return ReportTable("mentor-distribution", _l("Distribution of the scores given"), [
         Column("band", _l("Score (%)"), "text"),
-        Column("mine", _l("This mentor (% of observations)"), "percent"),
-        Column("others", _l("Other mentors (% of observations)"), "percent"),
+        Column("mine", _l("This mentor (share of observations)"), "percent"),
+        Column("others", _l("Other mentors (share of observations)"), "percent"),
     ], [{"band": label, "mine": mine, "others": other}
         for label, mine, other in zip(bucket_labels(), mine_shares, other_shares)])
 
