@@ -793,3 +793,27 @@ def test_lesson_media_problems_read_in_chinese(app, tmp_path):
     with app.test_request_context(headers=ZH):
         for text in [error.sentence() for error in found] + [str(problem) for problem in extra]:
             assert re.search(r"[\u4e00-\u9fff]", text) and english_words(text) == [], (text, english_words(text))
+
+
+def test_browser_lesson_id_problems_read_in_chinese(app, catalog, make_user):
+    """The course editor's own refusals (lms/authoring/services.py), beside the parser's."""
+    from sqlalchemy import select
+
+    from lms.authoring.services import AuthoringInvalid, add_lesson
+    from lms.models import Course
+
+    trainer = make_user(roles=("trainer",))
+    course = db.session.scalar(select(Course).where(Course.slug == "basics-a"))
+    problems = []
+    for slug in ("Bad Id!", "one"):
+        with pytest.raises(AuthoringInvalid) as caught:
+            add_lesson(db.session, trainer, course, slug=slug, title="新课", minutes=3, body="正文。", now=NOW)
+        problems.extend(caught.value.problems)
+    with app.test_request_context(headers=EN):
+        english = [str(problem.message) for problem in problems]
+    assert "like first-call" in english[0] and "already uses the id 'one'" in english[1]
+    with app.test_request_context(headers=ZH):
+        for problem in problems:
+            text = str(problem.message)
+            # the ids themselves ('one', the example first-call) stay as typed
+            assert re.search(r"[\u4e00-\u9fff]", text) and set(english_words(text)) <= {"one", "first", "call"}, text
