@@ -48,6 +48,11 @@ AUDITED = {
     "plans.import_assignments": {"assignments.imported"}, "plans.remind": {"plan.reminded"},
     "plans.remind_onboarding": {"plan.reminded"}, "plans.cohorts": {"cohort.created"},
     "plans.cohort": {"cohort.members_added"}, "plans.remove_member": {"cohort.member_removed"},
+    # tests/web/test_authoring.py
+    "authoring.new_course": {"course.created"}, "authoring.course": {"course.edited"},
+    "authoring.publish": {"course.published", "course.hidden"}, "authoring.upload": {"media.uploaded"},
+    "authoring.new_lesson": {"lesson.created"}, "authoring.lesson": {"lesson.saved"},
+    "authoring.move": {"lesson.moved"}, "authoring.restore": {"lesson.restored", "lesson.saved"},
 }
 # endpoint -> why it writes no audit event
 NOT_AUDITED = {
@@ -76,6 +81,7 @@ NOT_AUDITED = {
     "surveys.answer": "anonymous by design: an audit event would say who answered and when",
     "notifications.open_": "marks the person's own notification read",
     "notifications.read_all": "marks the person's own notifications read",
+    "authoring.preview": "renders the text it is sent; writes nothing",
 }
 
 
@@ -173,3 +179,35 @@ def test_promotion_routes_write_their_events(admin, client, catalog, make_user):
     client.post("/promotions/E3100/decline", data={"reason": "下季度再评"})
     client.post("/promotions/E3100/confirm", data={})
     assert {"star.declined", "star.promotion"} <= actions()
+
+
+def test_course_editor_routes_write_their_events(admin, client, catalog):
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 20, 30)).save(picture, format="PNG")
+    steps = [
+        ("authoring.new_course", "/author/courses/new",
+         {"slug": "made-here", "title": "网页课程", "star_level": "0", "kind": "elective", "track": "in-service",
+          "course_type": "skills", "summary": "", "valid_months": "", "intro_md": "介绍。"}),
+        ("authoring.course", "/author/courses/made-here",
+         {"title": "网页课程（改）", "star_level": "0", "kind": "elective", "track": "in-service",
+          "course_type": "skills", "summary": "", "valid_months": "", "intro_md": "介绍。"}),
+        ("authoring.new_lesson", "/author/courses/made-here/lessons/new",
+         {"slug": "first", "title": "第一课", "minutes": "3", "body": "第一课正文。"}),
+        ("authoring.new_lesson", "/author/courses/made-here/lessons/new",
+         {"slug": "second", "title": "第二课", "minutes": "3", "body": "第二课正文。"}),
+        ("authoring.lesson", "/author/courses/made-here/lessons/first",
+         {"title": "第一课", "minutes": "3", "body": "改过的正文。"}),
+        ("authoring.move", "/author/courses/made-here/lessons/second/move", {"direction": "up"}),
+        ("authoring.restore", "/author/courses/made-here/lessons/first/versions/1/restore", {}),
+        ("authoring.publish", "/author/courses/made-here/publish", {"visible": "1"}),
+        ("authoring.upload", "/author/courses/made-here/media", {"file": (picture, "chart.png")}),
+    ]
+    for endpoint, path, data in steps:
+        db.session.execute(db.delete(AuditEvent))
+        db.session.commit()
+        response = client.post(path, data=data, content_type="multipart/form-data")
+        assert response.status_code in (200, 302), (endpoint, response.status_code)
+        written = actions()
+        assert written and written <= AUDITED[endpoint], (endpoint, written)
