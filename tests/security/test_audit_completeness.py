@@ -186,6 +186,7 @@ def test_course_editor_routes_write_their_events(admin, client, catalog):
 
     picture = io.BytesIO()
     Image.new("RGB", (8, 8), (10, 20, 30)).save(picture, format="PNG")
+    picture.seek(0)
     steps = [
         ("authoring.new_course", "/author/courses/new",
          {"slug": "made-here", "title": "网页课程", "star_level": "0", "kind": "elective", "track": "in-service",
