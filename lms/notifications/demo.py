@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 READ_AFTER = timedelta(days=10)  # older than this: read (a few hours after it came)
 EMAILS = {"A0001": "wangmin@example.com", "T0001": "lijing@example.com", "M0001": "chengang@example.com",
           "E1001": "zhangxiao@example.com", "E1002": "liuyang@example.com", "E1003": "zhaolei@example.com",
-          "E1004": "sunyue@example.com"}
+          "E1004": "sunyue@example.com", "E1005": "zhouting@example.com"}
 
 
 def seed_demo(users: dict[str, "User"], now: datetime) -> None:

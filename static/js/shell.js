@@ -1,8 +1,9 @@
 /* The page shell (templates/base.html, _nav.html); everything works without this file.
    1. The header's menus (<details data-menu>) behave like menus: one open at a time, closed by a
       click elsewhere or by Escape (focus back on the menu's button).
-   2. A table wider than the screen scrolls inside its .table-wrap: that box gets tabindex="0" so a
-      keyboard can reach and scroll it too (only while it does overflow). */
+   2. A table wider than the screen scrolls inside its .table-wrap (or itself, for a table or code
+      block in lesson text, .prose): that box gets tabindex="0" so a keyboard can reach and scroll it
+      too (only while it does overflow). */
 (function () {
   "use strict";
 
@@ -35,7 +36,7 @@
   }
 
   function markScrollers() {
-    Array.prototype.forEach.call(document.querySelectorAll(".table-wrap"), function (wrap) {
+    Array.prototype.forEach.call(document.querySelectorAll(".table-wrap, .prose table, .prose pre"), function (wrap) {
       if (wrap.scrollWidth > wrap.clientWidth + 1) {
         wrap.setAttribute("tabindex", "0");
       } else if (wrap.getAttribute("tabindex") === "0") {
