@@ -145,7 +145,7 @@ def test_wildcards_are_literal(content, make_user, login_as):
 
 
 def test_messages_for_empty_too_long_and_nothing_found(content, make_user, login_as):
-    client = login_as(make_user())
+    client = login_as(make_user(preferred_language="en"))
     assert "Type a word to search for" in client.get("/search?q=").get_data(as_text=True)
     assert "too long" in client.get("/search", query_string={"q": "长" * 101}).get_data(as_text=True)
     many = client.get("/search", query_string={"q": "a b c d e f g h i"})

@@ -40,7 +40,7 @@ def chips(body: str) -> list[tuple[str, bool]]:
 
 @pytest.mark.parametrize("roles,star", [(("agent",), 0), (("trainer",), 0)])
 def test_filter_chips_and_filtered_lists(typed, make_user, login_as, roles, star):
-    client = login_as(make_user(roles=roles, star_level=star))
+    client = login_as(make_user(roles=roles, star_level=star, preferred_language="en"))
     everything = client.get("/learn").get_data(as_text=True)
     assert course_links(everything) == {"biz", "skill-a", "plain", "skill-b"}
     # All, then only the types that occur (business, skills), in the regime's order; All is current
@@ -71,7 +71,7 @@ def test_no_chips_when_no_course_has_a_type(app, course_root, make_user, login_a
 
 
 def test_a_type_absent_from_the_agent_s_level_says_so(typed, make_user, login_as):
-    client = login_as(make_user(star_level=1))  # level 1 holds only a skills course
+    client = login_as(make_user(star_level=1, preferred_language="en"))  # level 1 holds only a skills course
     body = client.get("/learn?type=business").get_data(as_text=True)
     assert "No courses of this type at this level." in body
     assert course_links(body) == {"biz"}
