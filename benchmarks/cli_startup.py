@@ -3,6 +3,8 @@
 Runs the real `lms` command as subprocesses, the way an operator or a cron job does:
 
   * `lms --help` and `lms banks --help`: the cost of starting at all (no app, no SQLAlchemy);
+  * `lms sync --check` on the sample content (no app, no SQLAlchemy either), beside the time its
+    parsing alone takes in a warm process, and a bare `python -c pass` as the floor;
   * 50 small generated GIFT files imported as 50 separate `lms banks import FILE` calls, and as one
     `lms banks import FILE...` call with the 50 files (one transaction, one commit).
 
@@ -12,12 +14,14 @@ LMS_DATABASE_URL; nothing outside it is touched.
 
     python benchmarks/cli_startup.py                      # 10 help runs, 3 import runs of 50 files
     python benchmarks/cli_startup.py --runs 5 --files 20 --questions 10
+    python benchmarks/cli_startup.py --startup-only         # --help and sync --check only
 """
 from __future__ import annotations
 
 import argparse
 import math
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -44,13 +48,41 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
+CPU_TIMES: dict[tuple[str, ...], list[float]] = {}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
+    """Wall time and output of one run; its CPU time (user + system) goes to CPU_TIMES, which a busy
+    machine disturbs much less than the wall time."""
+    cpu = _children_cpu()
     started = time.perf_counter()
     result = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
+    CPU_TIMES.setdefault(tuple(argv), []).append(_children_cpu() - cpu)
     if result.returncode != 0:
         sys.exit(f"`{' '.join(argv)}` failed ({result.returncode}):\n{result.stdout}{result.stderr}")
     return elapsed, result.stdout
+
+
+PARSE_ONLY = """
+import time
+from lms import config
+from lms.clock import utcnow
+from lms.content.sync import sync_content
+settings = {**config.DEFAULTS, **config.from_environment(config.instance_path())}
+sync_content(None, settings, utcnow(), check_only=True)  # imports everything the parsers use
+runs = []
+for _ in range(%d):
+    cpu = time.process_time()
+    sync_content(None, settings, utcnow(), check_only=True)
+    runs.append(time.process_time() - cpu)
+print(" ".join(f"{value:.4f}" for value in runs))
+"""
 
 
 def gift_file(number: int, questions: int) -> str:
@@ -68,9 +100,10 @@ def gift_file(number: int, questions: int) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def report(name: str, values: list[float]) -> float:
+def report(name: str, values: list[float], cpu: list[float] | None = None) -> float:
     median = statistics.median(values)
-    print(f"  {name:<44} median {median:7.3f} s   p95 {percentile(values, 0.95):7.3f} s   ({len(values)} runs)")
+    cpu_text = f"   CPU median {statistics.median(cpu):6.3f} s" if cpu else ""
+    print(f"  {name:<44} median {median:7.3f} s   p95 {percentile(values, 0.95):7.3f} s{cpu_text}   ({len(values)} runs)")
     return median
 
 
@@ -80,6 +113,7 @@ def main() -> None:
     parser.add_argument("--help-runs", type=int, default=10, help="runs of each --help (default 10)")
     parser.add_argument("--files", type=int, default=50, help="GIFT files per import run (default 50)")
     parser.add_argument("--questions", type=int, default=6, help="questions per file (default 6)")
+    parser.add_argument("--startup-only", action="store_true", help="only the start-up figures, no imports")
     args = parser.parse_args()
     lms = lms_command()
 
@@ -98,11 +132,25 @@ def main() -> None:
         print(f"lms: {lms[0]}  ({os.cpu_count()} cores, Python {sys.version.split()[0]})")
         timed(lms + ["db", "upgrade"], env)  # the process exits, so the WAL is checkpointed into the file
 
-        print("Start-up")
+        print("Start-up (wall time; CPU = user + system, steadier on a busy machine)")
+        bare = [timed([sys.executable, "-c", "pass"], env)[0] for _ in range(args.help_runs)]
+        report("python -c pass (the floor)", bare, CPU_TIMES[(sys.executable, "-c", "pass")])
         help_times = [timed(lms + ["--help"], env)[0] for _ in range(args.help_runs)]
-        report("lms --help", help_times)
+        report("lms --help", help_times, CPU_TIMES[tuple(lms + ["--help"])])
         banks_help = [timed(lms + ["banks", "--help"], env)[0] for _ in range(args.help_runs)]
-        report("lms banks --help", banks_help)
+        report("lms banks --help", banks_help, CPU_TIMES[tuple(lms + ["banks", "--help"])])
+        check_env = {key: value for key, value in env.items() if key not in ("LMS_COURSES_DIR", "LMS_BANKS_DIR")}
+        check = [timed(lms + ["sync", "--check"], check_env)[0] for _ in range(args.help_runs)]
+        check_cpu = CPU_TIMES[tuple(lms + ["sync", "--check"])]
+        report("lms sync --check (sample content)", check, check_cpu)
+        parsed = subprocess.run([sys.executable, "-c", PARSE_ONLY % args.help_runs], env=check_env, cwd=ROOT,
+                                capture_output=True, text=True, check=True).stdout.split()
+        parse = statistics.median(float(value) for value in parsed)
+        print(f"  {'of which parsing the content (warm, CPU)':<44} median {parse:7.3f} s   "
+              f"({len(parsed)} runs): start-up and imports are the other "
+              f"{statistics.median(check_cpu) - parse:.3f} s of CPU")
+        if args.startup_only:
+            return
 
         def fresh_database(run: str) -> dict[str, str]:
             database = work / f"{run}.sqlite3"

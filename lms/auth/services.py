@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.auth import throttle
@@ -19,7 +20,8 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password")
 def load_active_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    # Every request loads its user: the roles come in the same query (pages check them), not a second.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.role_rows)], populate_existing=True)
     return user if user is not None and user.active else None
 
 

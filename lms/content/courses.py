@@ -29,7 +29,7 @@ from lms.content.errors import ContentError, _l
 from lms.content.fields import Fields, choice, field_name
 from lms.content.frontmatter import Document, parse_document
 from lms.content.media import MediaFile, body_first_line, check_references, read_media_folder
-from lms.models.courses import COURSE_TYPES, KINDS, TRACKS
+from lms.content.vocabulary import COURSE_TYPES, KINDS, TRACKS
 
 LESSON_FILE = re.compile(r"^(?:\d+[-_])?(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
 COURSE_KEYS = {"slug", "title", "star_level", "kind", "track", "type", "summary", "minutes", "valid_months", "prerequisites",

@@ -31,23 +31,22 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 from zoneinfo import ZoneInfo
-
-from flask import has_app_context
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, selectinload
 
 from lms.content.courses import digest
 from lms.content.errors import ContentError, ContentInvalid, _l, listed, ngettext
 from lms.content.fields import Fields, Invalid, describe, field_name
 from lms.content.frontmatter import YamlFile, parse_document, parse_yaml_file
-from lms.content.sync import IMPORTERS, SyncReport
-from lms.extensions import db
-from lms.models import Course, Exam, ExamAttempt, ExamPool, Question, QuestionBank
-from lms.models.exams import GRADING_METHODS, REVIEW_POLICIES
-from lms.rendering import render_markdown
+from lms.content.sync import IMPORTERS, SyncReport, parsed_in_this_run
+from lms.content.vocabulary import GRADING_METHODS, REVIEW_POLICIES
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from lms.models import Course, Exam
+
+# Parsing needs no database (`lms sync --check` runs without SQLAlchemy): applying imports it.
 
 EXAM_FILE = "exam.yaml"
 RESERVED_SLUGS = {"manage", "marking", "attempts", "new"}  # taken by /exams/<word> pages
@@ -191,8 +190,11 @@ def _pools(doc: YamlFile, value: Any, known_banks: set[str] | None) -> tuple[Poo
 
 
 def load_exam_files(courses_root: Path, *, tz: str = "Asia/Shanghai",
-                    known_banks: set[str] | None = None) -> tuple[list[ExamSpec], list[ContentError]]:
-    """Every `exam.yaml` in the course folders under `courses_root`; errors name paths relative to its parent."""
+                    known_banks: set[str] | None = None,
+                    course_slugs: dict[str, str] | None = None) -> tuple[list[ExamSpec], list[ContentError]]:
+    """Every `exam.yaml` in the course folders under `courses_root`; errors name paths relative to its parent.
+    `course_slugs` (folder name -> slug), when the courses were just parsed, saves reading course.md again."""
+    course_slugs = course_slugs or {}
     if not courses_root.is_dir():
         return [], []  # the courses importer reports a missing folder
     base = courses_root.parent
@@ -209,7 +211,8 @@ def load_exam_files(courses_root: Path, *, tz: str = "Asia/Shanghai",
             errors.append(ContentError(shown, exam_file.read_bytes()[: exc.start].count(b"\n") + 1,
                                        _l("the file is not UTF-8 text")))
             continue
-        spec, found = parse_exam(text, shown, course_slug=_course_slug(folder), tz=tz, known_banks=known_banks)
+        course_slug = course_slugs[folder.name] if folder.name in course_slugs else _course_slug(folder)
+        spec, found = parse_exam(text, shown, course_slug=course_slug, tz=tz, known_banks=known_banks)
         errors.extend(found)
         if spec is not None:
             specs.append(spec)
@@ -245,16 +248,26 @@ def bank_slugs(specs: Iterable[Any]) -> set[str]:
 
 def load_exams(config) -> tuple[list[ExamSpec], list[ContentError]]:
     """The `exams` importer's load: banks a pool may name are the bank files' and the database's."""
+    courses = parsed_in_this_run("courses") or []
     return load_exam_files(Path(config["LMS_COURSES_DIR"]), tz=config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"),
-                           known_banks=_known_banks(config))
+                           known_banks=_known_banks(config), course_slugs={spec.folder: spec.slug for spec in courses})
 
 
 def _known_banks(config) -> set[str]:
+    from flask import has_app_context
+
     known: set[str] = set()
     for importer in IMPORTERS:
         if importer.name in ("question banks", "question_banks", "banks"):
-            known |= bank_slugs(importer.load(config)[0])
+            specs = parsed_in_this_run(importer.name)  # `lms sync` has just parsed them: not twice
+            known |= bank_slugs(importer.load(config)[0] if specs is None else specs)
     if has_app_context():
+        from sqlalchemy import select
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from lms.extensions import db
+        from lms.models import QuestionBank
+
         try:
             known |= set(db.session.scalars(select(QuestionBank.slug).where(QuestionBank.retired_at.is_(None))))
         except SQLAlchemyError:  # no schema yet (`sync --check` before `db upgrade`): files only
@@ -270,6 +283,11 @@ def apply_exams(session: Session, specs: list[ExamSpec], now: datetime) -> SyncR
     Exams made in the browser are left alone; a file exam gone from disk is deleted while nobody
     has an attempt at it, retired once anyone has.
     """
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from lms.models import Course, Exam, ExamAttempt, ExamPool, Question, QuestionBank
+
     report = SyncReport()
     courses = {course.slug: course for course in session.scalars(select(Course))}
     banks = {bank.slug: bank for bank in session.scalars(select(QuestionBank).where(QuestionBank.retired_at.is_(None)))}
@@ -358,6 +376,8 @@ def _pool_short(pool: PoolSpec, available: int):
 
 
 def _write_exam(exam: Exam, spec: ExamSpec, course: Course) -> None:
+    from lms.rendering import render_markdown
+
     exam.title = spec.title
     exam.description = spec.description
     exam.description_html = render_markdown(spec.description) if spec.description.strip() else ""

@@ -9,20 +9,24 @@ while nobody has progress on it, retired (hidden, kept) once anyone has.
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Mapping
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from lms.content.courses import CourseSpec, LessonSpec, load_course_tree
 from lms.content.errors import ContentError, ContentInvalid
-from lms.content.lesson_versions import save_lesson
-from lms.models import Course, CourseMedia, Lesson, LessonProgress, MediaBlob
-from lms.rendering import MediaResolver, render_markdown
-from lms.search import index as search_index
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from lms.models import Course, Lesson
+    from lms.rendering import MediaResolver
+
+# Parsing (every importer's `load`) needs no database: `lms sync --check` runs it without building
+# the app or importing SQLAlchemy, the models or the Markdown renderer (lms/cli.py). What writes
+# imports them when it runs.
 
 
 @dataclass
@@ -42,6 +46,16 @@ class SyncReport:
                 f"{len(self.unchanged)} unchanged, {len(self.retired)} retired, {len(self.deleted)} deleted")
 
 
+_PARSED: ContextVar[dict[str, list] | None] = ContextVar("parsed_in_this_run", default=None)
+
+
+def parsed_in_this_run(name: str) -> list | None:
+    """The specs importer `name` parsed earlier in the running `sync_content` (exams name banks, which
+    are then not parsed twice); None outside one or before that importer ran."""
+    parsed = _PARSED.get()
+    return None if parsed is None else parsed.get(name)
+
+
 @dataclass(frozen=True)
 class ContentImporter:
     name: str
@@ -56,14 +70,21 @@ def sync_content(session: Session, config: Mapping[str, Any], now: datetime, *, 
     Returns one summary line per importer.
     """
     parsed, errors = [], []
-    for importer in IMPORTERS:
-        specs, found = importer.load(config)
-        parsed.append((importer, specs))
-        errors.extend(found)
+    so_far = _PARSED.set({})
+    try:
+        for importer in IMPORTERS:
+            specs, found = importer.load(config)
+            parsed.append((importer, specs))
+            _PARSED.get()[importer.name] = specs
+            errors.extend(found)
+    finally:
+        _PARSED.reset(so_far)
     if errors:
         raise ContentInvalid(errors)
     if check_only:
         return [f"{importer.name}: {len(specs)} valid" for importer, specs in parsed]
+    from lms.search import index as search_index
+
     try:
         reports = [(importer, importer.apply(session, specs, now)) for importer, specs in parsed]
         search_index.refresh_all(session)  # the search index changes with the content, in the same commit
@@ -95,6 +116,11 @@ def sync_courses(session: Session, root: Path, now: datetime) -> SyncReport:
 
 
 def _apply(session: Session, specs: list[CourseSpec], now: datetime) -> SyncReport:
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from lms.models import Course, CourseMedia, Lesson, LessonProgress, MediaBlob
+
     report = SyncReport()
     existing = {course.slug: course for course in session.scalars(
         select(Course).options(selectinload(Course.lessons).selectinload(Lesson.versions),
@@ -146,6 +172,8 @@ def _sync_course(course: Course, spec: CourseSpec, lessons_in_use: set[int], now
     """A course whose folder is unchanged since its last import is left as it is, browser edits and
     all; otherwise the folder wins: the course and every lesson say what the files say (a lesson whose
     text differs gets a new version), and lessons without a file are retired."""
+    from lms.models import Lesson
+
     if (course.folder_hash == spec.folder_hash and course.source_hash == spec.source_hash
             and course.position == spec.position and course.source_path == spec.folder and course.retired_at is None):
         return False
@@ -175,6 +203,7 @@ def _write_course(course: Course, spec: CourseSpec, session: Session, now: datet
     """Write the course's fields and store its media/ folder (before anything is rendered with it);
     returns the resolver its lessons are rendered with."""
     from lms.media.store import resolver_for, sync_course_media  # imported late: lms.media builds on content
+    from lms.rendering import render_markdown
 
     media = resolver_for(sync_course_media(session, course, spec.media, now))
     course.title = spec.title
@@ -198,6 +227,9 @@ def _write_course(course: Course, spec: CourseSpec, session: Session, now: datet
 
 
 def _write_lesson(lesson: Lesson, spec: LessonSpec, now: datetime, media: MediaResolver | None = None) -> None:
+    from lms.content.lesson_versions import save_lesson
+    from lms.rendering import render_markdown
+
     lesson.position = spec.position
     lesson.source_hash = spec.source_hash
     save_lesson(lesson, title=spec.title, minutes=spec.minutes, body_md=spec.body,
@@ -218,9 +250,9 @@ COURSES = ContentImporter(
 
 
 def _load_scenarios(config):
-    from lms.practicals.services import load_scenarios  # imported late: practicals builds on this module
+    from lms.content.scenarios import load_scenario_tree  # the parser alone (lms.practicals writes them)
 
-    return load_scenarios(config)
+    return load_scenario_tree(Path(config["LMS_COURSES_DIR"]))
 
 
 def _apply_scenarios(session, specs, now):

@@ -61,13 +61,13 @@ def record_opened(user: User, lesson: Lesson) -> None:
 
 def complete_lesson(user: User, lesson: Lesson) -> None:
     """Mark `lesson` read by `user`. Completing twice keeps the first completion time. A course
-    whose every requirement is now met is written to the record as complete."""
+    whose every requirement is now met is written to the record as complete, in the same commit."""
     _touch(user, lesson, completed=True)
-    if completion.record_completions(user, utcnow(), courses=[lesson.course]):
-        db.session.commit()
 
 
 def _touch(user: User, lesson: Lesson, *, completed: bool) -> None:
+    """One commit. It keeps what the request has loaded (the page drawn next reads the lesson, its
+    course and the user again: reloading them all after the commit took six more queries a page)."""
     now = utcnow()
     for attempt in range(2):
         row = db.session.scalar(
@@ -81,10 +81,23 @@ def _touch(user: User, lesson: Lesson, *, completed: bool) -> None:
         if completed and row.completed_at is None:
             row.completed_at = now
         try:
-            db.session.commit()
+            if completed:  # (it flushes first: the rule reads this lesson's progress from the database)
+                completion.record_completions(user, now, courses=[lesson.course])
+            _commit_keeping_loaded()
             return
         except IntegrityError:
             # Two devices opened the lesson in the same instant: the other insert won, update it.
             db.session.rollback()
             if attempt:
                 raise
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring the objects loaded so far: only this request's own writes changed."""
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep

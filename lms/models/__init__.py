@@ -15,7 +15,7 @@ from lms.models.records import BANDS, ENTRY_KINDS, AuditEvent, RecordEntry
 from lms.models.search import SEARCH_KINDS, SearchDocument
 from lms.models.users import ROLES, STAR_LEVELS, User, UserRole
 # Modules whose classes are imported from the module itself (lms.models.plans.Assignment, ...).
-from lms.models import classroom, notifications, plans, surveys  # noqa: E402  (registers their tables)
+from lms.models import classroom, notifications, plans, surveys, uploads  # noqa: E402  (registers their tables)
 
 __all__ = [
     "COURSE_TYPES", "KINDS", "TRACKS", "Course", "CourseMedia", "Lesson", "LessonVersion", "MediaBlob",

@@ -8,12 +8,9 @@ from sqlalchemy import (JSON, CheckConstraint, Column, Float, ForeignKey, Intege
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.clock import utcnow
+from lms.content.vocabulary import COURSE_TYPES, KINDS, TRACKS  # noqa: F401 (the columns' values, also imported from here)
 from lms.models.base import Base
 
-KINDS = ("required", "elective")
-TRACKS = ("onboarding", "in-service", "refresher")
-# The seed regime's four kinds of course: 业务类、操作规范类、技能类、提升类 (front matter `type`).
-COURSE_TYPES = ("business", "norms", "skills", "advancement")
 LESSON_ORIGINS = ("file", "browser")
 MEDIA_KINDS = ("image", "audio", "video")
 

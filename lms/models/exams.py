@@ -13,14 +13,13 @@ from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Float, Forei
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.clock import utcnow
+from lms.content.vocabulary import GRADING_METHODS, REVIEW_POLICIES  # noqa: F401 (the columns' values, also imported from here)
 from lms.models.base import Base
 from lms.models.courses import Course
 from lms.models.questions import QuestionBank, QuestionVersion
 from lms.models.records import RecordEntry
 from lms.models.users import User
 
-GRADING_METHODS = ("highest", "average", "first", "last")
-REVIEW_POLICIES = ("after_close", "immediately", "never")
 ATTEMPT_STATES = ("open", "pending", "graded")  # pending: submitted, essays wait for a marker
 
 

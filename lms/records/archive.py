@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from lms.admin.services import like_pattern
 from lms.certificates.services import certificates_of
@@ -205,10 +205,10 @@ class Archive:
 
 
 def load_entries(agent: User) -> list[RecordEntry]:
-    """Every entry of `agent`'s record with its author, oldest first (two queries)."""
+    """Every entry of `agent`'s record with its author, oldest first (one query, however many authors)."""
     return list(db.session.scalars(
         select(RecordEntry).where(RecordEntry.user_id == agent.id)
-        .options(selectinload(RecordEntry.recorded_by))
+        .options(joinedload(RecordEntry.recorded_by))
         .order_by(RecordEntry.occurred_at, RecordEntry.id)))
 
 

@@ -126,8 +126,10 @@ def monthly_kpi(user_ids: Iterable[int], months: Iterable[str], *,
             and_(RecordEntry.kind == "attendance", RecordEntry.passed.is_(False),
                  RecordEntry.occurred_at >= start, RecordEntry.occurred_at < end)))
         .order_by(RecordEntry.occurred_at, RecordEntry.id)).all()
-    methods = dict(db.session.execute(select(Exam.id, Exam.grading_method)).all()) if any(
-        row.kind == "exam" for row in rows) else {}
+    exam_ids = {exam_id for row in rows if row.kind == "exam"
+                for exam_id in [(row.details or {}).get("exam_id")] if isinstance(exam_id, int)}
+    methods = dict(db.session.execute(select(Exam.id, Exam.grading_method).where(Exam.id.in_(exam_ids))).all()) \
+        if exam_ids else {}  # only the exams these entries name, not the whole catalog's
 
     months_set = set(wanted)
     exams: dict[tuple[int, str], dict] = defaultdict(lambda: defaultdict(list))  # -> exam key -> percents

@@ -20,15 +20,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any, Mapping
 
 from lms.content.errors import ContentError, _l
 from lms.content.fields import Fields, field_name
 from lms.content.frontmatter import parse_yaml_file
-from lms.models import StarLevel
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 FILE_NAME = "ladder.yaml"
 LEVEL_KEYS = {"title", "min_months_since_hire", "min_months_since_promotion", "min_average_score"}
@@ -93,7 +92,10 @@ def load_ladder(config: Mapping[str, Any]) -> tuple[list[LevelSpec], list[Conten
 def apply_ladder(session: Session, specs: list[LevelSpec], now):
     """The importer's write step (no commit): levels as the file says, unchanged ones untouched,
     levels gone from the file removed (their courses and history stay)."""
+    from sqlalchemy import select  # here: parsing (`lms sync --check`) needs no database
+
     from lms.content.sync import SyncReport
+    from lms.models import StarLevel
 
     report = SyncReport()
     existing = {row.level: row for row in session.scalars(select(StarLevel))}
