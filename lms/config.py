@@ -24,12 +24,20 @@ def load_secret_key(instance: Path) -> str:
     """LMS_SECRET_KEY, else a key generated once and kept in instance/secret_key.
 
     Several gunicorn workers may start at once: the file is created exclusively, and
-    whoever loses the race reads the winner's key.
+    whoever loses the race reads the winner's key. With a database server (PostgreSQL) the key must
+    be given: several app servers may share that database, and each must sign with the same key.
     """
     key = os.environ.get("LMS_SECRET_KEY")
     if key:
         return key
     path = instance / "secret_key"
+    if not (os.environ.get("LMS_DATABASE_URL") or "sqlite").startswith("sqlite"):
+        # A database server may be shared by several app servers: each would generate its own key, and
+        # a login, a form's CSRF token or a check-in code made on one would be refused by another.
+        kept = f" (to keep today's logins: the key in {path})" if path.exists() else ""
+        raise RuntimeError("LMS_SECRET_KEY must be set when LMS_DATABASE_URL names a database server: the same "
+                           "value on every app server, e.g. the output of "
+                           f"`python -c 'import secrets; print(secrets.token_hex(32))'`{kept}")
     instance.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -145,12 +153,27 @@ def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
     return value
 
 
+def engine_options(url: str) -> dict:
+    """SQLAlchemy engine options: a liveness check of pooled connections; for a database server, the
+    connection pool of each app process from LMS_DB_POOL_SIZE and LMS_DB_MAX_OVERFLOW (SQLAlchemy's
+    5 and 10 when unset). Every gunicorn worker has its own pool, so a database server sees up to
+    app servers x workers x (pool size + overflow) connections: README "Several app servers"."""
+    options: dict = {"pool_pre_ping": True}
+    if not url.startswith("sqlite"):
+        if os.environ.get("LMS_DB_POOL_SIZE", "").strip():
+            options["pool_size"] = int(_number("LMS_DB_POOL_SIZE", 5, 1, 1000, whole=True))
+        if os.environ.get("LMS_DB_MAX_OVERFLOW", "").strip():
+            options["max_overflow"] = int(_number("LMS_DB_MAX_OVERFLOW", 10, 0, 1000, whole=True))
+    return options
+
+
 def from_environment(instance: Path) -> dict:
     language = os.environ.get("LMS_DEFAULT_LANGUAGE", "zh_CN").replace("-", "_")
     if language not in LANGUAGES:
         raise RuntimeError(f"LMS_DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
     return {
         "SQLALCHEMY_DATABASE_URI": os.environ.get("LMS_DATABASE_URL") or default_database_url(instance),
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(os.environ.get("LMS_DATABASE_URL") or "sqlite"),
         "BABEL_DEFAULT_LOCALE": language,
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("LMS_TIMEZONE", "Asia/Shanghai"),
         "LMS_COURSES_DIR": os.environ.get("LMS_COURSES_DIR", str(PROJECT_ROOT / "courses")),

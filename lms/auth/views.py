@@ -96,6 +96,19 @@ def token():
     return response
 
 
+@bp.route("/healthz")
+def health():
+    """For the load balancer: 200 when this app server can serve (its database answers and is
+    migrated), else 503 (lms/health.py). No login; never cached."""
+    from lms import health
+
+    code, body = health.status()
+    response = jsonify(body)
+    response.status_code = code
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():

@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import time
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path, PurePath
+from datetime import datetime, timedelta
+from pathlib import PurePath
 from typing import Callable
 
-from sqlalchemy import Text, and_, case, cast, func, or_, select
+from sqlalchemy import Text, and_, case, cast, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -34,6 +33,7 @@ from lms.extensions import db
 from lms.jobs import services as jobs
 from lms.jobs.services import JobFailed, Progress, job_kind
 from lms.models import Job, Question, QuestionBank, QuestionVersion, User
+from lms.models.uploads import StagedUpload
 from lms.questions.types import QUESTION_TYPES
 from lms.records.services import audit
 from lms.rendering import render_text
@@ -504,83 +504,92 @@ def export_bank(bank: QuestionBank, fmt: str) -> tuple[str, str, str]:
 
 
 # --- Uploads waiting for confirmation ---------------------------------------------------------------
+# A previewed file waits in the database (StagedUpload), not on this app server's disk: behind a load
+# balancer the confirmation may reach another server. Its token is used once: the row is deleted first
+# in the transaction that imports it (or queues its job), so of two confirmations at once (a double
+# click, two servers) one imports and the other finds it gone; a refused import rolls the delete back.
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{40,64}$")
 UPLOAD_LIFETIME = 24 * 3600
+STAGED_PER_USER = 5  # previews kept per person; an older one is dropped when a newer one is staged
 
 
-def _staged(folder: Path, token: str) -> tuple[Path, Path]:
-    if not TOKEN.match(token or ""):
-        raise UploadExpired()
-    return folder / f"{token}.bin", folder / f"{token}.json"
-
-
-def stage_upload(folder: Path, user: User, data: bytes, upload: Upload) -> str:
-    """Keep an uploaded file on the server until it is confirmed; returns the random token naming it.
+def stage_upload(user: User, data: bytes, upload: Upload, now: datetime | None = None) -> str:
+    """Keep an uploaded file until it is confirmed (commits); returns the random token naming it.
     The confirmation re-reads the file from here: nothing the browser sends back is trusted."""
-    folder.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - UPLOAD_LIFETIME
-    for old in folder.iterdir():
-        try:
-            if old.stat().st_mtime < cutoff:
-                old.unlink()
-        except FileNotFoundError:  # another worker cleaned it up first
-            pass
+    now = now or utcnow()
+    db.session.execute(delete(StagedUpload).where(StagedUpload.created_at < now - timedelta(seconds=UPLOAD_LIFETIME)))
+    kept = list(db.session.scalars(select(StagedUpload.id).where(StagedUpload.user_id == user.id)
+                                   .order_by(StagedUpload.id.desc()).offset(STAGED_PER_USER - 1)))
+    if kept:
+        db.session.execute(delete(StagedUpload).where(StagedUpload.id.in_(kept)))
     token = secrets.token_urlsafe(32)
-    content, meta = _staged(folder, token)
-    content.write_bytes(data)
-    meta.write_text(json.dumps({"user_id": user.id, "filename": upload.filename, "format": upload.format,
-                                "bank": upload.bank_slug, "questions": len(upload.spec.questions)}),
-                    encoding="utf-8")
+    db.session.add(StagedUpload(token=token, user_id=user.id, kind="bank", filename=upload.filename[:200],
+                                params={"format": upload.format, "bank": upload.bank_slug,
+                                        "questions": len(upload.spec.questions)},
+                                data=data, created_at=now))
+    db.session.commit()
     return token
 
 
-def prepare_upload(folder: Path, user: User, data: bytes, filename: str, fmt: str | None,
-                   bank_slug: str | None) -> ImportPlan:
+def prepare_upload(user: User, data: bytes, filename: str, fmt: str | None, bank_slug: str | None) -> ImportPlan:
     """Parse and compare an upload; when it is clean, stage it and give the plan its token."""
     upload = parse_upload(data, filename, fmt, bank_slug)
     plan = plan_import(upload)
     if not plan.errors:
-        plan.token = stage_upload(folder, user, data, upload)
+        plan.token = stage_upload(user, data, upload)
     return plan
 
 
-def _read_staged(folder: Path, user: User, token: str) -> tuple[dict, bytes, Path, Path]:
-    content, meta_path = _staged(folder, token)
+def _read_staged(user: User, token: str, now: datetime | None = None) -> StagedUpload:
+    """The user's live staged upload named by `token`; UploadExpired otherwise."""
+    if not TOKEN.match(token or ""):
+        raise UploadExpired()
+    now = now or utcnow()
+    staged = db.session.scalar(select(StagedUpload).where(
+        StagedUpload.token == token, StagedUpload.user_id == user.id, StagedUpload.kind == "bank",
+        StagedUpload.created_at >= now - timedelta(seconds=UPLOAD_LIFETIME)))
+    if staged is None:
+        raise UploadExpired()
+    return staged
+
+
+def _use_up(staged: StagedUpload) -> tuple[bytes, str, dict]:
+    """Delete the staged row, uncommitted, as the first write of the caller's transaction, and return
+    its (data, file name, params). UploadExpired when another request, on this server or another,
+    used it first: on PostgreSQL the second DELETE waits for the first transaction and then finds
+    nothing; on SQLite writers take turns."""
+    found = staged.data, staged.filename, dict(staged.params)
+    if db.session.execute(delete(StagedUpload).where(StagedUpload.id == staged.id)
+                          .execution_options(synchronize_session=False)).rowcount != 1:
+        db.session.rollback()
+        raise UploadExpired()
+    return found
+
+
+def confirm_upload(user: User, token: str, now: datetime) -> BankChanges:
+    """Import a staged upload, once. Raises UploadExpired when the token names no upload of this user
+    (or it was used meanwhile), ContentInvalid when the bank changed since the preview so that the
+    file no longer applies (the upload waits again then)."""
+    data, filename, params = _use_up(_read_staged(user, token, now))
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        data = content.read_bytes()
-    except (OSError, ValueError):
-        raise UploadExpired()
-    if meta.get("user_id") != user.id:
-        raise UploadExpired()
-    return meta, data, content, meta_path
+        return import_file(data, filename, params.get("format"), params.get("bank"), actor=user, now=now)
+    except ContentInvalid:
+        db.session.rollback()  # the upload waits again (a file refused before any write leaves no rollback)
+        raise
 
 
-def confirm_upload(folder: Path, user: User, token: str, now: datetime) -> BankChanges:
-    """Import a staged upload. Raises UploadExpired when the token names no upload of this user,
-    ContentInvalid when the bank changed since the preview so that the file no longer applies."""
-    meta, data, content, meta_path = _read_staged(folder, user, token)
-    changes = import_file(data, meta["filename"], meta["format"], meta["bank"], actor=user, now=now)
-    content.unlink(missing_ok=True)
-    meta_path.unlink(missing_ok=True)
-    return changes
-
-
-def staged_questions(folder: Path, user: User, token: str) -> int:
+def staged_questions(user: User, token: str) -> int:
     """How many questions a staged upload holds (UploadExpired as confirm_upload)."""
-    return int(_read_staged(folder, user, token)[0].get("questions") or 0)
+    return int(_read_staged(user, token).params.get("questions") or 0)
 
 
-def queue_upload(folder: Path, user: User, token: str, locale: str) -> Job:
+def queue_upload(user: User, token: str, locale: str) -> Job:
     """Turn a staged upload into a background job (lms/jobs/services.py), which imports it as
-    confirm_upload does. Raises UploadExpired as confirm_upload."""
-    meta, data, content, meta_path = _read_staged(folder, user, token)
-    job = jobs.submit("bank", user, meta["filename"], data, total=int(meta.get("questions") or 0), locale=locale,
-                      params={"format": meta["format"], "bank": meta["bank"]})
-    content.unlink(missing_ok=True)
-    meta_path.unlink(missing_ok=True)
-    return job
+    confirm_upload does, once. Raises UploadExpired as confirm_upload."""
+    data, filename, params = _use_up(_read_staged(user, token))  # committed with the job by submit()
+    return jobs.submit("bank", user, filename, data, total=int(params.get("questions") or 0), locale=locale,
+                       params={"format": params.get("format"), "bank": params.get("bank")})
 
 
 @job_kind("bank")

@@ -1,5 +1,4 @@
 from io import BytesIO
-from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
@@ -39,10 +38,6 @@ def _question(bank, key: str):
     if question is None:
         abort(404)
     return question
-
-
-def _upload_folder() -> Path:
-    return Path(current_app.instance_path) / "bank-uploads"
 
 
 def _changes_message(changes: services.BankChanges) -> str:
@@ -194,7 +189,7 @@ def export(slug: str, fmt: str):
 def upload():
     form = UploadForm(bank=request.args.get("bank", ""))
     if form.validate_on_submit():
-        plan = services.prepare_upload(_upload_folder(), current_user._get_current_object(), form.file.data.read(),
+        plan = services.prepare_upload(current_user._get_current_object(), form.file.data.read(),
                                        form.file.data.filename or "", form.format.data or None, form.bank.data or None)
         return render_template("banks/preview.html", plan=plan, confirm=ConfirmForm(token=plan.token),
                                types=QUESTION_TYPES)
@@ -209,14 +204,13 @@ def confirm_upload():
         abort(400)
     user = current_user._get_current_object()
     try:  # a large file imports in the background, and the browser follows its job
-        if services.staged_questions(_upload_folder(), user, form.token.data) > jobs.inline_rows():
-            job = jobs.start(services.queue_upload(_upload_folder(), user, form.token.data, str(get_locale())))
+        if services.staged_questions(user, form.token.data) > jobs.inline_rows():
+            job = jobs.start(services.queue_upload(user, form.token.data, str(get_locale())))
             return redirect(url_for("jobs.show", job_id=job.id))
     except services.UploadExpired:
         pass  # said just below
     try:
-        changes = services.confirm_upload(_upload_folder(), current_user._get_current_object(), form.token.data,
-                                          utcnow())
+        changes = services.confirm_upload(current_user._get_current_object(), form.token.data, utcnow())
     except services.UploadExpired:
         flash(_("That upload is no longer waiting (it was imported already, or is more than a day old). "
                 "Upload the file again."), "error")

@@ -30,6 +30,7 @@ Design, and why:
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -95,7 +96,31 @@ def worker_mode() -> str:
 
 
 def this_worker() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+    """`host:pid` of this process, the host part naming this machine and process namespace (see
+    `this_host`), so that only this machine's processes are judged by their pid."""
+    return f"{this_host()}:{os.getpid()}"[:100]
+
+
+def this_host() -> str:
+    """The host name and a short digest of this boot and this PID namespace. Two app servers may
+    carry the same host name (containers started from one template, `network_mode: host`), and
+    the same pid number means another process in another container: a running job of theirs must
+    not look dead here."""
+    global _HOST
+    if _HOST is None:
+        marks = []
+        for path, read in (("/proc/sys/kernel/random/boot_id", lambda p: open(p).read().strip()),
+                           ("/proc/self/ns/pid", os.readlink)):
+            try:
+                marks.append(read(path))
+            except OSError:
+                marks.append("")
+        digest = hashlib.sha256("|".join(marks).encode()).hexdigest()[:8] if any(marks) else ""
+        _HOST = f"{socket.gethostname()[:80]}#{digest}" if digest else socket.gethostname()[:80]
+    return _HOST
+
+
+_HOST: str | None = None
 
 
 # --- Creating and claiming -------------------------------------------------------------------------
@@ -256,7 +281,7 @@ def work(app: Flask, *, once: bool = False, idle_seconds: float = 2.0, stop: Cal
 
 def _process_gone(worker: str) -> bool:
     host, _sep, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != this_host() or not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)

@@ -9,6 +9,8 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
+from sqlalchemy.exc import IntegrityError
+
 from lms.clock import center_zone, utcnow
 from lms.extensions import db
 
@@ -48,13 +50,28 @@ def run_producers(now: datetime, producers: tuple[str, ...] = PRODUCERS) -> list
                 run.error = "missing"
                 log.warning("reminders: %s does not exist; skipped", name)
                 continue
-            run.added = int(module.send_due(now) or 0)
-            db.session.commit()
+            run.added = _send_due(module, now)
         except Exception as exc:  # noqa: BLE001 - one capability's bug must not stop the others' reminders
             db.session.rollback()
             run.added, run.error = None, f"{type(exc).__name__}: {exc}"
             log.exception("reminders: %s failed", name)
     return runs
+
+
+def _send_due(module, now: datetime, tries: int = 3) -> int:
+    """One producer's reminders, committed. Two runs at once (cron on two app servers) may add the same
+    reminder in the same instant: the database's (user, key) uniqueness refuses the second commit, and
+    the producer runs again, now adding only what the other run left out. Never a reminder twice."""
+    for attempt in range(tries):
+        try:
+            added = int(module.send_due(now) or 0)
+            db.session.commit()
+            return added
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == tries - 1:
+                raise
+    return 0  # pragma: no cover
 
 
 def moment_of(day: date | None) -> datetime:

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.browser
 ROLES = {"A0001": "admin", "T0001": "trainer", "M0001": "mentor", "E1001": "new hire", "E1004": "agent"}
 # Pages a link crawl cannot reach, each with where it is checked instead.
 NOT_CRAWLED = {
+    "auth.health": "JSON for the load balancer: tests/web/test_multinode.py",
     "exams.take": "needs an open attempt: tests/browser/test_exam_sheet.py",
     "exams.confirm": "needs an open attempt: tests/browser/test_exam_sheet.py",
     "auth.activate": "anonymous, with a one-time code: crawled as anonymous below",

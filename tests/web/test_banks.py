@@ -1,9 +1,8 @@
 """Trainers' question banks in the browser: permissions, authoring, search, upload with preview and
 confirmation, templates and exports, and a bank page whose query count does not grow with the bank."""
 import io
-import os
 import re
-import time
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from lms.content.banks import parse_bank
 from lms.content.gift import parse_gift
 from lms.extensions import db
 from lms.models import Question, QuestionBank, QuestionVersion
+from lms.models.uploads import StagedUpload
 
 ROLE_USERS = {"agent": ("agent",), "mentor": ("mentor", "agent"), "trainer": ("trainer",), "admin": ("admin",)}
 
@@ -420,9 +420,9 @@ def test_upload_shows_a_preview_and_imports_on_confirmation(app, trainer_client,
     assert "drill.gift, line 5: feedback on a fill-in answer has no place here" in html
     assert count(Question) == 3  # nothing imported yet
     token = re.search(r'name="token" type="hidden" value="([^"]+)"', html).group(1)
-    staged = Path(app.instance_path) / "bank-uploads"
-    assert sorted(path.name for path in staged.iterdir() if path.name.startswith(token)) == [
-        f"{token}.bin", f"{token}.json"]
+    staged = db.session.scalar(select(StagedUpload).where(StagedUpload.token == token))
+    assert staged.data == GIFT.encode("utf-8") and staged.params["bank"] == "complaints"  # in the database
+    assert not list(Path(app.instance_path).rglob(f"{token}*"))  # not on this app server's disk
 
     done = trainer_client.post("/banks/import/confirm", data={"token": token})
     assert done.status_code == 302 and done.location == "/banks/complaints"
@@ -539,17 +539,22 @@ def test_each_type_has_its_own_fields(trainer_client, bank, kind, field_name):
     assert not [other for other in others if other in html]
 
 
-def test_stale_uploads_are_cleaned_up(app, trainer_client, bank):
-    folder = Path(app.instance_path) / "bank-uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    old, recent = folder / ("o" * 43 + ".bin"), folder / ("r" * 43 + ".bin")
-    old.write_bytes(b"x")
-    recent.write_bytes(b"x")
-    two_days_ago = time.time() - 2 * 24 * 3600
-    os.utime(old, (two_days_ago, two_days_ago))
+def test_stale_uploads_are_cleaned_up(app, trainer, trainer_client, bank, frozen_now):
+    now = frozen_now()
+    for token, age in (("o" * 43, timedelta(days=2)), ("r" * 43, timedelta(hours=1))):
+        db.session.add(StagedUpload(token=token, user_id=trainer.id, kind="bank", filename="x.gift", params={},
+                                    data=b"x", created_at=now - age))
+    db.session.commit()
     trainer_client.post("/banks/import", data=upload(GIFT, "drill.gift", bank="complaints"),
                         content_type="multipart/form-data")
-    assert not old.exists() and recent.exists()
+    tokens = set(db.session.scalars(select(StagedUpload.token)))
+    assert "o" * 43 not in tokens and "r" * 43 in tokens and len(tokens) == 2
+    # a token more than a day old is refused even before a sweep deletes it
+    frozen_now(now + timedelta(days=1, minutes=1))
+    db.session.add(StagedUpload(token="s" * 43, user_id=trainer.id, kind="bank", filename="x.gift", params={},
+                                data=b"x", created_at=now))
+    db.session.commit()
+    assert trainer_client.post("/banks/import/confirm", data={"token": "s" * 43}).location == "/banks/import"
 
 
 # --- Names, text formats and partial credit in the editor --------------------------------------------------
