@@ -118,9 +118,11 @@ class Writer:
 
 def seed(database_url: str, *, agents: int = 3000, scale: float = 1.0, seed_value: int = 11,
          now: datetime | None = None, attempts: int = 50_000, entries: int = 200_000, migrate: bool = True,
-         log=print) -> Center:
+         sample_content: bool = False, log=print) -> Center:
     """Migrate `database_url` (empty) and fill it; returns the Center. `scale` multiplies agents,
-    attempts and entries (courses, banks and exams stay)."""
+    attempts and entries (courses, banks and exams stay). `sample_content` first imports the
+    sample content as `lms sync` does (the 24-course ladder, its banks, exams and scenarios: what
+    benchmarks/center_day.py has agents read and sit); the year of history is then seeded beside it."""
     from flask_migrate import upgrade
 
     from lms import create_app
@@ -136,6 +138,14 @@ def seed(database_url: str, *, agents: int = 3000, scale: float = 1.0, seed_valu
         if migrate:
             upgrade(directory=app.extensions["migrate"].directory, revision="heads")
         migrated = time.perf_counter()
+        if sample_content:
+            from lms.content.sync import sync_content
+
+            for line in sync_content(db.session, app.config, utcnow()):
+                log(f"  sync: {line}")
+            db.session.commit()
+            db.session.remove()
+            log(f"  sample content synced in {time.perf_counter() - migrated:.1f} s")
         now = now or utcnow().replace(minute=0, second=0, microsecond=0)
         center = Center(database_url=database_url, now=now)
         builder = _Builder(random.Random(seed_value), now, max(10, round(agents * scale)),
@@ -838,13 +848,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11, help="random seed (default 11)")
     parser.add_argument("--database-url", help="default: a temporary SQLite file (postgresql+psycopg://... works)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite file and print its path")
+    parser.add_argument("--sample-content", action="store_true",
+                        help="import the sample content (lms sync) first, as benchmarks/center_day.py does")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="lms-seed-center-"))
     os.environ.setdefault("LMS_INSTANCE_PATH", str(folder / "instance"))
     url = args.database_url or f"sqlite:///{folder / 'center.sqlite3'}"
     os.environ.setdefault("LMS_DATABASE_URL", url)
     print(f"Seeding {round(args.agents * args.scale):,} agents into {url}")
-    center = seed(url, agents=args.agents, scale=args.scale, seed_value=args.seed)
+    center = seed(url, agents=args.agents, scale=args.scale, seed_value=args.seed,
+                  sample_content=args.sample_content)
     print(f"  done in {center.seconds:.1f} s")
     print_counts(center)
     print("  record entries by kind: " + ", ".join(f"{k} {v:,}" for k, v in sorted(kinds(url).items())))
