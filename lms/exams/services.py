@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy import BigInteger, and_, exists, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import Forbidden, NotFound
 
 from lms.catalog.services import load_progress
-from lms.exams import grading, timing
+from lms.exams import cache, grading, timing
 from lms.extensions import db
 from lms.models import (AttemptAnswer, AttemptQuestion, Exam, ExamAttempt, Question, QuestionBank,
                         QuestionVersion, User)
@@ -214,9 +214,12 @@ def course_locked(user: User, exam: Exam) -> bool:
     return course is None or not progress.access(course).is_open
 
 
-def exam_status(user: User, exam: Exam, now: datetime, *, locked: bool | None = None) -> ExamStatus:
+def exam_status(user: User, exam: Exam, now: datetime, *, locked: bool | None = None,
+                for_start: bool = False) -> ExamStatus:
     """The user's attempts at `exam`, an overdue open one finalized first. `locked` may be given by a
-    caller that already knows the course access (the course page); else it is computed."""
+    caller that already knows the course access (the course page); else it is computed.
+    `for_start`: only what deciding a start needs; make-ups are not read while no attempt of the
+    current cycle exists (they add attempts and waive waits, neither of which can block a first one)."""
     attempts = _attempts_of(user.id, exam.id)
     open_attempt = next((a for a in attempts if a.state == "open"), None)
     if open_attempt is not None and finalize_if_overdue(open_attempt, now):
@@ -226,7 +229,8 @@ def exam_status(user: User, exam: Exam, now: datetime, *, locked: bool | None = 
     since = completion.cycle_start(user, exam.course, now) if exam.course is not None else None
     current = [a for a in attempts if since is None or a.started_at >= since or a.state == "open"]
     earlier = [a for a in attempts if a not in current]
-    grants = [g for g in grants_of(user.id, exam.id) if since is None or g.created_at >= since]
+    grants = [] if for_start and not current else [
+        g for g in grants_of(user.id, exam.id) if since is None or g.created_at >= since]
     return ExamStatus(exam=exam, attempts=current, now=now, locked=locked, earlier=earlier, cycle_start=since,
                       grants=grants)
 
@@ -275,9 +279,19 @@ def start_attempt(user: User, exam: Exam, now: datetime, *, rng: random.Random |
     Raises ExamLocked, ExamNotOpenYet, ExamClosed, AttemptLimitReached, RetakeNotYet, ExamEmpty.
     Two starts in the same instant give one attempt: the database refuses the second number n+1.
     """
-    status = exam_status(user, exam, now)
+    return db.session.get(ExamAttempt, begin_attempt(user, exam, now, rng=rng))
+
+
+def begin_attempt(user: User, exam: Exam, now: datetime, *, rng: random.Random | None = None) -> int:
+    """start_attempt without loading the attempt afterwards: its id (what the Start button needs).
+
+    The attempt and its slots are three INSERT statements whatever the exam's size: the attempt,
+    its pinned questions (one executemany), and their empty answer rows (INSERT ... SELECT), so
+    every save is one conditional UPDATE.
+    """
+    status = exam_status(user, exam, now, for_start=True)
     if status.open_attempt is not None:
-        return status.open_attempt
+        return status.open_attempt.id
     blocker = status.blocker
     if blocker == "locked":
         raise ExamLocked()
@@ -290,69 +304,100 @@ def start_attempt(user: User, exam: Exam, now: datetime, *, rng: random.Random |
     if blocker == "wait":
         raise RetakeNotYet(status.retake_at)
 
+    earlier = status.attempts + status.earlier
     drawn = draw_questions(exam, user, rng or random.Random())
     if not drawn:
         raise ExamEmpty()
-    number = max((a.number for a in status.attempts + status.earlier), default=0) + 1
-    attempt = ExamAttempt(exam_id=exam.id, user_id=user.id, number=number, state="open", started_at=now,
-                          deadline=timing.deadline_for(now, exam.time_limit_minutes, exam.closes_at),
-                          max_score=sum(version.points for _q, version, _o in drawn))
-    # Each slot gets its (empty) answer row now, so every save is one conditional UPDATE.
-    attempt.questions = [
-        AttemptQuestion(position=position, question_id=question.id, question_version_id=version.id,
-                        question_type=question.type, option_order=order, points=version.points,
-                        answer=AttemptAnswer(response=None, seq=0, saved_at=now, marker_comment=""))
-        for position, (question, version, order) in enumerate(drawn)
-    ]
-    db.session.add(attempt)
+    number = max((a.number for a in earlier), default=0) + 1
     try:
-        db.session.commit()
+        attempt_id = db.session.execute(insert(ExamAttempt.__table__).values(
+            exam_id=exam.id, user_id=user.id, number=number, state="open", started_at=now,
+            deadline=timing.deadline_for(now, exam.time_limit_minutes, exam.closes_at), auto_submitted=False,
+            max_score=sum(d.points for d in drawn)).returning(ExamAttempt.id)).scalar_one()
     except IntegrityError:
         db.session.rollback()
         winner = db.session.scalar(select(ExamAttempt).where(
             ExamAttempt.exam_id == exam.id, ExamAttempt.user_id == user.id, ExamAttempt.number == number))
         if winner is None or winner.state != "open":
             raise
-        return winner
-    return attempt
+        return winner.id
+    db.session.execute(insert(AttemptQuestion.__table__), [
+        {"attempt_id": attempt_id, "position": position, "question_id": d.question_id,
+         "question_version_id": d.version_id, "question_type": d.type, "option_order": d.order, "points": d.points}
+        for position, d in enumerate(drawn)])
+    db.session.execute(insert(AttemptAnswer.__table__).from_select(
+        ["attempt_question_id", "response", "seq", "saved_at", "marker_comment"],
+        select(AttemptQuestion.id, literal(None, AttemptAnswer.response.type), literal(0, BigInteger),
+               literal(now, AttemptAnswer.saved_at.type), literal("")).where(AttemptQuestion.attempt_id == attempt_id)))
+    db.session.commit()
+    return attempt_id
 
 
-def draw_questions(exam: Exam, user: User, rng: random.Random) -> list[tuple[Question, QuestionVersion, list[str]]]:
-    """Pick each pool's questions at random among the live ones carrying all its tags, preferring
-    those this user has not seen in earlier attempts (then the least seen), never the same twice;
-    then order them (shuffled if the exam says so) and fix each question's option order."""
-    bank_ids = {pool.bank_id for pool in exam.pools}
-    candidates = list(db.session.scalars(
-        select(Question).join(QuestionBank)
+@dataclass(frozen=True)
+class Drawn:
+    """One drawn question: the version pinned and the option order (internal ids) it is shown in."""
+
+    question_id: int
+    type: str
+    version_id: int
+    points: float
+    order: list[str]
+
+
+def candidates(bank_ids: set[int]) -> list:
+    """The live questions of `bank_ids` with their current version, by id: one light query (no
+    content), read afresh on every start and never cached, so a new, retired or re-tagged question,
+    a retired bank or a question's new version reaches the very next start on every app node."""
+    return db.session.execute(
+        select(Question.id, Question.bank_id, Question.tags, Question.type, QuestionVersion.id.label("version_id"),
+               QuestionVersion.created_at, QuestionVersion.content_hash)
+        .join(QuestionBank, QuestionBank.id == Question.bank_id)
+        .join(QuestionVersion, and_(QuestionVersion.question_id == Question.id,
+                                    QuestionVersion.number == Question.version))
         .where(Question.bank_id.in_(bank_ids), Question.retired_at.is_(None), QuestionBank.retired_at.is_(None))
-        .order_by(Question.id)))
-    seen_counts = dict(db.session.execute(
+        .order_by(Question.id)).all()
+
+
+def seen_counts(user_id: int, exam_id: int) -> dict[int, int]:
+    """How often each question was shown to `user_id` in earlier attempts at `exam_id`."""
+    return dict(db.session.execute(
         select(AttemptQuestion.question_id, func.count())
         .join(ExamAttempt, ExamAttempt.id == AttemptQuestion.attempt_id)
-        .where(ExamAttempt.user_id == user.id, ExamAttempt.exam_id == exam.id)
+        .where(ExamAttempt.user_id == user_id, ExamAttempt.exam_id == exam_id)
         .group_by(AttemptQuestion.question_id)).all())
+
+
+def draw_questions(exam: Exam, user: User, rng: random.Random) -> list[Drawn]:
+    """Pick each pool's questions at random among the live ones carrying all its tags, preferring
+    those this user has not seen in earlier attempts (then the least seen), never the same twice;
+    then order them (shuffled if the exam says so) and fix each question's option order.
+    Reads the candidates (one query) and only the drawn versions' content (cached: versions never change)."""
+    rows = candidates({pool.bank_id for pool in exam.pools})
+    seen = seen_counts(user.id, exam.id)
     taken: set[int] = set()
-    drawn: list[Question] = []
+    drawn: list = []
     for pool in sorted(exam.pools, key=lambda p: p.position):
         wanted = set(pool.tags or [])
-        matching = [q for q in candidates if q.bank_id == pool.bank_id and q.id not in taken
-                    and q.current is not None and wanted <= set(q.tags or [])]
+        matching = [row for row in rows if row.bank_id == pool.bank_id and row.id not in taken
+                    and wanted <= set(row.tags or [])]
         rng.shuffle(matching)
-        matching.sort(key=lambda q: seen_counts.get(q.id, 0))  # stable: random among equally seen
+        matching.sort(key=lambda row: seen.get(row.id, 0))  # stable: random among equally seen
         picked = matching[:pool.count]
         if not exam.shuffle_questions:
-            picked.sort(key=lambda q: q.id)
-        taken.update(q.id for q in picked)
+            picked.sort(key=lambda row: row.id)
+        taken.update(row.id for row in picked)
         drawn.extend(picked)
     if exam.shuffle_questions:
         rng.shuffle(drawn)
+    versions = cache.versions([cache.version_key(row.version_id, row.created_at, row.content_hash) for row in drawn])
     result = []
-    for question in drawn:
-        kind = QUESTION_TYPES[question.type]
-        order = list(kind.option_ids(question.current.data))
+    for row in drawn:
+        kind = QUESTION_TYPES[row.type]
+        version = versions[row.version_id]
+        order = list(kind.option_ids(version.data))
         if exam.shuffle_options or kind.always_shuffle:
             rng.shuffle(order)
-        result.append((question, question.current, order))
+        result.append(Drawn(row.id, row.type, row.version_id, version.points, order))
     return result
 
 
@@ -372,6 +417,7 @@ class Slot:
     review: dict | None = None  # right answers, feedback, explanation: only when review is open
     marker_comment: str = ""
     response_text: str | None = None  # essays and blanks, for markers
+    version_key: tuple = ()  # (version id, option order): what the sheet's HTML depends on besides the answer
 
     @property
     def number(self) -> int:
@@ -383,30 +429,40 @@ class Slot:
 
 
 def load_sheet(attempt: ExamAttempt, *, review: bool = False) -> list[Slot]:
-    """Every slot of `attempt` with its saved response, in two queries whatever the exam's size.
+    """Every slot of `attempt` with its saved response, in one query whatever the exam's size (plus
+    one for versions this process has not met yet: their content is immutable and cached).
     With `review`, each slot also carries the key, feedback and explanation."""
-    questions = list(db.session.scalars(
-        select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id)
-        .options(joinedload(AttemptQuestion.version), joinedload(AttemptQuestion.answer))
-        .order_by(AttemptQuestion.position).execution_options(populate_existing=True)))
-    return [_slot(aq, review=review) for aq in questions]
+    rows = db.session.execute(
+        select(AttemptQuestion.position, AttemptQuestion.question_type, AttemptQuestion.option_order,
+               AttemptQuestion.points, AttemptQuestion.question_version_id, QuestionVersion.created_at,
+               QuestionVersion.content_hash, AttemptAnswer.id.label("answer_id"), AttemptAnswer.response,
+               AttemptAnswer.seq, AttemptAnswer.points.label("awarded"), AttemptAnswer.marker_comment)
+        .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
+        .outerjoin(AttemptAnswer, AttemptAnswer.attempt_question_id == AttemptQuestion.id)
+        .where(AttemptQuestion.attempt_id == attempt.id)
+        .order_by(AttemptQuestion.position)).all()
+    versions = cache.versions([cache.version_key(row.question_version_id, row.created_at, row.content_hash)
+                               for row in rows])
+    return [_slot(row, versions[row.question_version_id], review=review) for row in rows]
 
 
-def _slot(aq: AttemptQuestion, *, review: bool) -> Slot:
-    kind = QUESTION_TYPES[aq.question_type]
-    data = aq.version.data
-    response = aq.answer.response if aq.answer is not None else None
+def _slot(row, version: cache.VersionInfo, *, review: bool) -> Slot:
+    kind = QUESTION_TYPES[row.question_type]
+    data = version.data
+    answered_row = row.answer_id is not None
+    response = row.response if answered_row else None
     slot = Slot(
-        position=aq.position, type=aq.question_type, stem_html=aq.version.stem_html, points=aq.points,
-        public=kind.public(data, aq.option_order), saved=kind.public_response(data, aq.option_order, response),
-        seq=aq.answer.seq if aq.answer is not None else 0, answered=response is not None,
-        awarded=aq.answer.points if aq.answer is not None else None,
-        marker_comment=aq.answer.marker_comment if aq.answer is not None else "",
+        position=row.position, type=row.question_type, stem_html=version.stem_html, points=row.points,
+        public=kind.public(data, row.option_order), saved=kind.public_response(data, row.option_order, response),
+        seq=row.seq if answered_row else 0, answered=response is not None,
+        awarded=row.awarded if answered_row else None,
+        marker_comment=(row.marker_comment or "") if answered_row else "",
         response_text=response if isinstance(response, str) else None,
+        version_key=(version.id, tuple(row.option_order)),
     )
     if review:
-        slot.review = review_view(aq.question_type, data, aq.option_order, response)
-        slot.review["explanation_html"] = aq.version.explanation_html
+        slot.review = review_view(row.question_type, data, row.option_order, response)
+        slot.review["explanation_html"] = version.explanation_html
     return slot
 
 
@@ -458,7 +514,8 @@ def save_answer(user: User, attempt_id: int, slot: int, raw: Any, seq: int, now:
     # finalize until this save is committed.
     row = db.session.execute(
         select(ExamAttempt.user_id, ExamAttempt.state, ExamAttempt.deadline, AttemptQuestion.id.label("slot_id"),
-               AttemptQuestion.question_type, AttemptQuestion.option_order, QuestionVersion.data)
+               AttemptQuestion.question_type, AttemptQuestion.option_order, QuestionVersion.id.label("version_id"),
+               QuestionVersion.created_at, QuestionVersion.content_hash)
         .select_from(ExamAttempt)
         .outerjoin(AttemptQuestion, and_(AttemptQuestion.attempt_id == ExamAttempt.id, AttemptQuestion.position == slot))
         .outerjoin(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
@@ -470,7 +527,8 @@ def save_answer(user: User, attempt_id: int, slot: int, raw: Any, seq: int, now:
     _check_open(attempt_id, row.state, row.deadline, now)
     if row.slot_id is None:
         raise UnknownSlot(slot)
-    response = QUESTION_TYPES[row.question_type].clean_response(row.data, row.option_order, raw)
+    version = cache.versions([cache.version_key(row.version_id, row.created_at, row.content_hash)])[row.version_id]
+    response = QUESTION_TYPES[row.question_type].clean_response(version.data, row.option_order, raw)
     stored = _write_answer(attempt_id, row.slot_id, response, seq, now)
     db.session.commit()
     return Saved(slot=slot, seq=stored)

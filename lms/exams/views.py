@@ -15,7 +15,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from lms.auth.permissions import role_required
 from lms.clock import center_zone, utcnow
-from lms.exams import authoring, feedback, forms, makeup, services, timing
+from lms.exams import authoring, cache, feedback, forms, makeup, services, timing
 from lms.exams.forms import Choice
 from lms.extensions import db
 from lms.models import Course, Exam, QuestionBank
@@ -68,11 +68,11 @@ def show(slug: str):
 def start(slug: str):
     exam = services.load_exam(slug)
     try:
-        attempt = services.start_attempt(_me(), exam, utcnow())
+        attempt_id = services.begin_attempt(_me(), exam, utcnow())
     except services.ExamError as exc:
         flash(_message(exc), "error")
         return redirect(url_for("exams.show", slug=slug))
-    return redirect(url_for("exams.take", attempt_id=attempt.id))
+    return redirect(url_for("exams.take", attempt_id=attempt_id))
 
 
 @bp.route("/attempts/<int:attempt_id>")
@@ -82,7 +82,7 @@ def take(attempt_id: int):
     attempt = services.load_attempt_for(_me(), attempt_id, now)
     if not attempt.is_open:
         return redirect(url_for("exams.result", attempt_id=attempt.id))
-    sheet = services.load_sheet(attempt)
+    sheet = cache.Sheet(services.load_sheet(attempt))
     return render_template("exams/take.html", attempt=attempt, exam=attempt.exam, sheet=sheet, now=now,
                            grace=services.grace_seconds(), max_seq=max((s.seq for s in sheet), default=0),
                            seconds_left=timing.seconds_left(attempt.deadline, now))

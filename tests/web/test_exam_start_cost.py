@@ -1,0 +1,137 @@
+"""What an exam start, its first page and a save cost in SQL: a fixed number of statements whatever
+the exam's and the bank's size, the attempt's rows in three INSERT statements (not one per row), and
+one attempt however many starts race (issue 14, benchmarks/exam_storm.py)."""
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import func, select
+
+from lms.extensions import db
+from lms.models import AttemptAnswer, AttemptQuestion, ExamAttempt
+from tests.exam_support import add_question, make_bank, make_exam
+
+
+def statements(action) -> list[str]:
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def login(client, user) -> None:
+    assert client.post("/login", data={"employee_no": user.employee_no, "password": "password123"}).status_code == 302
+
+
+def sit(app, make_user, slug: str) -> dict[str, list[str]]:
+    """One agent's start, first page and first save: the statements of each."""
+    client = app.test_client()
+    login(client, make_user())
+    found: dict[str, list[str]] = {}
+    holder = {}
+
+    def start():
+        holder["start"] = client.post(f"/exams/{slug}/start")
+
+    found["start"] = statements(start)
+    location = holder["start"].location
+    assert "/exams/attempts/" in location
+    attempt_id = int(re.search(r"/exams/attempts/(\d+)", location).group(1))
+
+    def page():
+        holder["page"] = client.get(f"/exams/attempts/{attempt_id}")
+
+    found["page"] = statements(page)
+    assert holder["page"].status_code == 200
+    slot = re.search(r'data-slot="(\d+)" data-type="truefalse"', holder["page"].get_data(as_text=True)).group(1)
+
+    def save():
+        holder["save"] = client.post(f"/exams/attempts/{attempt_id}/save",
+                                     json={"slot": int(slot), "response": "true", "seq": 1})
+
+    found["save"] = statements(save)
+    assert holder["save"].get_json()["saved"] is True
+    return found
+
+
+def test_start_page_and_save_cost_the_same_whatever_the_size(app, make_user):
+    small_bank = make_bank("small", per_type=2, types=("single", "multi", "truefalse", "fill"))
+    make_exam([(small_bank, 5)], slug="small")
+    big_bank = make_bank("big", per_type=50, types=("single", "multi", "truefalse", "fill", "matching"))
+    make_exam([(big_bank, 60)], slug="big")
+    sit(app, make_user, "small")  # warm: versions met once per process
+    sit(app, make_user, "big")
+    small, big = sit(app, make_user, "small"), sit(app, make_user, "big")
+    for what in ("start", "page", "save"):
+        assert len(small[what]) == len(big[what]), (what, small[what], big[what])
+    inserts = [s for s in big["start"] if s.startswith("INSERT")]
+    assert [re.match(r"INSERT INTO (\w+)", s).group(1) for s in inserts] == [
+        "exam_attempts", "attempt_questions", "attempt_answers"]
+    # the first read of a page (login user, attempt, slots) and of a save (user, attempt + slot, update)
+    assert len(big["page"]) <= 3, big["page"]
+    assert len(big["save"]) <= 3, big["save"]
+    assert len(big["start"]) <= 10, big["start"]
+    with app.app_context():
+        attempt = db.session.scalar(select(ExamAttempt).order_by(ExamAttempt.id.desc()).limit(1))
+        assert len(attempt.questions) == 60 and all(aq.answer is not None for aq in attempt.questions)
+        assert attempt.max_score == 60
+
+
+def test_a_new_version_is_read_once_then_served_from_memory(app, make_user):
+    bank = make_bank("kb", per_type=3, types=("single", "truefalse"))
+    make_exam([(bank, 6)], slug="kb", shuffle_questions=False)
+    first = sit(app, make_user, "kb")
+    assert any("FROM question_versions WHERE question_versions.id IN" in s for s in first["start"])
+    again = sit(app, make_user, "kb")
+    assert not any("question_versions.stem_html" in s for s in again["start"] + again["page"] + again["save"])
+    add_question(bank, "single", "kb-late")
+    db.session.commit()
+    bank_grew = sit(app, make_user, "kb")  # 7 live questions for 6 places: the new one may be drawn
+    reads = [s for s in bank_grew["start"] if "question_versions.stem_html" in s]
+    assert len(reads) <= 1
+
+
+@pytest.mark.parametrize("clicks", [2, 6])
+def test_simultaneous_starts_of_one_agent_give_one_attempt(app, database_url, make_user, clicks, tmp_path):
+    """Starts from several tabs at once (each its own request and connection): one attempt, with every
+    slot and its empty answer, and every click lands on it."""
+    bank = make_bank("race", per_type=4, types=("single", "truefalse"))
+    make_exam([(bank, 8)], slug="race")
+    agent = make_user()
+    clients = [app.test_client() for _ in range(clicks)]
+    for client in clients:
+        login(client, agent)
+    db.session.remove()
+    barrier = threading.Barrier(clicks)
+    locations: list[str] = []
+    errors: list[BaseException] = []
+
+    def click(client):
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                response = client.post("/exams/race/start")
+                locations.append(response.location or str(response.status_code))
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=click, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert len(set(locations)) == 1 and "/exams/attempts/" in locations[0], locations
+    assert db.session.scalar(select(func.count()).select_from(ExamAttempt)) == 1
+    assert db.session.scalar(select(func.count()).select_from(AttemptQuestion)) == 8
+    assert db.session.scalar(select(func.count()).select_from(AttemptAnswer)) == 8
