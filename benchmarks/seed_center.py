@@ -773,7 +773,7 @@ class _Builder:
         from lms.models import AuditEvent
         from lms.models.plans import Assignment, Cohort, CohortMember, TrainingPlan
 
-        rng, now = self.rng, self.now
+        now = self.now
         plan_id = w.ids(TrainingPlan.__table__, 1).start
         self.center.plan_id = plan_id
         w.insert(TrainingPlan.__table__, [{"id": plan_id, "name": f"{now.year} 年度在岗培训计划",

@@ -75,6 +75,14 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# `type` names the question type in a bank file; in course.md it is the course's type.
+COURSE_TYPE_FIELD = _l("%(name)s ('%(key)s')", name=_l("the course type"), key="type")
+
+
+def _course_type(value, _key) -> str:
+    return choice(value, COURSE_TYPE_FIELD, COURSE_TYPES)
+
+
 def parse_lesson(text: str, path: str, position: int, slug: str) -> tuple[LessonSpec | None, list[ContentError]]:
     doc = parse_document(text, path)
     if doc.errors:
@@ -104,7 +112,7 @@ def parse_course(text: str, path: str, folder: str, position: int,
     star_level = fields.whole("star_level", 0, 5, required=True)
     kind = fields.choice("kind", KINDS, required=True)
     track = fields.choice("track", TRACKS, required=True)
-    course_type = fields.read("type", choice, default=None, choices=COURSE_TYPES)
+    course_type = fields.read("type", _course_type, default=None)
     summary = fields.text("summary", limit=500)
     minutes = fields.whole("minutes", 0, 10000)
     valid_months = fields.whole("valid_months", 1, 120)

@@ -38,7 +38,6 @@ FIELD_NAMES: dict[str, Message] = {
     "star_level": _l("the star level"),
     "kind": _l("the kind"),
     "track": _l("the track"),
-    "type": _l("the course type"),
     "summary": _l("the summary"),
     "minutes": _l("the length in minutes"),
     "valid_months": _l("the validity in months"),

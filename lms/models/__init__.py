@@ -26,5 +26,5 @@ __all__ = [
     "AttemptAnswer", "CERTIFICATE_KINDS", "Certificate", "STAR_CHANGE_KINDS", "StarChange", "StarLevel",
     "MOODS", "PRACTICAL_STATUSES", "Scenario", "ScriptVersion", "RubricVersion", "RubricCriterion",
     "Rehearsal", "Practical", "PracticalScore", "PracticalCorrection", "PracticalAcknowledgement",
-    "JOB_STATUSES", "Job", "SEARCH_KINDS", "SearchDocument", "classroom", "notifications", "plans", "surveys",
+    "JOB_STATUSES", "Job", "SEARCH_KINDS", "SearchDocument", "classroom", "notifications", "plans", "surveys", "uploads",
 ]

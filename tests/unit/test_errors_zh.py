@@ -167,6 +167,7 @@ CASES = [
     # courses
     ("course-star-level", lambda: course("star_level: 0", "star_level: 6"), "whole number from 0 to 5"),
     ("course-kind", lambda: course("kind: required", "kind: optional"), "'required' or 'elective'"),
+    ("course-type", lambda: course("kind: required", "kind: required\ntype: fun"), "the course type ('type') must be"),
     ("course-slug", lambda: course("slug: demo", "slug: Bad Slug"), "may hold only lowercase"),
     ("course-prerequisites-not-a-list", lambda: course("prerequisites: []", "prerequisites: basics"),
      "must be a list of course ids"),

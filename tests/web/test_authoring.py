@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io
-import json
 import re
 import zipfile
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -114,7 +112,7 @@ def test_form_errors_speak_the_readers_language(catalog, make_user, login_as):
 
 
 def test_create_course_then_publish(catalog, trainer, login_as, frozen_now):
-    now = frozen_now()
+    frozen_now()
     client = login_as(trainer)
     response = client.post("/author/courses/new", data={**_course_form(), "prerequisites": ["basics-a"]})
     assert response.status_code == 302 and response.location.endswith("/author/courses/new-course")
