@@ -1,10 +1,14 @@
 """A trainer builds a course in Chromium, on a desktop and on a phone: creates it, writes a lesson in the
-CodeMirror editor, uploads a picture (a PNG made by Pillow) that goes in at the cursor, sees it in the live
-preview, saves, publishes; an agent opens the lesson as learners see it, picture loaded. CSRF on, nothing
+CodeMirror editor, uploads a picture (a PNG made by Pillow) and a call recording (a WAV made by the wave
+module) that go in at the cursor, sees them in the live preview, saves, publishes; an agent opens the
+lesson as learners see it, picture loaded, recording playable with its speed control. CSRF on, nothing
 breaks the Content-Security-Policy, nothing scrolls sideways on the phone."""
 from __future__ import annotations
 
 import io
+import math
+import struct
+import wave
 
 import pytest
 from PIL import Image, ImageDraw
@@ -32,6 +36,18 @@ def diagram_png() -> bytes:
     draw.line((40, 180, 600, 180), fill=(200, 40, 40), width=6)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def call_wav(seconds: float = 2.0, rate: int = 8000) -> bytes:
+    """A short mono recording: a 440 Hz tone, as a phone line would carry it."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * n / rate)))
+                                 for n in range(int(seconds * rate))))
     return buffer.getvalue()
 
 
@@ -71,6 +87,10 @@ def test_trainer_builds_a_course_with_a_picture(device, catalog, live_server, br
                                                  "buffer": diagram_png()}])
     page.click("#upload-form button[type=submit]")
     page.wait_for_function("() => document.querySelector('.CodeMirror').CodeMirror.getValue().includes('](media/flow-chart.png)')")
+    page.evaluate("() => { const cm = document.querySelector('.CodeMirror').CodeMirror; cm.setCursor(cm.lineCount() - 1, 0); }")
+    page.set_input_files("#media-file", files=[{"name": "call.wav", "mimeType": "audio/wav", "buffer": call_wav()}])
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_function("() => document.querySelector('.CodeMirror').CodeMirror.getValue().includes('](media/call.wav)')")
 
     if device == "phone":
         assert not page.is_visible("#pane-preview")  # one pane at a time on a phone
@@ -84,6 +104,8 @@ def test_trainer_builds_a_course_with_a_picture(device, catalog, live_server, br
     page.wait_for_function("""() => { const img = document.querySelector('#preview img');
         return img && /^\\/media\\/[0-9a-f]{64}\\.png$/.test(img.getAttribute('src')) && img.complete && img.naturalWidth > 0; }""")
     assert "受理流程" in page.inner_text("#preview")
+    page.wait_for_function("""() => { const audio = document.querySelector('#preview audio');
+        return audio && /^\\/media\\/[0-9a-f]{64}\\.wav$/.test(audio.getAttribute('src')); }""")
     if device == "phone":
         assert horizontal_overflow(page) == 0
         page.click("#tab-edit")
@@ -112,6 +134,10 @@ def test_trainer_builds_a_course_with_a_picture(device, catalog, live_server, br
     learner.wait_for_function("() => { const img = document.querySelector('.prose img'); "
                               "return img && img.complete && img.naturalWidth === 640; }")
     width = learner.evaluate("document.querySelector('.prose img').getBoundingClientRect().width")
+    learner.wait_for_function("() => { const audio = document.querySelector('.prose audio'); "
+                              "return audio && audio.readyState >= 1 && Math.round(audio.duration) === 2; }")
+    learner.locator('.media-speed-button[data-rate="1.5"]').first.click()
+    assert learner.evaluate("document.querySelector('.prose audio').playbackRate") == 1.5
     assert width <= learner.viewport_size["width"]
     assert "受理流程" in learner.inner_text("h1") + learner.inner_text(".prose")
     learner_context.close()
