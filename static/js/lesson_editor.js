@@ -25,28 +25,9 @@
   var editor = null;
   var wrapper = null;
 
-  if (typeof window.CodeMirror === "function") {
-    var label = document.querySelector('label[for="' + textarea.id + '"]');
-    editor = window.CodeMirror.fromTextArea(textarea, {
-      mode: "markdown",
-      lineNumbers: true,
-      inputStyle: "contenteditable", // the editable text is inside the scroll area; phones get their IME
-      lineWrapping: true, // long Chinese lines stay readable on a phone, no sideways scroll
-      indentUnit: 2,
-      tabSize: 2,
-      indentWithTabs: false,
-      extraKeys: { "Tab": false, "Shift-Tab": false }, // Tab leaves the editor: keyboards are never trapped
-      screenReaderLabel: label ? label.textContent.trim() : "",
-      viewportMargin: 50
-    });
+  if (typeof window.CodeMirror === "function" && typeof window.sourceEditor === "function") {
+    editor = window.sourceEditor(textarea, "markdown");
     wrapper = editor.getWrapperElement();
-    wrapper.classList.add("source-editor");
-    if (label) {
-      label.addEventListener("click", function (event) {
-        event.preventDefault();
-        editor.focus();
-      });
-    }
   }
 
   // --- problem lines: the server's (from a refused save) and the preview's -----------------------------

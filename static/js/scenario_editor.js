@@ -10,34 +10,11 @@
   "use strict";
 
   var textarea = document.querySelector("textarea[data-editor]");
-  if (!textarea || typeof window.CodeMirror !== "function") {
+  if (!textarea || typeof window.CodeMirror !== "function" || typeof window.sourceEditor !== "function") {
     return;
   }
-  var label = document.querySelector('label[for="' + textarea.id + '"]');
-
-  var editor = window.CodeMirror.fromTextArea(textarea, {
-    mode: { name: "yaml-frontmatter", base: "markdown" },
-    lineNumbers: true,
-    // the editable text lives inside the scrolling area, so a keyboard reaches what scrolls (axe's
-    // scrollable-region-focusable) and phones get their native selection and IME
-    inputStyle: "contenteditable",
-    lineWrapping: true, // long Chinese lines stay readable on a phone, no sideways scroll
-    indentUnit: 2,
-    tabSize: 2,
-    indentWithTabs: false,
-    // Tab and Shift-Tab leave the editor (keyboard users are never trapped); Ctrl-] / Ctrl-[ indent.
-    extraKeys: { "Tab": false, "Shift-Tab": false },
-    screenReaderLabel: label ? label.textContent.trim() : "",
-    viewportMargin: 50
-  });
+  var editor = window.sourceEditor(textarea, { name: "yaml-frontmatter", base: "markdown" });
   var wrapper = editor.getWrapperElement();
-  wrapper.classList.add("source-editor");
-  if (label) {
-    label.addEventListener("click", function (event) {
-      event.preventDefault();
-      editor.focus();
-    });
-  }
 
   // Highlight each problem line; editing a highlighted line takes its mark away.
   var marked = [];
