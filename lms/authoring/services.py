@@ -242,15 +242,15 @@ def check_course(session: Session, values: CourseFields, course: Course | None =
 def _reaches(courses: dict[str, Course], start: Iterable[str], target: str) -> bool:
     """Whether following prerequisites from `start` leads back to `target`."""
     seen: set[str] = set()
-    todo = list(start)
-    while todo:
-        slug = todo.pop()
+    pending = list(start)
+    while pending:
+        slug = pending.pop()
         if slug == target:
             return True
         if slug in seen or slug not in courses:
             continue
         seen.add(slug)
-        todo.extend(other.slug for other in courses[slug].prerequisites)
+        pending.extend(other.slug for other in courses[slug].prerequisites)
     return False
 
 
