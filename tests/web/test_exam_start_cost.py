@@ -66,12 +66,16 @@ def sit(app, make_user, slug: str) -> dict[str, list[str]]:
 
 def test_start_page_and_save_cost_the_same_whatever_the_size(app, make_user):
     small_bank = make_bank("small", per_type=2, types=("single", "multi", "truefalse", "fill"))
-    make_exam([(small_bank, 5)], slug="small")
+    make_exam([(small_bank, 8)], slug="small")  # every question: a true/false one is always drawn
     big_bank = make_bank("big", per_type=50, types=("single", "multi", "truefalse", "fill", "matching"))
     make_exam([(big_bank, 60)], slug="big")
-    sit(app, make_user, "small")  # warm: versions met once per process
-    sit(app, make_user, "big")
     small, big = sit(app, make_user, "small"), sit(app, make_user, "big")
+    for found in (small, big):
+        # a version met for the first time in this process is read once (one statement, whatever the
+        # number of versions: test below); a draw may or may not meet one, so it is left out here
+        first_reads = [s for s in found["start"] if "question_versions.stem_html" in s]
+        assert len(first_reads) <= 1, first_reads
+        found["start"] = [s for s in found["start"] if s not in first_reads]
     for what in ("start", "page", "save"):
         assert len(small[what]) == len(big[what]), (what, small[what], big[what])
     inserts = [s for s in big["start"] if s.startswith("INSERT")]
