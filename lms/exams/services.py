@@ -107,9 +107,9 @@ def grace_seconds() -> int:
 # --- exams and an agent's standing in one --------------------------------------------------------
 
 def load_exam(slug: str) -> Exam:
-    """The live exam with its pools and course, else 404."""
-    exam = db.session.scalar(select(Exam).where(Exam.slug == slug, Exam.retired_at.is_(None))
-                             .options(selectinload(Exam.pools), joinedload(Exam.course)))
+    """The live exam with its pools and course (one query), else 404."""
+    exam = db.session.scalars(select(Exam).where(Exam.slug == slug, Exam.retired_at.is_(None))
+                              .options(joinedload(Exam.pools), joinedload(Exam.course))).unique().first()
     if exam is None:
         raise NotFound()
     return exam
@@ -305,7 +305,7 @@ def begin_attempt(user: User, exam: Exam, now: datetime, *, rng: random.Random |
         raise RetakeNotYet(status.retake_at)
 
     earlier = status.attempts + status.earlier
-    drawn = draw_questions(exam, user, rng or random.Random())
+    drawn = draw_questions(exam, user, rng or random.Random(), first_attempt=not earlier)
     if not drawn:
         raise ExamEmpty()
     number = max((a.number for a in earlier), default=0) + 1
@@ -367,13 +367,14 @@ def seen_counts(user_id: int, exam_id: int) -> dict[int, int]:
         .group_by(AttemptQuestion.question_id)).all())
 
 
-def draw_questions(exam: Exam, user: User, rng: random.Random) -> list[Drawn]:
+def draw_questions(exam: Exam, user: User, rng: random.Random, *, first_attempt: bool = False) -> list[Drawn]:
     """Pick each pool's questions at random among the live ones carrying all its tags, preferring
     those this user has not seen in earlier attempts (then the least seen), never the same twice;
     then order them (shuffled if the exam says so) and fix each question's option order.
-    Reads the candidates (one query) and only the drawn versions' content (cached: versions never change)."""
+    Reads the candidates (one query), what earlier attempts showed (one more, unless `first_attempt`:
+    nothing was shown yet) and only the drawn versions' content (cached: versions never change)."""
     rows = candidates({pool.bank_id for pool in exam.pools})
-    seen = seen_counts(user.id, exam.id)
+    seen = {} if first_attempt else seen_counts(user.id, exam.id)
     taken: set[int] = set()
     drawn: list = []
     for pool in sorted(exam.pools, key=lambda p: p.position):

@@ -70,8 +70,8 @@ def test_two_starts_in_the_same_instant_give_one_attempt(agent, bank, monkeypatc
     real_draw = services.draw_questions
     winner_id = {}
 
-    def draw_while_the_other_click_commits(exam_, user_, rng):
-        drawn = real_draw(exam_, user_, rng)
+    def draw_while_the_other_click_commits(exam_, user_, rng, **options):
+        drawn = real_draw(exam_, user_, rng, **options)
         with Session(db.engine) as other:
             other_attempt = ExamAttempt(exam_id=exam.id, user_id=agent.id, number=1, state="open", started_at=T0,
                                         deadline=T0 + timedelta(minutes=20), max_score=0)

@@ -39,7 +39,7 @@ BUDGETS = {
     "lesson (first open)": 12,
     "mark complete": 16,
     "mark complete (last lesson)": 16,
-    "exam start": 18,
+    "exam start": 16,
     "exam sheet": 3,
     "save": 3,
     "submit": 26,
