@@ -28,6 +28,7 @@ javascript:, //host are removed), and removes a media element left without a `sr
 """
 from __future__ import annotations
 
+import functools
 import html as html_lib
 import logging
 import re
@@ -208,12 +209,18 @@ def render_markdown(text: str, media: MediaResolver | None = None) -> str:
     text = "" if text is None else str(text)
     try:
         if media is None:
-            return _sanitize(markdown.markdown(text, extensions=EXTENSIONS, output_format="html"))
+            return _markdown_without_media(text)
         html = markdown.markdown(text, extensions=[*EXTENSIONS, _MediaExtension(media)], output_format="html")
         return _sanitize(html, media=True)
     except Exception:  # noqa: BLE001 - e.g. nesting too deep for the Markdown parser
         log.exception("rendering Markdown failed; shown escaped")
         return _escaped_fallback(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _markdown_without_media(text: str) -> str:
+    """A pure function of the text (no course media to resolve): rendered once per process."""
+    return _sanitize(markdown.markdown(text, extensions=EXTENSIONS, output_format="html"))
 
 
 def stored_html(html: str | None) -> Markup:
@@ -223,7 +230,11 @@ def stored_html(html: str | None) -> Markup:
 
 # --- The shared last steps --------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=4096)
 def _sanitize(html: str, media: bool = False) -> str:
+    """The allow-list and the linker: a pure function of its input, and the costly part of rendering
+    (two html5lib parses), so the same HTML (a sync's unchanged lessons, a bank's "正确"/"错误",
+    every test's sample course) is cleaned once per process."""
     if media:
         cleaned = bleach.Cleaner(tags=MEDIA_TAGS, attributes=_media_attribute, protocols=ALLOWED_PROTOCOLS,
                                  strip=True, strip_comments=True, filters=[_DropMediaWithoutSource]

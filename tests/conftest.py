@@ -34,7 +34,37 @@ def _share_url_builders() -> None:
     Rule._compile_builder = shared
 
 
+def _share_compiled_templates() -> None:
+    """Each app has its own Jinja environment and compiles every template it renders again: some
+    15 % of a web test's time. Jinja's bytecode cache (keyed by template name and a checksum of its
+    source, so an edited template is compiled afresh) is shared in memory by the tests' apps."""
+    from flask import Flask
+    from jinja2 import BytecodeCache
+
+    class InMemory(BytecodeCache):
+        def __init__(self):
+            self.codes: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket):
+            if bucket.key in self.codes:
+                bucket.bytecode_from_string(self.codes[bucket.key])
+
+        def dump_bytecode(self, bucket):
+            self.codes[bucket.key] = bucket.bytecode_to_string()
+
+    shared = InMemory()
+    create_environment = Flask.create_jinja_environment
+
+    def with_shared_cache(self):
+        environment = create_environment(self)
+        environment.bytecode_cache = shared
+        return environment
+
+    Flask.create_jinja_environment = with_shared_cache
+
+
 _share_url_builders()
+_share_compiled_templates()
 
 TEST_CONFIG = {
     "TESTING": True,
@@ -102,6 +132,52 @@ def app(database_url, tmp_path, app_config):
         _empty_tables()
         db.engine.dispose()
     clock.freeze(None)
+
+
+@pytest.fixture(scope="session")
+def _demo_copy(tmp_path_factory) -> dict:
+    """Where the first demo build of the run was kept (SQLite), and its accounts."""
+    return {"folder": tmp_path_factory.mktemp("demo")}
+
+
+@pytest.fixture
+def demo_database(app, _demo_copy) -> list:
+    """The sample content synced and the demo accounts with their history, as `lms demo` writes them
+    (the module's `app_config` points LMS_COURSES_DIR and LMS_BANKS_DIR at the samples); returns
+    ensure_demo_accounts()'s accounts.
+
+    A build takes seconds. On SQLite the first test's result is kept as a file and copied into the
+    database of the next ones with SQLite's backup API (the same bytes, indexes and all); on
+    PostgreSQL every test builds it."""
+    from lms.content.sync import sync_content
+    from lms.demo import ensure_demo_accounts
+
+    database = db.engine.url.database if db.engine.dialect.name == "sqlite" else None
+    kept = _demo_copy.get("path")
+    if database and kept:
+        db.session.remove()
+        db.engine.dispose()
+        _copy_sqlite(kept, database)
+        return _demo_copy["accounts"]
+    sync_content(db.session, app.config, clock.utcnow())
+    accounts = ensure_demo_accounts()
+    if database:
+        db.session.commit()
+        _demo_copy["path"] = str(_demo_copy["folder"] / "demo.sqlite3")
+        _demo_copy["accounts"] = accounts
+        _copy_sqlite(database, _demo_copy["path"])
+    return accounts
+
+
+def _copy_sqlite(source: str, target: str) -> None:
+    import sqlite3
+
+    origin, copy = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        origin.backup(copy)
+    finally:
+        origin.close()
+        copy.close()
 
 
 @pytest.fixture

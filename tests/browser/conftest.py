@@ -44,53 +44,10 @@ def browser():
         browser.close()
 
 
-def _build_demo(app) -> None:
-    from lms.clock import utcnow
-    from lms.content.sync import sync_content
-    from lms.demo import ensure_demo_accounts
-    from lms.extensions import db
-
-    sync_content(db.session, app.config, utcnow())
-    ensure_demo_accounts()
-
-
-@pytest.fixture(scope="session")
-def demo_snapshot(tmp_path_factory):
-    """On SQLite, the demo is built once per run (it takes seconds) and each test gets a copy: a dict
-    that `demo` fills the first time it is used; None on PostgreSQL, where every test builds it."""
-    return {} if not os.environ.get("LMS_TEST_DATABASE_URL") else None
-
-
 @pytest.fixture
-def demo(app, demo_snapshot, tmp_path_factory):
-    """The sample content synced and the demo accounts with their history (needs SAMPLE_DEMO_CONFIG).
-
-    The first test builds it; on SQLite the result is kept as a file and copied into the test's
-    database for the next ones (SQLite's backup API, so the copy is the same bytes, indexes and all)."""
-    from lms.extensions import db
-
-    if demo_snapshot is None:
-        _build_demo(app)
-        return
-    database = db.engine.url.database
-    if "path" not in demo_snapshot:
-        _build_demo(app)
-        db.session.remove()
-        demo_snapshot["path"] = str(tmp_path_factory.mktemp("demo") / "demo.sqlite3")
-        _copy_sqlite(database, demo_snapshot["path"])
-        return
-    db.session.remove()
-    db.engine.dispose()
-    _copy_sqlite(demo_snapshot["path"], database)
-
-
-def _copy_sqlite(source: str, target: str) -> None:
-    import sqlite3
-
-    with sqlite3.connect(source) as origin, sqlite3.connect(target) as copy:
-        origin.backup(copy)
-    origin.close()
-    copy.close()
+def demo(demo_database):
+    """The sample content synced and the demo accounts with their history (needs SAMPLE_DEMO_CONFIG)."""
+    return demo_database
 
 
 @pytest.fixture

@@ -31,12 +31,10 @@ def app_config():
 
 
 @pytest.fixture
-def demo(app):
+def demo(demo_database):
     """The sample content synced, then the demo accounts and their stories, as `lms demo` does."""
-    sync_content(db.session, app.config, utcnow())
-    accounts = ensure_demo_accounts()
     db.session.expire_all()
-    return accounts
+    return demo_database
 
 
 def user(employee_no: str) -> User:

@@ -9,8 +9,6 @@ from sqlalchemy import func, select
 
 from lms.clock import utcnow
 from lms.config import PROJECT_ROOT
-from lms.content.sync import sync_content
-from lms.demo import ensure_demo_accounts
 from lms.exams import makeup_demo
 from lms.exams.services import exam_status
 from lms.extensions import db
@@ -36,9 +34,7 @@ def app_config():
 
 
 @pytest.fixture
-def demo(app):
-    sync_content(db.session, app.config, utcnow())
-    ensure_demo_accounts()
+def demo(demo_database):
     return {user.employee_no: user for user in db.session.scalars(select(User))}, utcnow()
 
 
