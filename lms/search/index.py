@@ -15,6 +15,7 @@ answer key can reach a search result. Retired things are removed from the index.
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable
@@ -68,8 +69,10 @@ class _TextOf(HTMLParser):
             self.parts.append(data)
 
 
+@functools.lru_cache(maxsize=2048)
 def plain_text(markup: str | None) -> str:
-    """The words of an HTML fragment (or of plain text), entities decoded, whitespace folded to one space."""
+    """The words of an HTML fragment (or of plain text), entities decoded, whitespace folded to one space.
+    Pure, and asked again for every unchanged lesson at each sync's rebuild: kept per process."""
     if not markup:
         return ""
     if "<" in markup:
