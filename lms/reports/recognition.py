@@ -132,15 +132,21 @@ def boards(months: list[str], *, by: str | None = None, limit: int | None = BOAR
     for month in months:
         rows = rank_rows([(user, cells[(user.id, month)]) for user in users], by, limit)
         result.append(Board(month, by, rows))
+    _attach_certificates(result)
+    return result
+
+
+def _attach_certificates(result: list[Board]) -> None:
+    """Each row's certificate of recognition for its board's month, if given (one query)."""
     ranked = {row.user.id for board in result for row in board.rows}
     if ranked:
         given = {(c.user_id, c.period): c for c in db.session.scalars(
-            select(Certificate).where(Certificate.kind == "recognition", Certificate.period.in_(months),
+            select(Certificate).where(Certificate.kind == "recognition",
+                                      Certificate.period.in_({board.month for board in result}),
                                       Certificate.user_id.in_(ranked)))}
         for board in result:
             for row in board.rows:
                 row.certificate = given.get((row.user.id, board.month))
-    return result
 
 
 def board(month: str, *, by: str | None = None, limit: int | None = BOARD_SIZE,
@@ -152,9 +158,50 @@ def board(month: str, *, by: str | None = None, limit: int | None = BOARD_SIZE,
 
 
 def board_for_home(now: datetime) -> Board | None:
-    """Last month's top HOME_SIZE for the home page; None when nobody is ranked (show nothing)."""
-    shown = board(last_month(now), limit=HOME_SIZE)
-    return shown if shown.rows else None
+    """Last month's top HOME_SIZE for the home page; None when nobody is ranked (show nothing).
+
+    The home page is every agent's first page, and ranking a month reads every agent's KPI (some
+    0.6 s at 3,000 agents), while last month's results hardly move. So each app process keeps last
+    month's order of every agent with a value (ids and KPI cells, no ORM objects) for
+    HOME_RANKING_SECONDS; each request then reads only the people at the top (one query) and drops
+    whoever has opted out, left or stopped being an agent since, so those changes show at once. A
+    month nobody is ranked in yet is never kept (the first scored result shows at once)."""
+    month, by = last_month(now), ranking_by()
+    ranking = _home_ranking(month, by, now)
+    if not ranking:
+        return None
+    cells = dict(ranking)
+    wanted = HOME_SIZE * 3
+    while True:
+        ids = [user_id for user_id, _cell in ranking[:wanted]]
+        agents = select(UserRole.user_id).where(UserRole.role == "agent", UserRole.user_id.in_(ids))
+        users = {user.id: user for user in db.session.scalars(select(User).where(
+            User.id.in_(agents), User.active.is_(True), User.recognition_opt_out.is_(False)))}
+        shown = [(users[user_id], cells[user_id]) for user_id in ids if user_id in users]
+        if len(shown) >= HOME_SIZE or wanted >= len(ranking):
+            break
+        wanted *= 4
+    home = Board(month, by, rank_rows(shown, by, HOME_SIZE))
+    _attach_certificates([home])
+    return home if home.rows else None
+
+
+HOME_RANKING_SECONDS = 600
+
+
+def _home_ranking(month: str, by: str, now: datetime) -> list[tuple[int, KpiCell]]:
+    """Every agent with a value in `month`, best first (opted-out ones too: filtered per request)."""
+    kept = current_app.extensions.setdefault("lms_home_ranking", {})
+    found = kept.get((month, by))
+    if found is not None and (now - found[0]).total_seconds() < HOME_RANKING_SECONDS:
+        return found[1]
+    users = _candidates(Filters(), include_opted_out=True)
+    cells = monthly_kpi([user.id for user in users], [month])
+    ranking = [(row.user.id, row.cell) for row in rank_rows([(user, cells[(user.id, month)]) for user in users],
+                                                             by, None)]
+    if ranking:
+        kept[(month, by)] = (now, ranking)
+    return ranking
 
 
 def load_board_for(viewer: User, month: str, filters: Filters = Filters()) -> Board:

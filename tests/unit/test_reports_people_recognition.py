@@ -87,6 +87,37 @@ def test_top_ten_and_home_board(make_user, frozen_now):
     assert home.month == "2026-10" and len(home.rows) == recognition.HOME_SIZE
 
 
+def test_the_home_board_ranks_once_then_reads_only_the_top(agents, make_user):
+    """Every agent's home shows last month's board: the month is ranked once per process (for
+    HOME_RANKING_SECONDS), later homes read the top people and their certificates (two queries),
+    and an opt-out, a departure or a certificate shows at once."""
+    first = count_queries(lambda: recognition.board_for_home(nov(23)))
+    again = count_queries(lambda: recognition.board_for_home(nov(23)))
+    assert again == 2 < first
+    assert ranked(recognition.board_for_home(nov(23))) == [(1, "甲"), (2, "丙"), (2, "乙"), (4, "丁")]
+    recognition.set_opt_out(agents["甲"], True)
+    agents["丁"].active = False
+    db.session.commit()
+    assert ranked(recognition.board_for_home(nov(23))) == [(1, "丙"), (1, "乙")]
+    trainer = make_user(roles=("trainer",))
+    recognition.award_recognition(trainer, agents["乙"].id, "2026-10", "", nov(23))
+    assert recognition.board_for_home(nov(23)).rows[1].certificate is not None
+    # a result that arrives later in the kept month shows once the ranking is read again
+    result(agents["戊"], 100, october(20))
+    db.session.commit()
+    assert "戊" not in dict(ranked(recognition.board_for_home(nov(23)))).values()
+    later = nov(23).replace(minute=recognition.HOME_RANKING_SECONDS // 60 + 1)
+    assert ranked(recognition.board_for_home(later))[0] == (1, "戊")
+
+
+def test_the_home_board_of_a_month_without_results_is_not_kept(make_user, frozen_now):
+    frozen_now()
+    assert recognition.board_for_home(nov(23)) is None
+    result(make_user(name="己"), 80, october())
+    db.session.commit()
+    assert ranked(recognition.board_for_home(nov(23))) == [(1, "己")]
+
+
 def test_month_invalid():
     with pytest.raises(recognition.MonthInvalid):
         recognition.board("2026-13")
