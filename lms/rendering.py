@@ -217,7 +217,7 @@ def render_markdown(text: str, media: MediaResolver | None = None) -> str:
         return _escaped_fallback(text)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=2048)
 def _markdown_without_media(text: str) -> str:
     """A pure function of the text (no course media to resolve): rendered once per process."""
     return _sanitize(markdown.markdown(text, extensions=EXTENSIONS, output_format="html"))
@@ -230,7 +230,7 @@ def stored_html(html: str | None) -> Markup:
 
 # --- The shared last steps --------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=2048)
 def _sanitize(html: str, media: bool = False) -> str:
     """The allow-list and the linker: a pure function of its input, and the costly part of rendering
     (two html5lib parses), so the same HTML (a sync's unchanged lessons, a bank's "正确"/"错误",
