@@ -22,7 +22,7 @@ from lms.practicals.services import observation_state
 from lms.extensions import db
 from lms.models import Exam, ExamAttempt, Practical, RecordEntry, Rehearsal, User
 from lms.records.access import is_mentor_of
-from lms.records.completion import CourseState, load_standings
+from lms.records.completion import CourseState, Facts, load_facts, load_standings
 
 RECENT = 10
 LATEST_EXAMS = 3  # graded attempts shown per mentee
@@ -100,10 +100,10 @@ def results_in_force():
     return and_(RecordEntry.kind == "practical", ~exists().where(later.corrects_id == RecordEntry.id))
 
 
-def _add_learning(rows: dict[int, MenteeRow], mentees: list[User], now: datetime) -> None:
+def _add_learning(rows: dict[int, MenteeRow], mentees: list[User], now: datetime, facts: Facts) -> None:
     """Course progress of each mentee's level, latest exam results, pending essays, refreshers:
     a fixed number of queries for all mentees."""
-    for user_id, standing in load_standings(mentees, now).items():
+    for user_id, standing in load_standings(mentees, now, facts=facts).items():
         row = rows[user_id]
         for course in standing.courses:
             if course.star_level == row.user.star_level and course.kind == "required":
@@ -140,7 +140,8 @@ def mentor_overview(mentor: User, now: datetime | None = None) -> MentorOverview
         .where(results_in_force(), RecordEntry.user_id.in_(mentee_ids)).group_by(RecordEntry.user_id))
     for user_id, observed, passed in rates:
         rows[user_id].observed, rows[user_id].passed = observed, int(passed or 0)
-    _add_learning(rows, mentees, now or utcnow())
+    facts = load_facts(rows)  # what the standings and the assignments both read: loaded once
+    _add_learning(rows, mentees, now or utcnow(), facts)
     scheduled = list(db.session.scalars(
         select(Practical).where(Practical.agent_id.in_(mentee_ids), Practical.status == "scheduled")
         .options(joinedload(Practical.agent), joinedload(Practical.scenario))
@@ -166,7 +167,7 @@ def mentor_overview(mentor: User, now: datetime | None = None) -> MentorOverview
                       (now or utcnow()).astimezone(center_zone()).date())
     overview.observed = sum(row.observed for row in overview.mentees)
     overview.out_of_attempts = out_of_attempts(now or utcnow(), user_ids=list(rows))
-    for user_id, (open_items, overdue) in assignment_summary_for(list(rows), now or utcnow()).items():
+    for user_id, (open_items, overdue) in assignment_summary_for(list(rows), now or utcnow(), facts).items():
         rows[user_id].assigned_open, rows[user_id].assigned_overdue = open_items, overdue
     overview.passed = sum(row.passed for row in overview.mentees)
     return overview

@@ -348,24 +348,26 @@ def _most_urgent(tasks: list[Task]) -> list[Task]:
     return list(best.values())
 
 
-def my_assignments(user: User, now: datetime) -> MyAssignments:
-    """What `user` (an active agent; anyone else has nothing) is assigned, for their home page."""
+def my_assignments(user: User, now: datetime, facts: completion.Facts | None = None) -> MyAssignments:
+    """What `user` (an active agent; anyone else has nothing) is assigned, for their home page
+    (`facts`: the user's completion facts when the caller has them already)."""
     if not user.is_authenticated or not user.active or not user.has_role("agent"):
         return MyAssignments([])
-    tasks = _most_urgent(evaluate(_assignments_of(user), now, onboarding=True, only={user.id}))
+    tasks = _most_urgent(evaluate(_assignments_of(user), now, onboarding=True, only={user.id}, facts=facts))
     items = [t for t in tasks if t.status in ACTIVE]
     items.sort(key=lambda t: (STATUSES.index(t.status), t.due_on, t.item.title))
     return MyAssignments(items, done=sum(t.status == DONE for t in tasks),
                          upcoming=sum(t.status == UPCOMING for t in tasks))
 
 
-def assignment_summary_for(user_ids, now: datetime) -> dict[int, tuple[int, int]]:
+def assignment_summary_for(user_ids, now: datetime,
+                           facts: completion.Facts | None = None) -> dict[int, tuple[int, int]]:
     """{user_id: (open, overdue)} for the active agents among `user_ids` (a mentor's mentees):
     open = started, not done and not overdue yet; overdue = past the due date and not done.
-    Items given twice count once. A fixed number of queries."""
+    Items given twice count once. A fixed number of queries (`facts`: theirs, when already loaded)."""
     ids = set(user_ids)
     assignments = [a for a in live_assignments() if a.target_kind != "agent" or a.target_user_id in ids]
-    tasks = evaluate(assignments, now, onboarding=True, only=ids)
+    tasks = evaluate(assignments, now, onboarding=True, only=ids, facts=facts)
     per_user: dict[int, list[Task]] = defaultdict(list)
     for task in tasks:
         per_user[task.user.id].append(task)

@@ -304,10 +304,12 @@ def load_standing(user: User, now: datetime, courses: list[Course] | None = None
     return load_standings([user], now, courses)[user.id]
 
 
-def load_standings(users: list[User], now: datetime, courses: list[Course] | None = None) -> dict[int, Standing]:
-    """Each user's standing over the live catalog, in a fixed number of queries."""
+def load_standings(users: list[User], now: datetime, courses: list[Course] | None = None,
+                   facts: Facts | None = None) -> dict[int, Standing]:
+    """Each user's standing over the live catalog, in a fixed number of queries (`facts`: those of
+    these users when the caller has loaded them already)."""
     courses = live_courses() if courses is None else courses
-    facts = load_facts(user.id for user in users)
+    facts = load_facts(user.id for user in users) if facts is None else facts
     return {user.id: Standing(user, courses, facts, now) for user in users}
 
 
