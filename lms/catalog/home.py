@@ -246,7 +246,8 @@ def load_home(user: User, now: datetime) -> Home:
     home.next_lesson = progress.next_lesson()
     under_way, retakes = exams_in_hand(user, progress, now)
     home.agenda = build_agenda(
-        assignments=my_assignments(user, now, progress.standing.facts), sessions=upcoming_for(user, now), surveys=waiting_surveys(user, now),
+        assignments=my_assignments(user, now, progress.standing.facts), sessions=upcoming_for(user, now),
+        surveys=waiting_surveys(user, now),
         refreshers=progress.standing.due_or_expired(), to_acknowledge=practicals_to_acknowledge(user, now),
         retakes=retakes, open_attempts=under_way, now=now)
     home.next_star = eligibility_of(progress.standing, now)
