@@ -81,5 +81,7 @@ def log_in(page, base_url: str, employee_no: str, password: str = "password123")
 
 
 def horizontal_overflow(page) -> int:
-    """How many CSS pixels the page is wider than the screen (0 when nothing scrolls sideways)."""
+    """How many CSS pixels the page is wider than the screen (0 when nothing scrolls sideways), once
+    the page has loaded (measured mid-navigation, the new document may have no root element yet)."""
+    page.wait_for_load_state()
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

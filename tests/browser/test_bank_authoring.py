@@ -37,6 +37,7 @@ def test_trainer_writes_a_question_on_a_phone(app, live_server, phone, make_user
     phone.goto(live_server + "/banks/complaint-handling")
     phone.click("text=New question")
     phone.click("a.button:has-text('Multiple choice')")
+    phone.wait_for_url("**/questions/new?type=multi")  # loaded, not mid-navigation, before measuring
     assert horizontal_overflow(phone) <= 0
     phone.fill("textarea[name=stem]", "处理投诉时，哪些做法是**正确**的？")
     phone.fill("input[name='options-0-text']", "记录客户诉求并生成工单")
