@@ -277,19 +277,24 @@ def writes(app):
     sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
-def count_queries(action) -> int:
-    """How many SQL statements `action()` sends to the database."""
+def sql_statements(action) -> list[str]:
+    """The SQL statements `action()` sends to the database, whitespace folded to single spaces."""
     statements = []
 
-    def record(*args):
-        statements.append(args[2])
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
 
     sa.event.listen(db.engine, "before_cursor_execute", record)
     try:
         action()
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
-    return len(statements)
+    return statements
+
+
+def count_queries(action) -> int:
+    """How many SQL statements `action()` sends to the database."""
+    return len(sql_statements(action))
 
 
 def assert_access(response, role: str, allowed: set[str]) -> None:

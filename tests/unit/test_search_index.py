@@ -15,7 +15,7 @@ from lms.models import Course, Lesson, Question, Scenario
 from lms.models.search import SearchDocument
 from lms.rendering import render_markdown
 from lms.search import index, services
-from tests.conftest import write_course
+from tests.conftest import sql_statements, write_course
 from tests.exam_support import make_bank
 
 
@@ -62,29 +62,15 @@ def course(app, course_root):
     return db.session.scalar(select(Course).where(Course.slug == "basics-a"))
 
 
-def _statements(action) -> list[str]:
-    seen = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        action()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
-    return seen
-
-
 def test_long_words_use_the_trigram_index_short_ones_like(course, make_user):
     user = make_user(roles=("trainer",))
     if db.engine.dialect.name != "sqlite":
         pytest.skip("the FTS5 table is SQLite's; PostgreSQL's ILIKE uses the pg_trgm indexes")
     found = []
-    long_word = _statements(lambda: found.append(services.search(user, "课正文", clock.utcnow())))
+    long_word = sql_statements(lambda: found.append(services.search(user, "课正文", clock.utcnow())))
     assert [hit.kind for hit in found[0].hits] == ["lesson", "lesson"]
     assert any("search_documents_fts MATCH" in statement for statement in long_word)
-    short = _statements(lambda: services.search(user, "正文", clock.utcnow()))
+    short = sql_statements(lambda: services.search(user, "正文", clock.utcnow()))
     assert not any("MATCH" in statement for statement in short)
     assert any("LIKE" in statement for statement in short)
     fts_rows = db.session.execute(sa.text("SELECT count(*) FROM search_documents_fts WHERE search_documents_fts "

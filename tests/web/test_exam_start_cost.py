@@ -7,26 +7,12 @@ import re
 import threading
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.models import AttemptAnswer, AttemptQuestion, ExamAttempt
+from tests.conftest import sql_statements as statements
 from tests.exam_support import add_question, make_bank, make_exam
-
-
-def statements(action) -> list[str]:
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(" ".join(statement.split()))
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        action()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
-    return seen
 
 
 def login(client, user) -> None:
