@@ -6,9 +6,6 @@ breaks the Content-Security-Policy, nothing scrolls sideways on the phone."""
 from __future__ import annotations
 
 import io
-import math
-import struct
-import wave
 
 import pytest
 from PIL import Image, ImageDraw
@@ -18,6 +15,7 @@ from lms.extensions import db
 from lms.models import Course
 from tests.browser.conftest import PHONE, horizontal_overflow, log_in
 from tests.browser.test_scenario_editor import watch
+from tests.media_support import tone_wav
 
 pytestmark = pytest.mark.browser
 
@@ -36,18 +34,6 @@ def diagram_png() -> bytes:
     draw.line((40, 180, 600, 180), fill=(200, 40, 40), width=6)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def call_wav(seconds: float = 2.0, rate: int = 8000) -> bytes:
-    """A short mono recording: a 440 Hz tone, as a phone line would carry it."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * n / rate)))
-                                 for n in range(int(seconds * rate))))
     return buffer.getvalue()
 
 
@@ -88,7 +74,7 @@ def test_trainer_builds_a_course_with_a_picture(device, catalog, live_server, br
     page.click("#upload-form button[type=submit]")
     page.wait_for_function("() => document.querySelector('.CodeMirror').CodeMirror.getValue().includes('](media/flow-chart.png)')")
     page.evaluate("() => { const cm = document.querySelector('.CodeMirror').CodeMirror; cm.setCursor(cm.lineCount() - 1, 0); }")
-    page.set_input_files("#media-file", files=[{"name": "call.wav", "mimeType": "audio/wav", "buffer": call_wav()}])
+    page.set_input_files("#media-file", files=[{"name": "call.wav", "mimeType": "audio/wav", "buffer": tone_wav()}])
     page.click("#upload-form button[type=submit]")
     page.wait_for_function("() => document.querySelector('.CodeMirror').CodeMirror.getValue().includes('](media/call.wav)')")
 

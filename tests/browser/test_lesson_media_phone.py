@@ -3,8 +3,6 @@ seeks in it (byte ranges), and the picture fits the screen with its space kept w
 from __future__ import annotations
 
 import io
-import math
-import wave
 
 import pytest
 from PIL import Image
@@ -14,6 +12,7 @@ from lms.content.sync import sync_courses
 from lms.extensions import db
 from tests.browser.conftest import horizontal_overflow, log_in
 from tests.conftest import write_course
+from tests.media_support import tone_wav
 
 pytestmark = pytest.mark.browser
 
@@ -33,20 +32,6 @@ minutes: 5
 """
 
 
-def tone_wav(seconds: int = 40, rate: int = 22050) -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as clip:
-        clip.setnchannels(1)
-        clip.setsampwidth(2)
-        clip.setframerate(rate)
-        frames = bytearray()
-        for i in range(seconds * rate):
-            value = int(3000 * math.sin(2 * math.pi * 440 * i / rate))
-            frames += value.to_bytes(2, "little", signed=True)
-        clip.writeframes(bytes(frames))
-    return out.getvalue()
-
-
 @pytest.fixture
 def app_config(tmp_path):
     return {"LMS_MEDIA_CACHE_DIR": str(tmp_path / "media-cache")}
@@ -59,7 +44,7 @@ def media_lesson(app, course_root):
     picture = io.BytesIO()
     Image.new("RGB", (1600, 900), (14, 116, 144)).save(picture, "PNG")
     (course / "media" / "floor.png").write_bytes(picture.getvalue())
-    (course / "media" / "calls" / "bill.wav").write_bytes(tone_wav())
+    (course / "media" / "calls" / "bill.wav").write_bytes(tone_wav(seconds=40, rate=22050, amplitude=3000))
     (course / "02-listen.md").write_text(LESSON, encoding="utf-8")
     sync_courses(db.session, course_root, clock.utcnow())
     return "/courses/media-course/lessons/listen"
