@@ -4,6 +4,7 @@ Every key, weight, feedback, explanation, guidance and internal option id carrie
 (SECRET, opt-, pair-, dis-, FILLKEY) so a test can scan what the browser received for them."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lms.extensions import db
@@ -114,3 +115,15 @@ def answers_for(attempt, raw=right_raw) -> dict[int, Any]:
 def grade_of(kind: str, data: dict, order: list[str], raw) -> float | None:
     question = QUESTION_TYPES[kind]
     return question.grade(data, question.clean_response(data, order, raw)).fraction
+
+
+def sheet_url(started) -> str:
+    """The sheet's address from the answer to Start, which is the sheet itself (200) naming its
+    address in Content-Location (lms/exams/views.py start)."""
+    assert started.status_code == 200, (started.status_code, started.location, started.get_data(as_text=True)[:300])
+    return started.headers["Content-Location"]
+
+
+def started_attempt_id(started) -> int:
+    """The attempt a Start answered with (see sheet_url)."""
+    return int(re.fullmatch(r"/exams/attempts/(\d+)", sheet_url(started)).group(1))

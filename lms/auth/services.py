@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -17,11 +17,16 @@ from lms.models import User
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
+# Every request loads its user: the roles come in the same query (pages check them), not a second.
+# Built once: building it (and its loader option) each time cost as much as running it.
+_USER_WITH_ROLES = (select(User).options(joinedload(User.role_rows)).where(User.id == bindparam("user_id"))
+                    .execution_options(populate_existing=True))
+
+
 def load_active_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
-    # Every request loads its user: the roles come in the same query (pages check them), not a second.
-    user = db.session.get(User, int(user_id), options=[joinedload(User.role_rows)], populate_existing=True)
+    user = db.session.execute(_USER_WITH_ROLES, {"user_id": int(user_id)}).unique().scalar_one_or_none()
     return user if user is not None and user.active else None
 
 

@@ -12,18 +12,43 @@ from dataclasses import dataclass, field
 from functools import total_ordering
 from typing import Iterable, Union
 
-from babel import Locale
-from babel.lists import format_list
-from flask_babel import LazyString, get_locale, gettext
-from flask_babel import ngettext as _ngettext
 from markupsafe import escape
 
 
-class Message(LazyString):
+def gettext(msgid: str, **params) -> str:
+    """Flask-Babel's gettext, imported when a message is first shown: parsing content (`lms sync
+    --check`) makes messages but shows none unless something is wrong, and Flask-Babel with Babel's
+    dates and time zones is 15 ms of the command's start-up."""
+    from flask_babel import gettext as translate
+
+    return translate(msgid, **params)
+
+
+def _ngettext(singular: str, plural: str, num: int, **params) -> str:
+    from flask_babel import ngettext as translate
+
+    return translate(singular, plural, num, **params)
+
+
+class Message:
     """A translatable text with its values, translated when shown (str(), a template, a % format).
 
-    Unlike Flask-Babel's LazyString it is escaped in templates like any text (its values come from
-    uploaded files), and `in` and repr() work on the translated text."""
+    It behaves as Flask-Babel's LazyString (compared, hashed, sliced, added and formatted as its
+    text), except that it is escaped in templates like any text (its values come from uploaded
+    files), and `in` and repr() work on the translated text."""
+
+    __slots__ = ("_func", "_args", "_kwargs")
+
+    def __init__(self, func, *args, **kwargs):
+        self._func, self._args, self._kwargs = func, args, kwargs
+
+    def __str__(self) -> str:
+        return str(self._func(*self._args, **self._kwargs))
+
+    def __getattr__(self, name: str):  # str's methods: message.upper(), message.startswith(...)
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(str(self), name)
 
     def __html__(self) -> str:
         return str(escape(str(self)))
@@ -33,6 +58,45 @@ class Message(LazyString):
 
     def __contains__(self, item) -> bool:
         return str(item) in str(self)
+
+    def __len__(self) -> int:
+        return len(str(self))
+
+    def __getitem__(self, key):
+        return str(self)[key]
+
+    def __iter__(self):
+        return iter(str(self))
+
+    def __add__(self, other):
+        return str(self) + other
+
+    def __radd__(self, other):
+        return other + str(self)
+
+    def __mod__(self, other):
+        return str(self) % other
+
+    def __eq__(self, other) -> bool:
+        return str(self) == other
+
+    def __ne__(self, other) -> bool:
+        return str(self) != other
+
+    def __lt__(self, other) -> bool:
+        return str(self) < other
+
+    def __le__(self, other) -> bool:
+        return str(self) <= other
+
+    def __gt__(self, other) -> bool:
+        return str(self) > other
+
+    def __ge__(self, other) -> bool:
+        return str(self) >= other
+
+    def __hash__(self) -> int:
+        return hash(str(self))
 
 
 Text = Union[str, Message]
@@ -49,6 +113,10 @@ def ngettext(singular: str, plural: str, num: int, **params) -> Message:
 
 
 def _listed(items: tuple[str, ...], style: str) -> str:
+    from babel import Locale
+    from babel.lists import format_list
+    from flask_babel import get_locale
+
     return format_list(list(items), style=style, locale=get_locale() or Locale("en"))
 
 

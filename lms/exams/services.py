@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import BigInteger, and_, exists, func, insert, literal, select, update
+from sqlalchemy import BigInteger, and_, bindparam, exists, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import Forbidden, NotFound
@@ -271,6 +271,25 @@ def load_attempt_for(user: User, attempt_id: int, now: datetime, *, staff: bool 
     return attempt
 
 
+_ATTEMPT_STATE = select(ExamAttempt.user_id, ExamAttempt.state, ExamAttempt.deadline).where(
+    ExamAttempt.id == bindparam("attempt_id"))
+
+
+def attempt_still_open(user: User, attempt_id: int, now: datetime) -> bool:
+    """Whether the user's attempt still takes answers (the exam page's heartbeat): one row read, no
+    objects; 404 or 403 as load_attempt_for. One past its deadline + allowance is finalized here."""
+    row = db.session.execute(_ATTEMPT_STATE, {"attempt_id": attempt_id}).one_or_none()
+    if row is None:
+        raise NotFound()
+    if row.user_id != user.id:
+        raise Forbidden()
+    if row.state != "open":
+        return False
+    if timing.is_overdue(row.deadline, now, grace_seconds()):
+        return load_attempt_for(user, attempt_id, now).is_open  # finalizes it
+    return True
+
+
 # --- starting: draw, order, pin -----------------------------------------------------------------
 
 def start_attempt(user: User, exam: Exam, now: datetime, *, rng: random.Random | None = None) -> ExamAttempt:
@@ -493,6 +512,31 @@ def review_view(kind: str, data: dict, order: list[str], response: Any) -> dict:
 
 # --- saving answers ------------------------------------------------------------------------------
 
+# A save's read and write, built once: saves are the most frequent request (every answer of every
+# agent in an exam wave), and building a statement costs more CPU than SQLite takes to run it.
+# The read gets the attempt and the slot in one go; FOR SHARE (PostgreSQL) holds off a concurrent
+# finalize until the save is committed. The write is conditional, so a stale save never wins and
+# nothing lands once the attempt is closed (its state is checked inside the same statement).
+_SAVE_READ = (
+    select(ExamAttempt.user_id, ExamAttempt.state, ExamAttempt.deadline, AttemptQuestion.id.label("slot_id"),
+           AttemptQuestion.question_type, AttemptQuestion.option_order, QuestionVersion.id.label("version_id"),
+           QuestionVersion.created_at, QuestionVersion.content_hash)
+    .select_from(ExamAttempt)
+    .outerjoin(AttemptQuestion, and_(AttemptQuestion.attempt_id == ExamAttempt.id,
+                                     AttemptQuestion.position == bindparam("slot")))
+    .outerjoin(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
+    .where(ExamAttempt.id == bindparam("attempt_id")).with_for_update(read=True, of=ExamAttempt))
+_SAVE_WRITE = (
+    update(AttemptAnswer)
+    .where(AttemptAnswer.attempt_question_id == bindparam("slot_id"),
+           AttemptAnswer.seq < bindparam("new_seq", type_=AttemptAnswer.seq.type),
+           exists().where(ExamAttempt.id == bindparam("attempt_id"), ExamAttempt.state == "open"))
+    .values(response=bindparam("new_response", type_=AttemptAnswer.response.type),
+            seq=bindparam("new_seq", type_=AttemptAnswer.seq.type),
+            saved_at=bindparam("saved_now", type_=AttemptAnswer.saved_at.type))
+    .execution_options(synchronize_session=False))
+
+
 @dataclass
 class Saved:
     slot: int
@@ -511,16 +555,7 @@ def save_answer(user: User, attempt_id: int, slot: int, raw: Any, seq: int, now:
         raise SeqOutOfRange(seq, server_ms)
     if not 0 <= slot <= MAX_SLOT:
         slot = -1  # no such position: the attempt is still checked (404/403/finished) before UnknownSlot
-    # One read for the attempt and the slot. FOR SHARE (PostgreSQL) holds off a concurrent
-    # finalize until this save is committed.
-    row = db.session.execute(
-        select(ExamAttempt.user_id, ExamAttempt.state, ExamAttempt.deadline, AttemptQuestion.id.label("slot_id"),
-               AttemptQuestion.question_type, AttemptQuestion.option_order, QuestionVersion.id.label("version_id"),
-               QuestionVersion.created_at, QuestionVersion.content_hash)
-        .select_from(ExamAttempt)
-        .outerjoin(AttemptQuestion, and_(AttemptQuestion.attempt_id == ExamAttempt.id, AttemptQuestion.position == slot))
-        .outerjoin(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
-        .where(ExamAttempt.id == attempt_id).with_for_update(read=True, of=ExamAttempt)).one_or_none()
+    row = db.session.execute(_SAVE_READ, {"attempt_id": attempt_id, "slot": slot}).one_or_none()
     if row is None:
         raise NotFound()
     if row.user_id != user.id:
@@ -579,15 +614,11 @@ def _check_open(attempt_id: int, state: str, deadline: datetime, now: datetime) 
 
 
 def _write_answer(attempt_id: int, attempt_question_id: int, response: Any, seq: int, now: datetime) -> int:
-    """Conditional writes, so a stale save never wins and nothing lands once the attempt is closed
-    (the attempt's state is checked inside the same statement). Returns the stored seq."""
+    """_SAVE_WRITE, or the slot's first row when it has none. Returns the stored seq."""
     still_open = exists().where(ExamAttempt.id == attempt_id, ExamAttempt.state == "open")
     for _try in range(2):
-        updated = db.session.execute(
-            update(AttemptAnswer)
-            .where(AttemptAnswer.attempt_question_id == attempt_question_id, AttemptAnswer.seq < seq, still_open)
-            .values(response=response, seq=seq, saved_at=now)
-            .execution_options(synchronize_session=False))
+        updated = db.session.execute(_SAVE_WRITE, {"attempt_id": attempt_id, "slot_id": attempt_question_id,
+                                                   "new_seq": seq, "new_response": response, "saved_now": now})
         if updated.rowcount:
             return seq
         current = db.session.execute(select(AttemptAnswer.seq).where(

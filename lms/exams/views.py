@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from datetime import timezone
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template, request,
+                   url_for)
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -67,25 +68,35 @@ def show(slug: str):
 @login_required
 def start(slug: str):
     exam = services.load_exam(slug)
+    now = utcnow()
     try:
-        attempt_id = services.begin_attempt(_me(), exam, utcnow())
+        attempt_id = services.begin_attempt(_me(), exam, now)
     except services.ExamError as exc:
         flash(_message(exc), "error")
         return redirect(url_for("exams.show", slug=slug))
-    return redirect(url_for("exams.take", attempt_id=attempt_id))
+    # The answer to Start is the sheet itself, not a redirect to it: a wave of agents pressing Start
+    # together costs one request each, not two. Content-Location names the sheet's own address, and
+    # the page puts that address in the browser's history (exam.js), so a reload asks for it there.
+    # A second click, a reload without the script or another device gets the same open attempt.
+    response = _sheet_page(attempt_id, now)
+    response.headers["Content-Location"] = url_for("exams.take", attempt_id=attempt_id)
+    return response
 
 
 @bp.route("/attempts/<int:attempt_id>")
 @login_required
 def take(attempt_id: int):
-    now = utcnow()
+    return _sheet_page(attempt_id, utcnow())
+
+
+def _sheet_page(attempt_id: int, now):
     attempt = services.load_attempt_for(_me(), attempt_id, now)
     if not attempt.is_open:
         return redirect(url_for("exams.result", attempt_id=attempt.id))
     sheet = cache.Sheet(services.load_sheet(attempt))
-    return render_template("exams/take.html", attempt=attempt, exam=attempt.exam, sheet=sheet, now=now,
-                           grace=services.grace_seconds(), max_seq=max((s.seq for s in sheet), default=0),
-                           seconds_left=timing.seconds_left(attempt.deadline, now))
+    return make_response(render_template(
+        "exams/take.html", attempt=attempt, exam=attempt.exam, sheet=sheet, now=now, grace=services.grace_seconds(),
+        max_seq=max((s.seq for s in sheet), default=0), seconds_left=timing.seconds_left(attempt.deadline, now)))
 
 
 SAVE_BODY_LIMIT = 256 * 1024
@@ -134,13 +145,13 @@ def heartbeat(attempt_id: int):
     so the login session sees activity during an open attempt (lms/auth/sessions.py)."""
     now = utcnow()
     try:
-        attempt = services.load_attempt_for(_me(), attempt_id, now)
+        still_open = services.attempt_still_open(_me(), attempt_id, now)
     except NotFound:
         return _json_error(_("There is no such attempt."), 404)
     except Forbidden:
         return _json_error(_("This attempt is not yours."), 403)
-    if not attempt.is_open:
-        return jsonify({"open": False, "result_url": url_for("exams.result", attempt_id=attempt.id)}), 409
+    if not still_open:
+        return jsonify({"open": False, "result_url": url_for("exams.result", attempt_id=attempt_id)}), 409
     return jsonify({"open": True, "server_now": _ms(now)})
 
 

@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from lms.content.errors import _l  # lazy, and without importing Flask-Babel until shown
 
 MAX_TEXT_ANSWER = 500
 MAX_ESSAY = 20_000

@@ -19,6 +19,12 @@
   }
 
   var form = document.getElementById("exam-form");
+  // The sheet is the answer to the Start button (one request, no redirect): the address bar shows
+  // the sheet's own address, so a reload or a bookmark asks for the sheet, never for a new start.
+  if (form && form.dataset.pageUrl && window.history && window.history.replaceState
+      && window.location.pathname !== form.dataset.pageUrl) {
+    window.history.replaceState(null, "", form.dataset.pageUrl);
+  }
   if (!form || !window.fetch || !window.JSON) { return; }
 
   var data = form.dataset;

@@ -4,7 +4,7 @@ and answering with the keyboard alone."""
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.models import ExamAttempt
@@ -48,6 +48,12 @@ def sit(page, live_server, make_user, count=10):
     page.locator("button.start-exam").click()
     page.wait_for_selector("#exam-form")
     attempt = db.session.scalar(select(ExamAttempt).where(ExamAttempt.user_id == agent.id))
+    # The sheet answered the Start POST itself; the address bar names the sheet, so a reload asks
+    # for the sheet (a GET), not for another start.
+    assert page.url == f"{live_server}/exams/attempts/{attempt.id}", page.url
+    page.reload()
+    page.wait_for_selector("#exam-form")
+    assert db.session.scalar(select(func.count()).select_from(ExamAttempt).where(ExamAttempt.user_id == agent.id)) == 1
     return attempt, sorted(attempt.questions, key=lambda aq: aq.position)
 
 

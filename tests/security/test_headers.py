@@ -10,7 +10,6 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +18,7 @@ from lms.config import PROJECT_ROOT
 from lms.security import CONTENT_SECURITY_POLICY
 from lms.extensions import db
 from lms.models import ExamAttempt
-from tests.exam_support import answers_for, make_bank, make_exam, right_raw
+from tests.exam_support import answers_for, make_bank, make_exam, right_raw, started_attempt_id
 
 EXPECTED = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -88,7 +87,7 @@ def test_the_exam_save_json(client, make_user, login_as):
     login_as(make_user())
     exam = make_exam([(make_bank("kb", per_type=1, types=("single",)), 1)])
     started = client.post(f"/exams/{exam.slug}/start")
-    attempt = db.session.get(ExamAttempt, int(started.location.rsplit("/", 1)[1]))
+    attempt = db.session.get(ExamAttempt, started_attempt_id(started))
     slot, raw = next(iter(answers_for(attempt, right_raw).items()))
     response = client.post(f"/exams/attempts/{attempt.id}/save", json={"slot": slot, "response": raw, "seq": 1})
     assert response.status_code == 200 and response.is_json

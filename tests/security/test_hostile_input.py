@@ -20,7 +20,7 @@ from lms.models import (AttemptAnswer, AttemptQuestion, AuditEvent, Exam, ExamAt
                         QuestionVersion, RecordEntry, Scenario, User)
 
 from lms.questions.types import MAX_OPTIONS, MAX_PAIRS
-from tests.exam_support import answers_for, make_bank, make_exam, right_raw
+from tests.exam_support import answers_for, make_bank, make_exam, right_raw, started_attempt_id
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 T0_MS = int(T0.timestamp() * 1000)
@@ -56,8 +56,7 @@ def sitting(client, login_as, agent, frozen_now):
     bank = make_bank("kb", per_type=1)
     exam = make_exam([(bank, 6)], shuffle_questions=False)
     login_as(agent)
-    response = client.post(f"/exams/{exam.slug}/start")
-    attempt = db.session.get(ExamAttempt, int(re.search(r"/(\d+)$", response.location).group(1)))
+    attempt = db.session.get(ExamAttempt, started_attempt_id(client.post(f"/exams/{exam.slug}/start")))
     for slot, raw in answers_for(attempt, right_raw).items():
         assert save(client, attempt.id, {"slot": slot, "response": raw, "seq": 5}).status_code == 200
     slots = {aq.question_type: aq.position for aq in attempt.questions}
@@ -268,7 +267,7 @@ def essay_waiting(client, login_as, agent, make_user, frozen_now):
     bank = make_bank("ess", per_type=1, types=("truefalse", "essay"))
     exam = make_exam([(bank, 2)], pass_percent=50)
     login_as(agent)
-    attempt_id = int(re.search(r"/(\d+)$", client.post(f"/exams/{exam.slug}/start").location).group(1))
+    attempt_id = started_attempt_id(client.post(f"/exams/{exam.slug}/start"))
     attempt = db.session.get(ExamAttempt, attempt_id)
     for slot, raw in answers_for(attempt, right_raw).items():
         save(client, attempt_id, {"slot": slot, "response": raw, "seq": 1})

@@ -7,7 +7,7 @@ import pytest
 from lms import config
 from lms.admin import services as admin
 from lms.auth import sessions
-from tests.exam_support import make_bank, make_exam
+from tests.exam_support import make_bank, make_exam, started_attempt_id
 
 AUTO = ("single", "multi", "truefalse", "fill", "matching")
 
@@ -117,9 +117,7 @@ def long_exam(app):
 
 
 def start_exam(client, exam):
-    response = client.post(f"/exams/{exam.slug}/start")
-    assert response.status_code == 302
-    return int(response.location.rsplit("/", 1)[1])
+    return started_attempt_id(client.post(f"/exams/{exam.slug}/start"))
 
 
 def test_an_open_exam_outlasts_the_idle_timeout_and_the_lifetime(client, make_user, login_as, long_exam,

@@ -16,7 +16,7 @@ pytest.importorskip("gunicorn")
 
 ENDPOINTS = {
     "GET / (home)", "GET /courses/<slug>", "GET lesson", "POST lesson complete",
-    "GET /exams/<slug>", "POST exam start", "GET exam sheet", "POST exam save", "POST exam heartbeat",
+    "GET /exams/<slug>", "POST exam start", "POST exam save", "POST exam heartbeat",
     "GET exam confirm", "POST exam submit", "GET exam result",
     "GET /mentoring", "GET /practicals/new", "POST practical observe now", "GET /practicals/<id> (observe)",
     "POST practical sign",

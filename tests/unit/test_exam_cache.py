@@ -15,7 +15,7 @@ from lms.extensions import db
 from lms.models import AttemptQuestion, Question, QuestionVersion
 from lms.rendering import render_markdown
 from tests.conftest import TEST_CONFIG
-from tests.exam_support import SECRETS, add_question, make_bank, make_exam
+from tests.exam_support import SECRETS, add_question, make_bank, make_exam, started_attempt_id
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 
@@ -34,8 +34,7 @@ def edit(question: Question, stem: str, option_text: str) -> QuestionVersion:
 
 def start_and_open(client, slug: str) -> tuple[int, str]:
     response = client.post(f"/exams/{slug}/start")
-    assert response.status_code == 302 and "/exams/attempts/" in response.location, response.location
-    attempt_id = int(re.search(r"/exams/attempts/(\d+)", response.location).group(1))
+    attempt_id = started_attempt_id(response)
     page = client.get(f"/exams/attempts/{attempt_id}")
     assert page.status_code == 200
     return attempt_id, page.get_data(as_text=True)

@@ -12,7 +12,7 @@ from lms.exams import services
 from lms.extensions import db
 from lms.lessons.services import complete_lesson
 from lms.models import AuditEvent, Course, Exam, ExamAttempt, RecordEntry
-from tests.exam_support import SECRETS, answers_for, make_bank, make_exam, right_raw, wrong_raw
+from tests.exam_support import (SECRETS, answers_for, make_bank, make_exam, right_raw, sheet_url, started_attempt_id, wrong_raw)
 from tests.conftest import assert_access, count_queries
 
 EN = {"Accept-Language": "en"}
@@ -36,10 +36,7 @@ def text_of(response) -> str:
 
 
 def start(client, exam) -> ExamAttempt:
-    response = client.post(f"/exams/{exam.slug}/start")
-    assert response.status_code == 302, response.get_data(as_text=True)
-    attempt_id = int(re.search(r"/exams/attempts/(\d+)$", response.location).group(1))
-    return db.session.get(ExamAttempt, attempt_id)
+    return db.session.get(ExamAttempt, started_attempt_id(client.post(f"/exams/{exam.slug}/start")))
 
 
 def save(client, attempt, slot, response, seq):
@@ -155,7 +152,7 @@ def test_no_key_reaches_the_browser_while_the_attempt_is_open(client, login_as, 
     response = client.post(f"/exams/{exam.slug}/start")
     bodies.append(response.get_data(as_text=True))
     attempt = db.session.scalar(select(ExamAttempt))
-    bodies.append(client.get(response.location).get_data(as_text=True))
+    bodies.append(client.get(sheet_url(response)).get_data(as_text=True))
     for slot, raw in answers_for(attempt, right_raw).items():
         bodies.append(save(client, attempt, slot, raw, 10 + slot).get_data(as_text=True))
     bodies.append(client.get(f"/exams/attempts/{attempt.id}").get_data(as_text=True))
@@ -242,6 +239,24 @@ def test_the_deadline_with_a_frozen_clock(client, login_as, agent, exam, frozen_
     expected_end = attempt.deadline + after_deadline if status == 200 else attempt.deadline
     assert closed.submitted_at == expected_end
     assert "Not passed" in submitted.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("after_deadline, still_open", [(timedelta(seconds=30), True), (timedelta(seconds=31), False)])
+def test_the_heartbeat_at_the_allowance_second(client, login_as, agent, exam, frozen_now, after_deadline, still_open):
+    """The heartbeat reads one row: open up to deadline + allowance; one second later it closes and
+    grades the attempt itself (nobody else may have touched it) and points to the result."""
+    frozen_now(T0)
+    login_as(agent)
+    attempt = start(client, exam)
+    frozen_now(attempt.deadline + after_deadline)
+    beat = client.post(f"/exams/attempts/{attempt.id}/heartbeat")
+    db.session.expire_all()
+    state = db.session.get(ExamAttempt, attempt.id).state
+    if still_open:
+        assert beat.status_code == 200 and beat.get_json()["open"] is True and state == "open"
+    else:
+        assert beat.status_code == 409 and beat.get_json()["result_url"].endswith(f"/{attempt.id}/result")
+        assert state == "graded"
 
 
 def test_finishing_after_the_allowance_says_time_is_up(client, login_as, agent, exam, frozen_now):
@@ -500,9 +515,9 @@ class TestCsrf:
         landing = client.get(f"/exams/{exam.slug}").get_data(as_text=True)
         token = re.search(r'name="csrf_token" value="([^"]+)"', landing).group(1)
         started = client.post(f"/exams/{exam.slug}/start", data={"csrf_token": token})
-        assert started.status_code == 302
         attempt = db.session.scalar(select(ExamAttempt))
-        page = client.get(started.location).get_data(as_text=True)
+        assert started_attempt_id(started) == attempt.id
+        page = started.get_data(as_text=True)  # the answer to Start is the sheet
         header_token = re.search(r'data-csrf="([^"]+)"', page).group(1)
         body = {"slot": 0, "response": None, "seq": 1}
         refused = client.post(f"/exams/attempts/{attempt.id}/save", json=body)
