@@ -12,3 +12,15 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+def commit_keeping_loaded() -> None:
+    """Commit without expiring the objects the request has loaded, where its own writes did not go
+    through them (INSERT statements, new rows): the page drawn next does not read them again."""
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep

@@ -21,7 +21,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from lms.catalog.services import load_progress
 from lms.exams import cache, grading, timing
-from lms.extensions import db
+from lms.extensions import commit_keeping_loaded, db
 from lms.models import (AttemptAnswer, AttemptQuestion, Exam, ExamAttempt, Question, QuestionBank,
                         QuestionVersion, User)
 from lms.models.exams import AttemptGrant
@@ -106,10 +106,18 @@ def grace_seconds() -> int:
 
 # --- exams and an agent's standing in one --------------------------------------------------------
 
+# The reads of an exam start, built once (a wave of starts builds no statement): building one costs
+# about as much CPU as SQLite takes to run it.
+_LIVE_EXAM = (select(Exam).where(Exam.slug == bindparam("slug"), Exam.retired_at.is_(None))
+              .options(joinedload(Exam.pools), joinedload(Exam.course)))
+_ATTEMPTS_OF = (select(ExamAttempt).where(ExamAttempt.user_id == bindparam("user_id"),
+                                          ExamAttempt.exam_id == bindparam("exam_id"))
+                .order_by(ExamAttempt.number).execution_options(populate_existing=True))
+
+
 def load_exam(slug: str) -> Exam:
     """The live exam with its pools and course (one query), else 404."""
-    exam = db.session.scalars(select(Exam).where(Exam.slug == slug, Exam.retired_at.is_(None))
-                              .options(joinedload(Exam.pools), joinedload(Exam.course))).unique().first()
+    exam = db.session.scalars(_LIVE_EXAM, {"slug": slug}).unique().first()
     if exam is None:
         raise NotFound()
     return exam
@@ -243,9 +251,7 @@ def grants_of(user_id: int, exam_id: int) -> list[AttemptGrant]:
 
 
 def _attempts_of(user_id: int, exam_id: int) -> list[ExamAttempt]:
-    return list(db.session.scalars(
-        select(ExamAttempt).where(ExamAttempt.user_id == user_id, ExamAttempt.exam_id == exam_id)
-        .order_by(ExamAttempt.number).execution_options(populate_existing=True)))
+    return list(db.session.scalars(_ATTEMPTS_OF, {"user_id": user_id, "exam_id": exam_id}))
 
 
 def course_exam(course_id: int) -> Exam | None:
@@ -302,7 +308,23 @@ def start_attempt(user: User, exam: Exam, now: datetime, *, rng: random.Random |
 
 
 def begin_attempt(user: User, exam: Exam, now: datetime, *, rng: random.Random | None = None) -> int:
-    """start_attempt without loading the attempt afterwards: its id (what the Start button needs).
+    """start_attempt without loading the attempt afterwards: its id."""
+    return _begin(user, exam, now, rng)[0]
+
+
+def begin_sitting(user: User, exam: Exam, now: datetime, *, rng: random.Random | None = None
+                  ) -> tuple[ExamAttempt, list[Slot]]:
+    """What the Start button answers with: the attempt (new, or the open one) and its sheet. A new
+    attempt's slots are made from the draw itself (every answer is still empty), not read back."""
+    attempt_id, drawn = _begin(user, exam, now, rng)
+    attempt = db.session.get(ExamAttempt, attempt_id)  # its exam and user are in the session already
+    if drawn is None:
+        return attempt, load_sheet(attempt)
+    return attempt, [_slot(_DrawnRow(position, d), d.version, review=False) for position, d in enumerate(drawn)]
+
+
+def _begin(user: User, exam: Exam, now: datetime, rng: random.Random | None) -> tuple[int, list[Drawn] | None]:
+    """The attempt's id and, when this call made it, what it drew (None: the open attempt was there).
 
     The attempt and its slots are three INSERT statements whatever the exam's size: the attempt,
     its pinned questions (one executemany), and their empty answer rows (INSERT ... SELECT), so
@@ -310,7 +332,7 @@ def begin_attempt(user: User, exam: Exam, now: datetime, *, rng: random.Random |
     """
     status = exam_status(user, exam, now, for_start=True)
     if status.open_attempt is not None:
-        return status.open_attempt.id
+        return status.open_attempt.id, None
     blocker = status.blocker
     if blocker == "locked":
         raise ExamLocked()
@@ -339,7 +361,7 @@ def begin_attempt(user: User, exam: Exam, now: datetime, *, rng: random.Random |
             ExamAttempt.exam_id == exam.id, ExamAttempt.user_id == user.id, ExamAttempt.number == number))
         if winner is None or winner.state != "open":
             raise
-        return winner.id
+        return winner.id, None
     db.session.execute(insert(AttemptQuestion.__table__), [
         {"attempt_id": attempt_id, "position": position, "question_id": d.question_id,
          "question_version_id": d.version_id, "question_type": d.type, "option_order": d.order, "points": d.points}
@@ -348,8 +370,8 @@ def begin_attempt(user: User, exam: Exam, now: datetime, *, rng: random.Random |
         ["attempt_question_id", "response", "seq", "saved_at", "marker_comment"],
         select(AttemptQuestion.id, literal(None, AttemptAnswer.response.type), literal(0, BigInteger),
                literal(now, AttemptAnswer.saved_at.type), literal("")).where(AttemptQuestion.attempt_id == attempt_id)))
-    db.session.commit()
-    return attempt_id
+    commit_keeping_loaded()  # the user and the exam are drawn next, on the sheet
+    return attempt_id, drawn
 
 
 @dataclass(frozen=True)
@@ -361,20 +383,49 @@ class Drawn:
     version_id: int
     points: float
     order: list[str]
+    version: cache.VersionInfo
+
+
+@dataclass(frozen=True)
+class _DrawnRow:
+    """A drawn question as load_sheet's row of it reads right after the start: nothing answered."""
+
+    position: int
+    drawn: Drawn
+    answer_id: None = None
+    response: None = None
+    seq: int = 0
+    awarded: None = None
+    marker_comment: str = ""
+
+    @property
+    def question_type(self) -> str:
+        return self.drawn.type
+
+    @property
+    def option_order(self) -> list[str]:
+        return self.drawn.order
+
+    @property
+    def points(self) -> float:
+        return self.drawn.points
 
 
 def candidates(bank_ids: set[int]) -> list:
     """The live questions of `bank_ids` with their current version, by id: one light query (no
     content), read afresh on every start and never cached, so a new, retired or re-tagged question,
     a retired bank or a question's new version reaches the very next start on every app node."""
-    return db.session.execute(
-        select(Question.id, Question.bank_id, Question.tags, Question.type, QuestionVersion.id.label("version_id"),
-               QuestionVersion.created_at, QuestionVersion.content_hash)
-        .join(QuestionBank, QuestionBank.id == Question.bank_id)
-        .join(QuestionVersion, and_(QuestionVersion.question_id == Question.id,
-                                    QuestionVersion.number == Question.version))
-        .where(Question.bank_id.in_(bank_ids), Question.retired_at.is_(None), QuestionBank.retired_at.is_(None))
-        .order_by(Question.id)).all()
+    return db.session.execute(_CANDIDATES, {"bank_ids": sorted(bank_ids)}).all()
+
+
+_CANDIDATES = (
+    select(Question.id, Question.bank_id, Question.tags, Question.type, QuestionVersion.id.label("version_id"),
+           QuestionVersion.created_at, QuestionVersion.content_hash)
+    .join(QuestionBank, QuestionBank.id == Question.bank_id)
+    .join(QuestionVersion, and_(QuestionVersion.question_id == Question.id, QuestionVersion.number == Question.version))
+    .where(Question.bank_id.in_(bindparam("bank_ids", expanding=True)), Question.retired_at.is_(None),
+           QuestionBank.retired_at.is_(None))
+    .order_by(Question.id))
 
 
 def seen_counts(user_id: int, exam_id: int) -> dict[int, int]:
@@ -417,7 +468,7 @@ def draw_questions(exam: Exam, user: User, rng: random.Random, *, first_attempt:
         order = list(kind.option_ids(version.data))
         if exam.shuffle_options or kind.always_shuffle:
             rng.shuffle(order)
-        result.append(Drawn(row.id, row.type, row.version_id, version.points, order))
+        result.append(Drawn(row.id, row.type, row.version_id, version.points, order, version))
     return result
 
 

@@ -70,7 +70,7 @@ def start(slug: str):
     exam = services.load_exam(slug)
     now = utcnow()
     try:
-        attempt_id = services.begin_attempt(_me(), exam, now)
+        attempt, slots = services.begin_sitting(_me(), exam, now)
     except services.ExamError as exc:
         flash(_message(exc), "error")
         return redirect(url_for("exams.show", slug=slug))
@@ -78,25 +78,26 @@ def start(slug: str):
     # together costs one request each, not two. Content-Location names the sheet's own address, and
     # the page puts that address in the browser's history (exam.js), so a reload asks for it there.
     # A second click, a reload without the script or another device gets the same open attempt.
-    response = _sheet_page(attempt_id, now)
-    response.headers["Content-Location"] = url_for("exams.take", attempt_id=attempt_id)
+    response = make_response(_sheet_page(attempt, slots, now))
+    response.headers["Content-Location"] = url_for("exams.take", attempt_id=attempt.id)
     return response
 
 
 @bp.route("/attempts/<int:attempt_id>")
 @login_required
 def take(attempt_id: int):
-    return _sheet_page(attempt_id, utcnow())
-
-
-def _sheet_page(attempt_id: int, now):
+    now = utcnow()
     attempt = services.load_attempt_for(_me(), attempt_id, now)
     if not attempt.is_open:
         return redirect(url_for("exams.result", attempt_id=attempt.id))
-    sheet = cache.Sheet(services.load_sheet(attempt))
-    return make_response(render_template(
-        "exams/take.html", attempt=attempt, exam=attempt.exam, sheet=sheet, now=now, grace=services.grace_seconds(),
-        max_seq=max((s.seq for s in sheet), default=0), seconds_left=timing.seconds_left(attempt.deadline, now)))
+    return _sheet_page(attempt, services.load_sheet(attempt), now)
+
+
+def _sheet_page(attempt, slots, now) -> str:
+    sheet = cache.Sheet(slots)
+    return render_template("exams/take.html", attempt=attempt, exam=attempt.exam, sheet=sheet, now=now,
+                           grace=services.grace_seconds(), max_seq=max((s.seq for s in sheet), default=0),
+                           seconds_left=timing.seconds_left(attempt.deadline, now))
 
 
 SAVE_BODY_LIMIT = 256 * 1024

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.catalog.services import CourseLocked, LearnerProgress, find_course, load_progress
 from lms.clock import utcnow
-from lms.extensions import db
+from lms.extensions import commit_keeping_loaded, db
 from lms.models import Lesson, LessonProgress, User
 from lms.records import completion
 
@@ -83,7 +83,7 @@ def _touch(user: User, lesson: Lesson, *, completed: bool) -> None:
         try:
             if completed:  # (it flushes first: the rule reads this lesson's progress from the database)
                 completion.record_completions(user, now, courses=[lesson.course])
-            _commit_keeping_loaded()
+            commit_keeping_loaded()
             return
         except IntegrityError:
             # Two devices opened the lesson in the same instant: the other insert won, update it.
@@ -91,13 +91,3 @@ def _touch(user: User, lesson: Lesson, *, completed: bool) -> None:
             if attempt:
                 raise
 
-
-def _commit_keeping_loaded() -> None:
-    """Commit without expiring the objects loaded so far: only this request's own writes changed."""
-    session = db.session()
-    keep = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = keep

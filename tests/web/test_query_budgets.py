@@ -38,7 +38,7 @@ BUDGETS = {
     "lesson (first open)": 12,
     "mark complete": 16,
     "mark complete (last lesson)": 16,
-    "exam start": 18,  # its answer is the sheet itself (attempt and slots: two more)
+    "exam start": 17,  # its answer is the sheet itself (made from the draw: one read of the attempt more)
     "exam sheet": 3,
     "save": 3,
     "submit": 26,
