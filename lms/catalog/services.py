@@ -226,7 +226,8 @@ def load_progress(user: User, now: datetime | None = None) -> LearnerProgress:
     """Snapshot of `user`'s progress over the live catalog, in a fixed number of queries."""
     standing = completion.load_standing(user, now or utcnow())
     lessons = {lesson.id: lesson for course in standing.courses for lesson in course.live_lessons}
-    rows = [row for row in standing.facts.progress[user.id] if row.lesson_id in lessons]
+    progress = standing.facts.progress[user.id]
+    rows = [progress[lesson_id] for lesson_id in lessons if lesson_id in progress]
     unfinished = [row for row in rows if row.completed_at is None]
     finished = [row for row in rows if row.completed_at is not None]
     return LearnerProgress(

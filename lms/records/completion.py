@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Any, Iterable
 
 from flask import current_app
 from sqlalchemy import exists, select
@@ -78,7 +78,8 @@ class Facts:
 
     exams: dict[int, Exam]  # course id -> its live final exam
     scenario_titles: dict[str, str]
-    progress: dict[int, list] = field(default_factory=lambda: defaultdict(list))  # user -> lesson progress rows
+    progress: dict[int, dict[int, Any]] = field(
+        default_factory=lambda: defaultdict(dict))  # user -> lesson id -> its progress row (one per lesson)
     attempts: dict[int, dict[int, list[AttemptFact]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(list)))  # user -> exam -> finished attempts
     practicals: dict[int, dict[str, list[RecordEntry]]] = field(
@@ -99,7 +100,7 @@ def load_facts(user_ids: Iterable[int]) -> Facts:
     for row in db.session.execute(
             select(LessonProgress.user_id, LessonProgress.lesson_id, LessonProgress.opened_at,
                    LessonProgress.completed_at).where(LessonProgress.user_id.in_(ids))):
-        facts.progress[row.user_id].append(row)
+        facts.progress[row.user_id][row.lesson_id] = row
     exam_ids = [exam.id for exam in exams.values()]
     if exam_ids:
         for row in db.session.execute(
@@ -228,12 +229,20 @@ def course_state(course: Course, user_id: int, facts: Facts, now: datetime) -> C
     return CourseState(course, requirements, completion, cycle_start, now)
 
 
-def _lessons(course: Course, rows, since: datetime | None) -> Requirement:
-    """Every live lesson read; in a recertification cycle, read again (opened) since it began."""
+def _lessons(course: Course, rows: dict[int, Any], since: datetime | None) -> Requirement:
+    """Every live lesson read; in a recertification cycle, read again (opened) since it began.
+    `rows`: the agent's progress by lesson id (looked up per live lesson: a mentor's page asks this
+    for every mentee and course, and an agent of a year has hundreds of rows)."""
     live = {lesson.id for lesson in course.live_lessons}
-    read = [row.completed_at if since is None or row.completed_at >= since else row.opened_at for row in rows
-            if row.lesson_id in live and row.completed_at is not None
-            and (since is None or row.completed_at >= since or row.opened_at >= since)]
+    read = []
+    for lesson_id in live:
+        row = rows.get(lesson_id)
+        if row is None or row.completed_at is None:
+            continue
+        if since is None or row.completed_at >= since:
+            read.append(row.completed_at)
+        elif row.opened_at >= since:
+            read.append(row.opened_at)
     met = len(read) >= len(live)
     return Requirement("lessons", met, max(read) if met and read else None, done=len(read), total=len(live))
 
@@ -285,7 +294,8 @@ class Standing:
 
     @property
     def completed_lesson_ids(self) -> set[int]:
-        return {row.lesson_id for row in self.facts.progress[self.user.id] if row.completed_at is not None}
+        progress = self.facts.progress[self.user.id]
+        return {lesson_id for lesson_id, row in progress.items() if row.completed_at is not None}
 
     def due_or_expired(self) -> list[CourseState]:
         """Refreshers in a recertification cycle, most urgent first."""
