@@ -231,7 +231,8 @@ def _checked_without_app(ctx: click.Context) -> bool:
 def gunicorn_argv(host: str, port: int, workers: int | None, app_spec: str = "lms:create_app()") -> list[str]:
     """How the app is served in production; benchmarks/exam_storm.py serves its baseline the same way."""
     workers = workers or int(os.environ.get("LMS_WORKERS", 0)) or (2 * (os.cpu_count() or 1) + 1)
-    return [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+    return [sys.executable, "-m", "gunicorn", "--config", "python:lms.gunicorn_config",
+            "--bind", f"{host}:{port}", "--workers", str(workers),
             "--access-logfile", "-", "--timeout", os.environ.get("LMS_WORKER_TIMEOUT", "120"),
             "--forwarded-allow-ips", os.environ.get("LMS_FORWARDED_ALLOW_IPS", "127.0.0.1"), app_spec]
 

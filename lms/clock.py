@@ -1,6 +1,7 @@
 """The one source of time. Tests freeze it with the `frozen_now` fixture."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
 
 _frozen: datetime | None = None
@@ -40,8 +41,14 @@ def _days_in(year: int, month: int) -> int:
 
 def center_zone():
     """The center's time zone (LMS_TIMEZONE): where a day or a month begins for people here."""
-    from zoneinfo import ZoneInfo
-
     from flask import current_app
 
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+    return _zone(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+
+
+@functools.lru_cache(maxsize=16)
+def _zone(name: str):
+    """ZoneInfo by name, kept: a report asks for the zone once per entry (tens of thousands)."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)

@@ -87,6 +87,13 @@ class Facts:
     evaluations: dict[int, list[RecordEntry]] = field(default_factory=lambda: defaultdict(list))  # oldest first
     completions: dict[int, dict[int, list[RecordEntry]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(list)))  # user -> course -> in force, oldest first
+    _live_lessons: dict[int, set[int]] = field(default_factory=dict)  # course id -> its live lesson ids
+
+    def live_lesson_ids(self, course: Course) -> set[int]:
+        """The course's live lessons, worked out once for all the agents these facts are of."""
+        if course.id not in self._live_lessons:
+            self._live_lessons[course.id] = {lesson.id for lesson in course.live_lessons}
+        return self._live_lessons[course.id]
 
 
 def load_facts(user_ids: Iterable[int]) -> Facts:
@@ -217,7 +224,7 @@ def course_state(course: Course, user_id: int, facts: Facts, now: datetime) -> C
     completions = facts.completions[user_id].get(course.id, [])
     completion = completions[-1] if completions else None
     cycle_start = _open_cycle(completion.valid_until, now) if completion is not None else None
-    requirements = [_lessons(course, facts.progress[user_id], cycle_start)]
+    requirements = [_lessons(facts.live_lesson_ids(course), facts.progress[user_id], cycle_start)]
     exam = facts.exams.get(course.id)
     if exam is not None:
         requirements.append(_exam(exam, facts.attempts[user_id].get(exam.id, []), cycle_start))
@@ -229,11 +236,10 @@ def course_state(course: Course, user_id: int, facts: Facts, now: datetime) -> C
     return CourseState(course, requirements, completion, cycle_start, now)
 
 
-def _lessons(course: Course, rows: dict[int, Any], since: datetime | None) -> Requirement:
-    """Every live lesson read; in a recertification cycle, read again (opened) since it began.
-    `rows`: the agent's progress by lesson id (looked up per live lesson: a mentor's page asks this
-    for every mentee and course, and an agent of a year has hundreds of rows)."""
-    live = {lesson.id for lesson in course.live_lessons}
+def _lessons(live: set[int], rows: dict[int, Any], since: datetime | None) -> Requirement:
+    """Every live lesson (`live`: their ids) read; in a recertification cycle, read again (opened)
+    since it began. `rows`: the agent's progress by lesson id (looked up per live lesson: a mentor's
+    page asks this for every mentee and course, and an agent of a year has hundreds of rows)."""
     read = []
     for lesson_id in live:
         row = rows.get(lesson_id)

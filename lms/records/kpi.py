@@ -23,6 +23,7 @@ For one agent and one month of the center's calendar ("2026-11"):
 """
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -103,6 +104,22 @@ def month_start(month: str) -> datetime:
     return local.astimezone(timezone.utc)
 
 
+def month_finder(months: Iterable[str]):
+    """month_of for moments that matter only when they fall in `months`: the function gives the
+    month of a moment, or None outside them. It compares instants with the months' bounds (found
+    once), instead of converting every moment to the center's zone: reports ask it per entry, and a
+    center's year is hundreds of thousands of entries."""
+    wanted = sorted({month for month in months if parse_month(month)})
+    starts = [month_start(month) for month in wanted]
+    ends = [month_start(shift_month(month, 1)) for month in wanted]
+
+    def find(moment: datetime) -> str | None:
+        index = bisect.bisect_right(starts, moment) - 1
+        return wanted[index] if index >= 0 and moment < ends[index] else None
+
+    return find
+
+
 # --- the figures ---------------------------------------------------------------------------------
 
 def monthly_kpi(user_ids: Iterable[int], months: Iterable[str], *,
@@ -131,12 +148,13 @@ def monthly_kpi(user_ids: Iterable[int], months: Iterable[str], *,
     methods = dict(db.session.execute(select(Exam.id, Exam.grading_method).where(Exam.id.in_(exam_ids))).all()) \
         if exam_ids else {}  # only the exams these entries name, not the whole catalog's
 
+    month_in = month_finder(wanted)
     months_set = set(wanted)
     exams: dict[tuple[int, str], dict] = defaultdict(lambda: defaultdict(list))  # -> exam key -> percents
     others: dict[tuple[int, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     absences: dict[tuple[int, str], int] = defaultdict(int)
     for row in rows:
-        month = row.period if row.kind == "evaluation" else month_of(row.occurred_at)
+        month = row.period if row.kind == "evaluation" else month_in(row.occurred_at)
         if month not in months_set:
             continue
         key = (row.user_id, month)

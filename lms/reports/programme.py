@@ -42,7 +42,7 @@ from lms.plans.reach import active_agents, onboarding_courses
 from lms.plans.services import live_assignments
 from lms.plans.windows import OVERDUE
 from lms.records import completion
-from lms.records.kpi import month_of, monthly_kpi
+from lms.records.kpi import month_finder, month_of, monthly_kpi
 from lms.reports.period import Period
 from lms.reports.tables import Column, Filters, ReportTable, report
 
@@ -203,11 +203,12 @@ def load_programme(period: Period, filters: Filters, now: datetime) -> Programme
                         RecordEntry.occurred_at >= period.start, RecordEntry.occurred_at < period.end))
     if filters.track is not None or filters.course_slug is not None:
         statement = statement.where(RecordEntry.course_id.in_(focus_ids or {-1}))
+    month_in = month_finder(period.months)
     for row in db.session.execute(statement.order_by(RecordEntry.occurred_at, RecordEntry.id)):
         mine = figures.get(row.user_id)
         if mine is None:
             continue
-        month = month_of(row.occurred_at)
+        month = month_in(row.occurred_at) or month_of(row.occurred_at)
         if row.kind == "course":
             if row.passed:
                 mine.completions.append((row.course_id, month))
@@ -464,9 +465,13 @@ def trend_table(programme: Programme, name: str, agents: list[AgentFigures] | No
     training index of the agents with data (not for one course: the index is not per course)."""
     agents = programme.agents if agents is None else agents
     rows = []
+    results_in: dict[str, list[Result]] = defaultdict(list)  # by month: one pass, not one per month
+    for figures in agents:
+        for result in figures.results:
+            if course_id is None or result.course_id == course_id:
+                results_in[result.month].append(result)
     for month in programme.period.months:
-        results = [r for f in agents for r in f.results if r.month == month
-                   and (course_id is None or r.course_id == course_id)]
+        results = results_in[month]
         exams = _taken([r for r in results if r.kind == "exam"])
         practicals = _taken([r for r in results if r.kind == "practical"])
         rows.append({"month": month,
@@ -526,9 +531,13 @@ def team_rows(programme: Programme) -> list[dict]:
 
 def course_rows(programme: Programme) -> list[dict]:
     rows = []
+    results_of: dict[int | None, list[Result]] = defaultdict(list)  # by course: one pass, not one per course
+    for figures in programme.agents:
+        for result in figures.results:
+            results_of[result.course_id].append(result)
     for course in programme.courses:
         assigned = [f for f in programme.agents if course.id in f.assigned]
-        results = [r for f in programme.agents for r in f.results if r.course_id == course.id]
+        results = results_of[course.id]
         exams, practicals = _taken([r for r in results if r.kind == "exam"]), _taken(
             [r for r in results if r.kind == "practical"])
         complete = sum(1 for f in assigned if course.id in f.complete)

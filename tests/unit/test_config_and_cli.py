@@ -208,3 +208,22 @@ def test_a_database_error_on_a_migrated_database_is_not_hidden(app, monkeypatch)
         assert not _schema_missing(context, ValueError("not a database error"))
         monkeypatch.setattr("lms.cli.pending_migrations", lambda: {"0016"})  # the same database, behind
         assert _schema_missing(context, OperationalError("SELECT 1", {}, Exception("no such column")))
+
+
+def test_served_workers_freeze_what_they_loaded_and_collect_less_often():
+    """`lms serve` runs gunicorn with lms/gunicorn_config.py: once a worker has loaded the app, what
+    it loaded is frozen out of the garbage collector's passes, and collections come less often."""
+    import gc
+
+    from lms import gunicorn_config
+    from lms.cli import gunicorn_argv
+
+    argv = gunicorn_argv("127.0.0.1", 5000, 3)
+    assert argv[argv.index("--config") + 1] == "python:lms.gunicorn_config"
+    threshold = gc.get_threshold()
+    try:
+        gunicorn_config.post_worker_init(worker=None)
+        assert gc.get_threshold() == gunicorn_config.GC_THRESHOLD and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

@@ -132,6 +132,23 @@ def test_months_follow_the_centers_time_zone(app, make_user):
     assert kpi.month_of(datetime(2026, 10, 31, 16, 0, tzinfo=UTC)) == "2026-11"
 
 
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "UTC", "America/New_York"])
+def test_the_month_finder_agrees_with_month_of_to_the_second(app, zone):
+    """Reports find an entry's month by the months' bounds; it must be month_of's answer at every
+    edge (the last second of a month, the first of the next, a DST change), and None outside."""
+    app.config["BABEL_DEFAULT_TIMEZONE"] = zone
+    months = ["2026-02", "2026-03", "2026-04", "2026-11"]  # 2026-05..10 left out: a gap
+    find = kpi.month_finder(months + ["bad", "2026-13"])
+    moments = []
+    for month in ("2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-11", "2026-12"):
+        start = kpi.month_start(month)
+        moments += [start - timedelta(seconds=1), start, start + timedelta(seconds=1), start + timedelta(days=9, hours=7)]
+    moments.append(datetime(2026, 3, 8, 7, 30, tzinfo=UTC))  # New York's clocks go forward that night
+    for moment in moments:
+        expected = kpi.month_of(moment)
+        assert find(moment) == (expected if expected in months else None), (zone, moment)
+
+
 def test_the_coefficient_is_configurable(app, make_user):
     agent = make_user()
     practical(agent, 80, at(8))
