@@ -411,13 +411,6 @@ class _DrawnRow:
         return self.drawn.points
 
 
-def candidates(bank_ids: set[int]) -> list:
-    """The live questions of `bank_ids` with their current version, by id: one light query (no
-    content), read afresh on every start and never cached, so a new, retired or re-tagged question,
-    a retired bank or a question's new version reaches the very next start on every app node."""
-    return db.session.execute(_CANDIDATES, {"bank_ids": sorted(bank_ids)}).all()
-
-
 _CANDIDATES = (
     select(Question.id, Question.bank_id, Question.tags, Question.type, QuestionVersion.id.label("version_id"),
            QuestionVersion.created_at, QuestionVersion.content_hash)
@@ -426,6 +419,13 @@ _CANDIDATES = (
     .where(Question.bank_id.in_(bindparam("bank_ids", expanding=True)), Question.retired_at.is_(None),
            QuestionBank.retired_at.is_(None))
     .order_by(Question.id))
+
+
+def candidates(bank_ids: set[int]) -> list:
+    """The live questions of `bank_ids` with their current version, by id: one light query (no
+    content), read afresh on every start and never cached, so a new, retired or re-tagged question,
+    a retired bank or a question's new version reaches the very next start on every app node."""
+    return db.session.execute(_CANDIDATES, {"bank_ids": sorted(bank_ids)}).all()
 
 
 def seen_counts(user_id: int, exam_id: int) -> dict[int, int]:
