@@ -291,7 +291,15 @@ def pending_migrations() -> set[str]:
 @migrated
 def serve(host: str, port: int, workers: int | None) -> None:
     """Serve an existing installation with gunicorn."""
+    _refresh_statistics()
     _gunicorn(host, port, workers)
+
+
+def _refresh_statistics() -> None:
+    from lms.extensions import db
+    from lms.sqlite import refresh_statistics
+
+    refresh_statistics(db.engine)
 
 
 @click.command()
@@ -312,6 +320,7 @@ def demo(host: str, port: int, workers: int | None, no_serve: bool) -> None:
         click.echo(f"  {account.employee_no:<8} {account.password:<12} {account.description}{state}")
     click.echo("Passwords: change yours under Account > Change password. An admin resets someone's under\n"
                "Staff > (person) > Reset password; that person then chooses a new one at the next login.\n")
+    _refresh_statistics()
     if not no_serve:
         _gunicorn(host, port, workers)
 

@@ -96,6 +96,24 @@ class QueueingConnection(sqlite3.Connection):
                 self._lock_fd = None
 
 
+ANALYSIS_LIMIT = 1000  # rows sampled per index: ANALYZE takes milliseconds even on a big database
+
+
+def refresh_statistics(engine) -> bool:
+    """Gather the statistics SQLite's query planner uses (ANALYZE, sampled), on SQLite only.
+
+    Nothing gathers them on its own (PostgreSQL's autovacuum does), and without them the planner
+    can pick a poor index: on a 3,000-agent center the mentor home's latest-exams query chose the
+    index on (state, deadline) over the one on user_id, 63 ms instead of 2.8 ms. `lms serve` and
+    `lms demo` run it before serving, so every start (each deploy) plans with the data as it is."""
+    if engine.dialect.name != "sqlite":
+        return False
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
+        connection.exec_driver_sql("ANALYZE")
+    return True
+
+
 def engine_options(url: str, options: dict) -> dict:
     """Engine options for `url`: for a SQLite file, connections that queue their writes."""
     if not url.startswith("sqlite:///") or url.endswith(":memory:"):

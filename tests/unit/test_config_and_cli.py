@@ -227,3 +227,28 @@ def test_served_workers_freeze_what_they_loaded_and_collect_less_often():
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)
+
+
+def test_serving_starts_with_the_planners_statistics(app, make_user, course_root):
+    """SQLite gathers no statistics by itself; `lms serve` and `lms demo` run a sampled ANALYZE first
+    (PostgreSQL's autovacuum does it there, so nothing is run)."""
+    from lms.sqlite import refresh_statistics
+
+    for n in range(3):
+        make_user(employee_no=f"S{n:04d}")
+    db.session.commit()
+    if db.engine.dialect.name != "sqlite":
+        assert refresh_statistics(db.engine) is False
+        return
+    assert refresh_statistics(db.engine) is True
+    stats = db.session.execute(text("SELECT tbl, idx FROM sqlite_stat1")).all()
+    assert ("users", "ix_users_mentor_id") in {tuple(row) for row in stats}, stats
+    # and the demo setup, which serves next, ends with them
+    db.session.execute(text("DELETE FROM sqlite_stat1"))
+    db.session.commit()
+    from tests.conftest import write_course
+
+    write_course(course_root, "0-01-a", slug="a")
+    demo = app.test_cli_runner().invoke(args=["demo", "--no-serve"])
+    assert demo.exit_code == 0, demo.output
+    assert db.session.scalar(text("SELECT count(*) FROM sqlite_stat1")) > 0
