@@ -48,8 +48,9 @@ def sit(page, live_server, make_user, count=10):
     page.locator("button.start-exam").click()
     page.wait_for_selector("#exam-form")
     attempt = db.session.scalar(select(ExamAttempt).where(ExamAttempt.user_id == agent.id))
-    # The sheet answered the Start POST itself; the address bar names the sheet, so a reload asks
-    # for the sheet (a GET), not for another start.
+    # The sheet answered the Start POST itself; once its script has run, the address bar names the
+    # sheet, so a reload asks for the sheet (a GET), not for another start.
+    page.wait_for_function("id => location.pathname === '/exams/attempts/' + id", arg=attempt.id)
     assert page.url == f"{live_server}/exams/attempts/{attempt.id}", page.url
     page.reload()
     page.wait_for_selector("#exam-form")
