@@ -298,6 +298,16 @@ def attempt_still_open(user: User, attempt_id: int, now: datetime) -> bool:
 
 # --- starting: draw, order, pin -----------------------------------------------------------------
 
+# The start's three writes (see _begin), built once like its reads.
+_NEW_ATTEMPT = insert(ExamAttempt.__table__).returning(ExamAttempt.id)
+_NEW_SLOTS = insert(AttemptQuestion.__table__)
+_EMPTY_ANSWERS = insert(AttemptAnswer.__table__).from_select(
+    ["attempt_question_id", "response", "seq", "saved_at", "marker_comment"],
+    select(AttemptQuestion.id, literal(None, AttemptAnswer.response.type), literal(0, BigInteger),
+           bindparam("now", type_=AttemptAnswer.saved_at.type), literal(""))
+    .where(AttemptQuestion.attempt_id == bindparam("attempt_id")))
+
+
 def start_attempt(user: User, exam: Exam, now: datetime, *, rng: random.Random | None = None) -> ExamAttempt:
     """Start a new attempt, or return the open one (a second click, another device).
 
@@ -351,10 +361,10 @@ def _begin(user: User, exam: Exam, now: datetime, rng: random.Random | None) -> 
         raise ExamEmpty()
     number = max((a.number for a in earlier), default=0) + 1
     try:
-        attempt_id = db.session.execute(insert(ExamAttempt.__table__).values(
-            exam_id=exam.id, user_id=user.id, number=number, state="open", started_at=now,
-            deadline=timing.deadline_for(now, exam.time_limit_minutes, exam.closes_at), auto_submitted=False,
-            max_score=sum(d.points for d in drawn)).returning(ExamAttempt.id)).scalar_one()
+        attempt_id = db.session.execute(_NEW_ATTEMPT, {
+            "exam_id": exam.id, "user_id": user.id, "number": number, "state": "open", "started_at": now,
+            "deadline": timing.deadline_for(now, exam.time_limit_minutes, exam.closes_at), "auto_submitted": False,
+            "max_score": sum(d.points for d in drawn)}).scalar_one()
     except IntegrityError:
         db.session.rollback()
         winner = db.session.scalar(select(ExamAttempt).where(
@@ -362,14 +372,11 @@ def _begin(user: User, exam: Exam, now: datetime, rng: random.Random | None) -> 
         if winner is None or winner.state != "open":
             raise
         return winner.id, None
-    db.session.execute(insert(AttemptQuestion.__table__), [
+    db.session.execute(_NEW_SLOTS, [
         {"attempt_id": attempt_id, "position": position, "question_id": d.question_id,
          "question_version_id": d.version_id, "question_type": d.type, "option_order": d.order, "points": d.points}
         for position, d in enumerate(drawn)])
-    db.session.execute(insert(AttemptAnswer.__table__).from_select(
-        ["attempt_question_id", "response", "seq", "saved_at", "marker_comment"],
-        select(AttemptQuestion.id, literal(None, AttemptAnswer.response.type), literal(0, BigInteger),
-               literal(now, AttemptAnswer.saved_at.type), literal("")).where(AttemptQuestion.attempt_id == attempt_id)))
+    db.session.execute(_EMPTY_ANSWERS, {"attempt_id": attempt_id, "now": now})
     commit_keeping_loaded()  # the user and the exam are drawn next, on the sheet
     return attempt_id, drawn
 
