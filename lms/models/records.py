@@ -24,6 +24,7 @@ class RecordEntry(Base):
     __tablename__ = "record_entries"
     __table_args__ = (
         Index("ix_record_entries_user_id_kind", "user_id", "kind"),
+        Index("ix_record_entries_source", "source_type", "source_id"),  # the entry of a practical, a session...
         CheckConstraint(f"kind IN {ENTRY_KINDS!r}", name="known_kind"),
         CheckConstraint(f"band IS NULL OR band IN {BANDS!r}", name="known_band"),
     )

@@ -82,10 +82,11 @@ class Facts:
         default_factory=lambda: defaultdict(dict))  # user -> lesson id -> its progress row (one per lesson)
     attempts: dict[int, dict[int, list[AttemptFact]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(list)))  # user -> exam -> finished attempts
-    practicals: dict[int, dict[str, list[RecordEntry]]] = field(
+    # Record entries are rows of _RULE_ENTRIES: a RecordEntry's columns but `details`, plus `scenario`.
+    practicals: dict[int, dict[str, list[Any]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(list)))  # user -> scenario slug -> in force
-    evaluations: dict[int, list[RecordEntry]] = field(default_factory=lambda: defaultdict(list))  # oldest first
-    completions: dict[int, dict[int, list[RecordEntry]]] = field(
+    evaluations: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))  # oldest first
+    completions: dict[int, dict[int, list[Any]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(list)))  # user -> course -> in force, oldest first
     _live_lessons: dict[int, set[int]] = field(default_factory=dict)  # course id -> its live lesson ids
 
@@ -94,6 +95,13 @@ class Facts:
         if course.id not in self._live_lessons:
             self._live_lessons[course.id] = {lesson.id for lesson in course.live_lessons}
         return self._live_lessons[course.id]
+
+
+# The record entries the rule reads, as rows rather than ORM objects (a whole center's are ~150,000,
+# and an object costs several times its row): every column but `details`, of which only a
+# practical's scenario is read, by the database.
+_RULE_ENTRIES = select(*(column for column in RecordEntry.__table__.c if column.key != "details"),
+                       RecordEntry.details["scenario"].as_string().label("scenario"))
 
 
 def load_facts(user_ids: Iterable[int]) -> Facts:
@@ -117,13 +125,13 @@ def load_facts(user_ids: Iterable[int]) -> Facts:
                 .order_by(ExamAttempt.number)):
             facts.attempts[row.user_id][row.exam_id].append(
                 AttemptFact(row.exam_id, row.number, row.state, row.percent, row.started_at, row.submitted_at))
-    entries = db.session.scalars(
-        select(RecordEntry).where(RecordEntry.user_id.in_(ids), RecordEntry.kind.in_(("practical", "evaluation",
-                                                                                          "course")), in_force())
+    entries = db.session.execute(
+        _RULE_ENTRIES.where(RecordEntry.user_id.in_(ids), RecordEntry.kind.in_(("practical", "evaluation", "course")),
+                            in_force())
         .order_by(RecordEntry.occurred_at, RecordEntry.id))
     for entry in entries:
         if entry.kind == "practical":
-            facts.practicals[entry.user_id][(entry.details or {}).get("scenario", "")].append(entry)
+            facts.practicals[entry.user_id][entry.scenario or ""].append(entry)
         elif entry.kind == "evaluation":
             facts.evaluations[entry.user_id].append(entry)
         elif entry.passed and entry.course_id is not None:
@@ -166,14 +174,14 @@ class Requirement:
     total: int = 0  # lessons in the course
     percent: float | None = None  # the exam's combined grade, the practical's or the evaluation's score
     threshold: float | None = None  # the pass mark asked
-    entry: RecordEntry | None = None  # the result it rests on
+    entry: Any = None  # the record entry it rests on (a row of _RULE_ENTRIES)
 
 
 @dataclass
 class CourseState:
     course: Course
     requirements: list[Requirement]
-    completion: RecordEntry | None  # the latest completion in force
+    completion: Any  # the latest completion in force (a row of _RULE_ENTRIES), else None
     cycle_start: datetime | None  # a recertification cycle is open since then
     now: datetime
 
@@ -268,7 +276,7 @@ def _exam(exam: Exam, attempts: list[AttemptFact], since: datetime | None) -> Re
     return requirement
 
 
-def _practical(slug: str, title: str, entries: list[RecordEntry], since: datetime | None) -> Requirement:
+def _practical(slug: str, title: str, entries: list, since: datetime | None) -> Requirement:
     counted = [entry for entry in entries if since is None or entry.occurred_at >= since]
     passing = [entry for entry in counted if entry.passed]
     latest = (passing or counted or [None])[-1]
@@ -276,7 +284,7 @@ def _practical(slug: str, title: str, entries: list[RecordEntry], since: datetim
                        done=len(counted), percent=latest.percent if latest else None, entry=latest)
 
 
-def _evaluation(threshold: float, evaluations: list[RecordEntry]) -> Requirement:
+def _evaluation(threshold: float, evaluations: list) -> Requirement:
     latest = evaluations[-1] if evaluations else None
     met = latest is not None and latest.score is not None and latest.score >= threshold - 1e-9
     return Requirement("evaluation", met, latest.occurred_at if met else None, threshold=threshold,
@@ -419,22 +427,28 @@ def after_corrections(corrections: list[tuple[User, RecordEntry]], reason: str, 
         users[user.id] = user
         corrected_of[user.id].append(corrected)
     courses = live_courses()
-    written = []
+    lapsed = []  # (standing, course, the completion in force, the corrected result it rested on)
     for standing in load_standings(list(users.values()), now, courses).values():
         chains = [(corrected, _chain(corrected)) for corrected in corrected_of[standing.user.id]]
         for course in standing.courses:
             state = standing.state(course)
-            completion = state.completion
-            if completion is None or state.met:
-                continue
-            rested_on = set((completion.details or {}).get("practical_entry_ids") or [])
-            rested_on.add((completion.details or {}).get("evaluation_entry_id"))
-            corrected = next((entry for entry, chain in chains if not rested_on.isdisjoint(chain)), None)
-            if corrected is None:
-                continue
-            written.append(add_entry(
-                user=standing.user, kind="course", title=course.title, course=course, passed=False,
-                occurred_at=now, source_type="course", source_id=course.id, recorded_by=actor, corrects=completion,
-                reason=reason, details={"corrected_entry_id": corrected.id, "corrected_title": corrected.title},
-            ))
+            if state.completion is not None and not state.met:
+                lapsed.append((standing, course, state.completion.id, chains))
+    # The standings hold entries as rows without `details`: the lapsed completions as objects, at once.
+    entries = {entry.id: entry for entry in db.session.scalars(
+        select(RecordEntry).where(RecordEntry.id.in_([completion_id for _s, _c, completion_id, _ch in lapsed])))
+    } if lapsed else {}
+    written = []
+    for standing, course, completion_id, chains in lapsed:
+        completion = entries[completion_id]
+        rested_on = set((completion.details or {}).get("practical_entry_ids") or [])
+        rested_on.add((completion.details or {}).get("evaluation_entry_id"))
+        corrected = next((entry for entry, chain in chains if not rested_on.isdisjoint(chain)), None)
+        if corrected is None:
+            continue
+        written.append(add_entry(
+            user=standing.user, kind="course", title=course.title, course=course, passed=False,
+            occurred_at=now, source_type="course", source_id=course.id, recorded_by=actor, corrects=completion,
+            reason=reason, details={"corrected_entry_id": corrected.id, "corrected_title": corrected.title},
+        ))
     return written + record_completions_of(users.values(), now, courses=courses)

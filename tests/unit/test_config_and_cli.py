@@ -35,13 +35,16 @@ def test_database_defaults_to_sqlite_in_the_instance_folder(tmp_path, monkeypatc
     assert app.config["BABEL_DEFAULT_LOCALE"] == "zh_CN"
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path, monkeypatch):
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_memory_mapped_reads(tmp_path, monkeypatch):
+    from lms.sqlite import MMAP_BYTES
+
     monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
     monkeypatch.delenv("LMS_DATABASE_URL", raising=False)
     app = create_app({"SECRET_KEY": "x"})
     with app.app_context():
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert db.session.execute(text("PRAGMA mmap_size")).scalar() == MMAP_BYTES
         db.engine.dispose()
 
 
