@@ -134,7 +134,8 @@ def monthly_kpi(user_ids: Iterable[int], months: Iterable[str], *,
     start, end = month_start(wanted[0]), month_start(shift_month(wanted[-1], 1))
     rows = db.session.execute(
         select(RecordEntry.user_id, RecordEntry.kind, RecordEntry.percent, RecordEntry.passed,
-               RecordEntry.occurred_at, RecordEntry.period, RecordEntry.title, RecordEntry.details)
+               RecordEntry.occurred_at, RecordEntry.period, RecordEntry.title,
+               RecordEntry.details["exam_id"].as_integer().label("exam_id"))  # not the whole snapshot
         .where(RecordEntry.user_id.in_(ids), in_force(), or_(
             and_(RecordEntry.kind == "evaluation", RecordEntry.period.in_(wanted),
                  RecordEntry.percent.is_not(None)),
@@ -143,8 +144,7 @@ def monthly_kpi(user_ids: Iterable[int], months: Iterable[str], *,
             and_(RecordEntry.kind == "attendance", RecordEntry.passed.is_(False),
                  RecordEntry.occurred_at >= start, RecordEntry.occurred_at < end)))
         .order_by(RecordEntry.occurred_at, RecordEntry.id)).all()
-    exam_ids = {exam_id for row in rows if row.kind == "exam"
-                for exam_id in [(row.details or {}).get("exam_id")] if isinstance(exam_id, int)}
+    exam_ids = {row.exam_id for row in rows if row.kind == "exam" and row.exam_id is not None}
     methods = dict(db.session.execute(select(Exam.id, Exam.grading_method).where(Exam.id.in_(exam_ids))).all()) \
         if exam_ids else {}  # only the exams these entries name, not the whole catalog's
 
@@ -161,8 +161,7 @@ def monthly_kpi(user_ids: Iterable[int], months: Iterable[str], *,
         if row.kind == "attendance":
             absences[key] += 1
         elif row.kind == "exam":
-            exam_id = (row.details or {}).get("exam_id")
-            exams[key][exam_id if exam_id is not None else f"title:{row.title}"].append(row.percent)
+            exams[key][row.exam_id if row.exam_id is not None else f"title:{row.title}"].append(row.percent)
         else:
             others[key][row.kind].append(row.percent)
 

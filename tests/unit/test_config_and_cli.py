@@ -48,6 +48,25 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_memory_mapped_reads(tmp_p
         db.engine.dispose()
 
 
+def test_instants_come_back_aware_utc_on_every_database(app):
+    """UTCDateTime's SQLite fast path (text parsed and marked UTC in one step) against the stored value."""
+    from datetime import datetime, timedelta, timezone
+
+    from lms.models import RecordEntry
+
+    moment = datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=timezone(timedelta(hours=8)))  # given in UTC+8
+    user = User(employee_no="T900", name="时刻", team="", hire_date=moment.date(), password_hash="x")
+    db.session.add(user)
+    db.session.flush()
+    db.session.add(RecordEntry(user_id=user.id, kind="evaluation", title="月度评估", occurred_at=moment, valid_until=None))
+    db.session.commit()
+    row = db.session.execute(select(RecordEntry.occurred_at, RecordEntry.valid_until)
+                             .where(RecordEntry.user_id == user.id)).one()
+    assert row.occurred_at == moment and row.occurred_at.tzinfo == timezone.utc
+    assert row.occurred_at.isoformat() == "2026-03-28T17:30:15.123456+00:00"
+    assert row.valid_until is None
+
+
 def test_unknown_default_language_is_refused(monkeypatch):
     monkeypatch.setenv("LMS_DEFAULT_LANGUAGE", "fr")
     with pytest.raises(RuntimeError, match="LMS_DEFAULT_LANGUAGE"):

@@ -88,6 +88,21 @@ def test_a_month_with_exams_practicals_evaluations_and_absences(app, make_user):
     assert result.index == 78.0
 
 
+def test_exam_entries_without_an_exam_id_count_by_title_at_their_highest(app, make_user):
+    """Only the exam's id is read of an entry's details (by the database): one without it (written
+    elsewhere than by an exam's grading) is grouped by its title and combined by "highest"."""
+    agent = make_user()
+    first = exam_of("f", "first")
+    exam_entry(agent, first, 40, at(3))
+    exam_entry(agent, first, 95, at(5))  # first: 40
+    for percent, day in ((55, 6), (75, 8)):
+        add_entry(user=agent, kind="exam", title="旧系统考试", score=percent, max_score=100.0, passed=percent >= 60,
+                  occurred_at=at(day), details={"source": "import"})
+    db.session.commit()
+    result = cell(agent)
+    assert (result.exams, result.average) == (2, 57.5)  # (40 + 75) / 2
+
+
 def test_average_grading_combines_the_months_attempts(app, make_user):
     agent = make_user()
     exam = exam_of("avg", "average")
