@@ -18,6 +18,7 @@ They are bounded: when one grows past its limit it is emptied and refills from t
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -226,3 +227,117 @@ class Sheet(list):
             html = str(_macro(macro)(argument))
             cache.store_fragment(key, html)
         return html
+
+
+# --- the sitting page as a whole -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PageValues:
+    """What the sitting page (templates/exams/take.html) shows of one attempt beyond its exam, as
+    text: the real values, or (in the page's template) one stand-in character each, so the page
+    around them is rendered once per exam, language and question count and reused."""
+
+    attempt_id: str
+    user_id: str
+    number: str
+    done: str  # questions answered
+    time_left: str
+    ends: str  # the deadline in the viewer's zone and language
+    server_now: str
+    deadline: str
+    max_seq: str
+    csrf: str
+    take_url: str
+    save_url: str
+    submit_url: str
+    result_url: str
+    finish_url: str
+    login_url: str
+    messages: Markup  # HTML already: the blocks below are filled in as they are
+    questions: Markup
+    chips: Markup
+
+
+_HTML_FIELDS = ("messages", "questions", "chips")
+_URL_FIELDS = ("take_url", "save_url", "submit_url", "result_url", "finish_url", "login_url")
+# One private-use character per field, apart from the question stand-ins above.
+_PAGE_STAND_INS = {name: chr(0xE010 + index) for index, name in enumerate(PageValues.__dataclass_fields__)}
+_PAGE_MARKS = frozenset(_PAGE_STAND_INS.values())
+_PAGE_MARK_PATTERN = re.compile(f"([{''.join(sorted(_PAGE_MARKS))}])")
+_URL_SENTINEL = 987_654_320_123  # an attempt id no database reaches, swapped for the stand-in in URLs
+
+
+def sheet_page(attempt, sheet: Sheet, *, now: datetime, grace: int, max_seq: int, csrf: str, user) -> str:
+    """The sitting page of an open attempt. The template is rendered once with stand-ins (per
+    language, exam id and title, question count, grace allowance and script root), cut at them, and
+    joined with each request's values: no template, translation or link is worked out per request.
+    With flash messages waiting, or an exam title holding a stand-in character, it is rendered whole.
+    tests/unit/test_exam_cache.py holds both ways to the same bytes."""
+    from flask import render_template, request, session
+    from flask_babel import get_locale
+
+    exam = attempt.exam
+    context = {"exam": exam, "grace": grace, "total": len(sheet)}
+    values = page_values(attempt, sheet, now, max_seq, csrf, user)
+    if session.get("_flashes") or any(mark in exam.title for mark in _PAGE_MARKS):
+        return render_template("exams/take.html", page=values, **context)
+    cache = exam_cache()
+    key = ("page", str(get_locale()), exam.id, exam.title, len(sheet), grace, request.script_root)
+    parts = cache.fragments.get(key)
+    if parts is None:
+        parts = _cut(render_template("exams/take.html", page=PageValues(**_PAGE_STAND_INS), **context))
+        cache.store_fragment(key, parts)
+    filled = {mark: getattr(values, name) if name in _HTML_FIELDS else str(escape(getattr(values, name)))
+              for name, mark in _PAGE_STAND_INS.items()}
+    return "".join([filled.get(part, part) for part in parts])
+
+
+def page_values(attempt, sheet: Sheet, now: datetime, max_seq: int, csrf: str, user) -> PageValues:
+    from lms.exams.timing import epoch_ms, minutes_seconds, seconds_left
+
+    attempt_id = str(attempt.id)
+    return PageValues(
+        attempt_id=attempt_id, user_id=str(user.id), number=str(attempt.number),
+        done=str(sum(1 for slot in sheet if slot.answered)),
+        time_left=minutes_seconds(seconds_left(attempt.deadline, now)), ends=_deadline_text(attempt.deadline),
+        server_now=str(epoch_ms(now)), deadline=str(epoch_ms(attempt.deadline)), max_seq=str(max_seq), csrf=csrf,
+        **{name: url.replace(_PAGE_STAND_INS["attempt_id"], attempt_id) for name, url in _url_patterns().items()},
+        messages=sheet.messages(user.name), questions=sheet.questions(), chips=sheet.chips())
+
+
+def _deadline_text(deadline: datetime) -> str:
+    """The deadline as the page shows it ("short": to the minute), worked out once per minute, zone
+    and language: a wave of starts shares one or two."""
+    from flask_babel import format_datetime, get_locale, get_timezone
+
+    cache = exam_cache()
+    key = ("deadline", str(get_locale()), str(get_timezone()), deadline.replace(second=0, microsecond=0))
+    text = cache.fragments.get(key)
+    if text is None:
+        text = format_datetime(deadline, "short")
+        cache.store_fragment(key, text)
+    return text
+
+
+def _url_patterns() -> dict[str, str]:
+    """The page's links with the attempt-id stand-in in place of the id, made once per script root."""
+    from flask import request, url_for
+
+    cache = exam_cache()
+    key = ("page urls", request.script_root)
+    patterns = cache.fragments.get(key)
+    if patterns is None:
+        number = _URL_SENTINEL
+        take = url_for("exams.take", attempt_id=number)
+        urls = {"take_url": take, "save_url": url_for("exams.save", attempt_id=number),
+                "submit_url": url_for("exams.submit", attempt_id=number),
+                "result_url": url_for("exams.result", attempt_id=number),
+                "finish_url": url_for("exams.finish", attempt_id=number), "login_url": url_for("auth.login", next=take)}
+        patterns = {name: urls[name].replace(str(number), _PAGE_STAND_INS["attempt_id"]) for name in _URL_FIELDS}
+        cache.store_fragment(key, patterns)
+    return patterns
+
+
+def _cut(html: str) -> list[str]:
+    """The rendered page cut at its stand-ins: text, stand-in, text... (each stand-in one character)."""
+    return [part for part in _PAGE_MARK_PATTERN.split(html) if part]

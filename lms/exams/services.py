@@ -608,7 +608,7 @@ def save_answer(user: User, attempt_id: int, slot: int, raw: Any, seq: int, now:
     AttemptFinished (submitted, or past deadline + allowance: then it is finalized now),
     SeqOutOfRange (checked first: nothing is read or written), UnknownSlot, InvalidResponse.
     """
-    server_ms = clock_ms(now)
+    server_ms = timing.epoch_ms(now)
     if not 1 <= seq <= server_ms + SEQ_AHEAD_MS:
         raise SeqOutOfRange(seq, server_ms)
     if not 0 <= slot <= MAX_SLOT:
@@ -638,7 +638,7 @@ def save_answers(user: User, attempt_id: int, raws: dict[int, Any], now: datetim
     current = db.session.execute(select(ExamAttempt.state, ExamAttempt.deadline)
                                  .where(ExamAttempt.id == attempt.id).with_for_update(read=True)).one()
     _check_open(attempt.id, current.state, current.deadline, now)
-    seq = clock_ms(now)
+    seq = timing.epoch_ms(now)
     rejected = []
     questions = db.session.scalars(select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id)
                                    .options(joinedload(AttemptQuestion.version)))
@@ -654,11 +654,6 @@ def save_answers(user: User, attempt_id: int, raws: dict[int, Any], now: datetim
         _write_answer(attempt.id, aq.id, response, seq, now)
     db.session.commit()
     return rejected
-
-
-def clock_ms(now: datetime) -> int:
-    """The server's clock as the seq of a save made now (what the exam page's script also counts in)."""
-    return int(now.timestamp() * 1000)
 
 
 def _check_open(attempt_id: int, state: str, deadline: datetime, now: datetime) -> None:

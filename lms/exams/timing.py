@@ -33,6 +33,18 @@ def seconds_left(deadline: datetime, now: datetime) -> int:
     return max(0, int((deadline - now).total_seconds()))
 
 
+def minutes_seconds(seconds: int | float) -> str:
+    """A countdown's text: 9:05, or 1:02:03 from an hour on."""
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def epoch_ms(moment: datetime) -> int:
+    """An instant as the page's script counts time: milliseconds since 1970 (also a save's seq)."""
+    return int(moment.timestamp() * 1000)
+
+
 def window_state(opens_at: datetime | None, closes_at: datetime | None, now: datetime) -> str:
     """NOT_YET before the open time, CLOSED from the close time on, else OPEN."""
     if opens_at is not None and now < opens_at:

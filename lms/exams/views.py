@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from datetime import timezone
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template, request,
+from flask import (Blueprint, abort, flash, jsonify, make_response, redirect, render_template, request,
                    url_for)
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from werkzeug.exceptions import Forbidden, NotFound
 
@@ -94,10 +95,8 @@ def take(attempt_id: int):
 
 
 def _sheet_page(attempt, slots, now) -> str:
-    sheet = cache.Sheet(slots)
-    return render_template("exams/take.html", attempt=attempt, exam=attempt.exam, sheet=sheet, now=now,
-                           grace=services.grace_seconds(), max_seq=max((s.seq for s in sheet), default=0),
-                           seconds_left=timing.seconds_left(attempt.deadline, now))
+    return cache.sheet_page(attempt, cache.Sheet(slots), now=now, grace=services.grace_seconds(),
+                            max_seq=max((slot.seq for slot in slots), default=0), csrf=generate_csrf(), user=_me())
 
 
 SAVE_BODY_LIMIT = 256 * 1024
@@ -136,7 +135,7 @@ def save(attempt_id: int):
         return _json_error(_message(exc), 400)
     except InvalidResponse:
         return _json_error(_("This answer does not fit the question."), 400)
-    return jsonify({"saved": True, "slot": saved.slot, "seq": saved.seq, "server_now": _ms(now)})
+    return jsonify({"saved": True, "slot": saved.slot, "seq": saved.seq, "server_now": timing.epoch_ms(now)})
 
 
 @bp.route("/attempts/<int:attempt_id>/heartbeat", methods=["POST"])
@@ -153,15 +152,11 @@ def heartbeat(attempt_id: int):
         return _json_error(_("This attempt is not yours."), 403)
     if not still_open:
         return jsonify({"open": False, "result_url": url_for("exams.result", attempt_id=attempt_id)}), 409
-    return jsonify({"open": True, "server_now": _ms(now)})
+    return jsonify({"open": True, "server_now": timing.epoch_ms(now)})
 
 
 def _whole(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _ms(moment) -> int:
-    return int(moment.timestamp() * 1000)
 
 
 @bp.route("/attempts/<int:attempt_id>/finish", methods=["POST"])
@@ -461,13 +456,4 @@ def grant(exam_id: int):
     return _attempts_page(exam, form)
 
 
-@bp.app_template_filter("minutes_seconds")
-def minutes_seconds(seconds: int | float) -> str:
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
-
-
-@bp.app_context_processor
-def exam_helpers():
-    return {"exam_ms": _ms, "grace_seconds": lambda: current_app.config.get("LMS_EXAM_GRACE_SECONDS", 30)}
+bp.add_app_template_filter(timing.minutes_seconds, "minutes_seconds")

@@ -208,3 +208,63 @@ def test_a_version_is_only_cached_under_what_the_database_holds(app, one_questio
     assert wrong not in cache.exam_cache().versions
     cache.versions([right])
     assert right in cache.exam_cache().versions
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_the_page_filled_from_its_stand_ins_is_the_page_rendered_whole(app, make_user, language):
+    """The sitting page is the template rendered once with stand-ins and filled per request
+    (cache.sheet_page); rendered whole with the same values it is the same bytes: escaping, links,
+    answered count, deadline and the user's name included, from the cache and afresh."""
+    from flask import render_template
+    from flask_login import login_user
+
+    from lms.exams import services
+    from lms.models import ExamAttempt
+
+    bank = make_bank("whole", per_type=2, types=("single", "truefalse", "essay"))
+    exam = make_exam([(bank, 5)], slug="whole")
+    exam.title = '结业 <考试> & "期末"'
+    db.session.commit()
+    agent = make_user(preferred_language=language, name='李<b>四</b> & "小五"')
+    client = app.test_client()
+    login(client, agent)
+    attempt_id, _page = start_and_open(client, exam.slug)
+    slot = int(re.search(r'data-slot="(\d+)" data-type="truefalse"', _page).group(1))
+    assert client.post(f"/exams/attempts/{attempt_id}/save",
+                       json={"slot": slot, "response": "true", "seq": 7}).get_json()["saved"] is True
+    with app.test_request_context("/"):
+        login_user(agent)
+        attempt = db.session.get(ExamAttempt, attempt_id)
+        sheet = cache.Sheet(services.load_sheet(attempt))
+        given = dict(now=T0, grace=45, max_seq=7, csrf='token-<&>"', user=agent)
+        first, again = cache.sheet_page(attempt, sheet, **given), cache.sheet_page(attempt, sheet, **given)
+        values = cache.page_values(attempt, sheet, T0, 7, 'token-<&>"', agent)
+        whole = render_template("exams/take.html", exam=attempt.exam, grace=45, total=len(sheet), page=values)
+    assert first == again == whole
+    assert not any(chr(mark) in whole for mark in range(0xE000, 0xE030))
+    assert f'data-attempt="{attempt_id}"' in whole and f'data-user="{agent.id}"' in whole
+    assert f'data-save-url="/exams/attempts/{attempt_id}/save"' in whole
+    assert f"/login?next=/exams/attempts/{attempt_id}\"" in whole
+    assert 'data-csrf="token-&lt;&amp;&gt;&#34;"' in whole
+    assert "李&lt;b&gt;四&lt;/b&gt; &amp; &#34;小五&#34;" in whole and "<b>四</b>" not in whole
+    assert "结业 &lt;考试&gt; &amp; &#34;期末&#34;" in whole
+    assert ("1 of 5 answered" if language == "en" else "已答 1 / 5") in whole, whole[:3000]
+    assert 'data-max-seq="7"' in whole and 'data-grace="45"' in whole
+
+
+def test_the_page_with_a_flash_message_or_a_stand_in_in_its_title_is_rendered_whole(app, make_user):
+    bank = make_bank("flash", per_type=1, types=("single",))
+    exam = make_exam([(bank, 1)], slug="flash")
+    exam.title = "考试 \ue010 \ue015"
+    db.session.commit()
+    client = app.test_client()
+    login(client, make_user())
+    attempt_id, page = start_and_open(client, exam.slug)
+    assert "考试 \ue010 \ue015" in page and f'data-attempt="{attempt_id}"' in page
+    with client.session_transaction() as session:
+        session["_flashes"] = [("error", "请先作答再交卷")]
+    exam.title = "期末考试"
+    db.session.commit()
+    page = sheet_of(client, attempt_id)
+    assert "请先作答再交卷" in page and "期末考试" in page
+    assert "请先作答再交卷" not in sheet_of(client, attempt_id)  # shown once, and not kept in the cached page

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Forbidden, NotFound
 
-from lms.exams import grading, services
+from lms.exams import grading, services, timing
 from lms.extensions import db
 from lms.models import AttemptAnswer, AttemptQuestion, AuditEvent, ExamAttempt, RecordEntry
 from lms.questions.types import QUESTION_TYPES, InvalidResponse
@@ -274,7 +274,7 @@ def test_a_page_of_answers_without_javascript(agent, app):
     services.save_answer(agent, attempt.id, 0, right_raw(attempt.questions[0].question_type,
                                                          attempt.questions[0].version.data,
                                                          attempt.questions[0].option_order),
-                         services.clock_ms(T0) + services.SEQ_AHEAD_MS, T0)  # the newest a save may be
+                         timing.epoch_ms(T0) + services.SEQ_AHEAD_MS, T0)  # the newest a save may be
     raws = answers_for(attempt, right_raw)
     raws[1] = {"bad": "shape"} if attempt.questions[1].question_type != "essay" else 42
     rejected = services.save_answers(agent, attempt.id, raws, T0 + timedelta(minutes=1))
