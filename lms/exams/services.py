@@ -322,19 +322,32 @@ def begin_attempt(user: User, exam: Exam, now: datetime, *, rng: random.Random |
     return _begin(user, exam, now, rng)[0]
 
 
+@dataclass(frozen=True)
+class NewSitting:
+    """What the sitting page reads of an attempt just inserted, as the start knows it: nothing is
+    read back from the database."""
+
+    id: int
+    number: int
+    deadline: datetime
+    exam: Exam
+    drawn: list[Drawn]  # its questions, in order
+
+
 def begin_sitting(user: User, exam: Exam, now: datetime, *, rng: random.Random | None = None
-                  ) -> tuple[ExamAttempt, list[Slot]]:
-    """What the Start button answers with: the attempt (new, or the open one) and its sheet. A new
-    attempt's slots are made from the draw itself (every answer is still empty), not read back."""
-    attempt_id, drawn = _begin(user, exam, now, rng)
-    attempt = db.session.get(ExamAttempt, attempt_id)  # its exam and user are in the session already
-    if drawn is None:
+                  ) -> tuple[ExamAttempt | NewSitting, list[Slot]]:
+    """What the Start button answers with: the attempt (the open one, or the new one as a NewSitting)
+    and its sheet. A new attempt's slots are made from the draw itself (every answer is still
+    empty), not read back."""
+    attempt_id, sitting = _begin(user, exam, now, rng)
+    if sitting is None:
+        attempt = db.session.get(ExamAttempt, attempt_id)
         return attempt, load_sheet(attempt)
-    return attempt, [_slot(_DrawnRow(position, d), d.version, review=False) for position, d in enumerate(drawn)]
+    return sitting, [_slot(_DrawnRow(position, d), d.version, review=False) for position, d in enumerate(sitting.drawn)]
 
 
-def _begin(user: User, exam: Exam, now: datetime, rng: random.Random | None) -> tuple[int, list[Drawn] | None]:
-    """The attempt's id and, when this call made it, what it drew (None: the open attempt was there).
+def _begin(user: User, exam: Exam, now: datetime, rng: random.Random | None) -> tuple[int, NewSitting | None]:
+    """The attempt's id and, when this call made it, the new sitting (None: the open attempt was there).
 
     The attempt and its slots are three INSERT statements whatever the exam's size: the attempt,
     its pinned questions (one executemany), and their empty answer rows (INSERT ... SELECT), so
@@ -360,10 +373,11 @@ def _begin(user: User, exam: Exam, now: datetime, rng: random.Random | None) -> 
     if not drawn:
         raise ExamEmpty()
     number = max((a.number for a in earlier), default=0) + 1
+    deadline = timing.deadline_for(now, exam.time_limit_minutes, exam.closes_at)
     try:
         attempt_id = db.session.execute(_NEW_ATTEMPT, {
             "exam_id": exam.id, "user_id": user.id, "number": number, "state": "open", "started_at": now,
-            "deadline": timing.deadline_for(now, exam.time_limit_minutes, exam.closes_at), "auto_submitted": False,
+            "deadline": deadline, "auto_submitted": False,
             "max_score": sum(d.points for d in drawn)}).scalar_one()
     except IntegrityError:
         db.session.rollback()
@@ -378,7 +392,7 @@ def _begin(user: User, exam: Exam, now: datetime, rng: random.Random | None) -> 
         for position, d in enumerate(drawn)])
     db.session.execute(_EMPTY_ANSWERS, {"attempt_id": attempt_id, "now": now})
     commit_keeping_loaded()  # the user and the exam are drawn next, on the sheet
-    return attempt_id, drawn
+    return attempt_id, NewSitting(attempt_id, number, deadline, exam, drawn)
 
 
 @dataclass(frozen=True)
