@@ -738,6 +738,13 @@ def prepare(database: str, args, folder: Path) -> str:
             print(f"  seeded in {time.perf_counter() - began:.0f} s")
             if cached:
                 shutil.copyfile(folder / "center.sqlite3", cached)
+        import sqlalchemy as sa
+
+        from lms.sqlite import refresh_statistics
+
+        engine = sa.create_engine(url)
+        refresh_statistics(engine)  # what `lms serve` does before serving (the servers here are started directly)
+        engine.dispose()
         return url
     url = args.postgres_url
     cached = cache / f"center-{key}.pgdump" if cache else None

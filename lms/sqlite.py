@@ -29,7 +29,7 @@ def synchronous_mode() -> str:
 # Reads through a memory map of the file instead of a read() system call and a copy per page: on the
 # 230 MB database of a 3,000-agent year, the mentors report's year of practicals went from 90 to 50 ms
 # (half of it was system time). Writes still go through the journal; SQLite maps at most this much.
-MMAP_BYTES = 1 << 30
+MMAP_BYTES = int(os.environ.get("LMS_SQLITE_MMAP_MB", "1024")) << 20  # 0: no memory map
 
 
 def apply_pragmas(connection: sqlite3.Connection) -> None:

@@ -82,10 +82,18 @@ class ExamCache:
             self.hits += 1
         return found
 
-    def store_fragment(self, key: tuple, html: str) -> None:
+    def store_fragment(self, key: tuple, html) -> None:
         if len(self.fragments) >= self.max_fragments:
             self.fragments.clear()
         self.fragments[key] = html
+
+    def remember(self, key: tuple, make):
+        """The fragment under `key`, made (and kept) by `make()` the first time."""
+        found = self.fragments.get(key)
+        if found is None:
+            found = make()
+            self.store_fragment(key, found)
+        return found
 
 
 def exam_cache() -> ExamCache:
@@ -221,12 +229,7 @@ class Sheet(list):
 
     @staticmethod
     def _cached(key: tuple, macro: str, argument) -> str:
-        cache = exam_cache()
-        html = cache.fragment(key)
-        if html is None:
-            html = str(_macro(macro)(argument))
-            cache.store_fragment(key, html)
-        return html
+        return exam_cache().remember(key, lambda: str(_macro(macro)(argument)))
 
 
 # --- the sitting page as a whole -----------------------------------------------------------------------
@@ -259,7 +262,6 @@ class PageValues:
 
 
 _HTML_FIELDS = ("messages", "questions", "chips")
-_URL_FIELDS = ("take_url", "save_url", "submit_url", "result_url", "finish_url", "login_url")
 # One private-use character per field, apart from the question stand-ins above.
 _PAGE_STAND_INS = {name: chr(0xE010 + index) for index, name in enumerate(PageValues.__dataclass_fields__)}
 _PAGE_MARKS = frozenset(_PAGE_STAND_INS.values())
@@ -281,12 +283,9 @@ def sheet_page(attempt, sheet: Sheet, *, now: datetime, grace: int, max_seq: int
     values = page_values(attempt, sheet, now, max_seq, csrf, user)
     if session.get("_flashes") or any(mark in exam.title for mark in _PAGE_MARKS):
         return render_template("exams/take.html", page=values, **context)
-    cache = exam_cache()
-    key = ("page", str(get_locale()), exam.id, exam.title, len(sheet), grace, request.script_root)
-    parts = cache.fragments.get(key)
-    if parts is None:
-        parts = _cut(render_template("exams/take.html", page=PageValues(**_PAGE_STAND_INS), **context))
-        cache.store_fragment(key, parts)
+    parts = exam_cache().remember(
+        ("page", str(get_locale()), exam.id, exam.title, len(sheet), grace, request.script_root),
+        lambda: _cut(render_template("exams/take.html", page=PageValues(**_PAGE_STAND_INS), **context)))
     filled = {mark: getattr(values, name) if name in _HTML_FIELDS else str(escape(getattr(values, name)))
               for name, mark in _PAGE_STAND_INS.items()}
     return "".join([filled.get(part, part) for part in parts])
@@ -310,32 +309,25 @@ def _deadline_text(deadline: datetime) -> str:
     and language: a wave of starts shares one or two."""
     from flask_babel import format_datetime, get_locale, get_timezone
 
-    cache = exam_cache()
-    key = ("deadline", str(get_locale()), str(get_timezone()), deadline.replace(second=0, microsecond=0))
-    text = cache.fragments.get(key)
-    if text is None:
-        text = format_datetime(deadline, "short")
-        cache.store_fragment(key, text)
-    return text
+    return exam_cache().remember(
+        ("deadline", str(get_locale()), str(get_timezone()), deadline.replace(second=0, microsecond=0)),
+        lambda: format_datetime(deadline, "short"))
 
 
 def _url_patterns() -> dict[str, str]:
     """The page's links with the attempt-id stand-in in place of the id, made once per script root."""
     from flask import request, url_for
 
-    cache = exam_cache()
-    key = ("page urls", request.script_root)
-    patterns = cache.fragments.get(key)
-    if patterns is None:
+    def make() -> dict[str, str]:
         number = _URL_SENTINEL
         take = url_for("exams.take", attempt_id=number)
         urls = {"take_url": take, "save_url": url_for("exams.save", attempt_id=number),
                 "submit_url": url_for("exams.submit", attempt_id=number),
                 "result_url": url_for("exams.result", attempt_id=number),
                 "finish_url": url_for("exams.finish", attempt_id=number), "login_url": url_for("auth.login", next=take)}
-        patterns = {name: urls[name].replace(str(number), _PAGE_STAND_INS["attempt_id"]) for name in _URL_FIELDS}
-        cache.store_fragment(key, patterns)
-    return patterns
+        return {name: url.replace(str(number), _PAGE_STAND_INS["attempt_id"]) for name, url in urls.items()}
+
+    return exam_cache().remember(("page urls", request.script_root), make)
 
 
 def _cut(html: str) -> list[str]:
