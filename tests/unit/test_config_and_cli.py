@@ -35,17 +35,28 @@ def test_database_defaults_to_sqlite_in_the_instance_folder(tmp_path, monkeypatc
     assert app.config["BABEL_DEFAULT_LOCALE"] == "zh_CN"
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_memory_mapped_reads(tmp_path, monkeypatch):
-    from lms.sqlite import MMAP_BYTES
-
+@pytest.mark.parametrize("megabytes, expected", [(None, 1024 << 20), ("0", 0), ("64", 64 << 20)])
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_memory_mapped_reads(tmp_path, monkeypatch, megabytes, expected):
     monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
     monkeypatch.delenv("LMS_DATABASE_URL", raising=False)
+    if megabytes is None:
+        monkeypatch.delenv("LMS_SQLITE_MMAP_MB", raising=False)
+    else:
+        monkeypatch.setenv("LMS_SQLITE_MMAP_MB", megabytes)
     app = create_app({"SECRET_KEY": "x"})
     with app.app_context():
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
-        assert db.session.execute(text("PRAGMA mmap_size")).scalar() == MMAP_BYTES
+        assert db.session.execute(text("PRAGMA mmap_size")).scalar() == expected
         db.engine.dispose()
+
+
+def test_a_memory_map_size_that_is_not_a_number_is_refused(monkeypatch):
+    from lms.sqlite import mmap_bytes
+
+    monkeypatch.setenv("LMS_SQLITE_MMAP_MB", "1GB")
+    with pytest.raises(RuntimeError, match="LMS_SQLITE_MMAP_MB"):
+        mmap_bytes()
 
 
 def test_instants_come_back_aware_utc_on_every_database(app):
