@@ -427,7 +427,7 @@ def after_corrections(corrections: list[tuple[User, RecordEntry]], reason: str, 
         users[user.id] = user
         corrected_of[user.id].append(corrected)
     courses = live_courses()
-    lapsed = []  # (standing, course, the completion in force, the corrected result it rested on)
+    lapsed = []  # (standing, course, the id of its completion in force, the corrected results with their chains)
     for standing in load_standings(list(users.values()), now, courses).values():
         chains = [(corrected, _chain(corrected)) for corrected in corrected_of[standing.user.id]]
         for course in standing.courses:
