@@ -63,7 +63,7 @@ for _path in (ROOT, BENCH):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from exam_storm import Server, free_port  # noqa: E402  (benchmarks/ is not a package)
+from exam_storm import Server, cpu_seconds, free_port, postgres_cpu  # noqa: E402  (benchmarks/ is not a package)
 
 USER_AGENT = "center-day/1.0"
 PAGE_AIM_MS = 300.0
@@ -112,48 +112,6 @@ class Report:
     @property
     def errors(self) -> int:
         return sum(s.errors for s in self.stats.values())
-
-
-def _ticks(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])  # utime + stime
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
-def _processes() -> list[tuple[int, int, str]]:
-    """(pid, parent pid, command name) of every process."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                text = (entry / "stat").read_text()
-            except OSError:
-                continue
-            name = text[text.index("(") + 1:text.rindex(")")]
-            found.append((int(entry.name), int(text.rsplit(")", 1)[1].split()[1]), name))
-    return found
-
-
-def cpu_seconds(roots: list[int]) -> float:
-    """CPU time (user + system) of the given processes and all their descendants."""
-    processes = _processes()
-    children = defaultdict(list)
-    for pid, parent, _name in processes:
-        children[parent].append(pid)
-    total, stack = 0, list(roots)
-    while stack:
-        pid = stack.pop()
-        total += _ticks(pid)
-        stack.extend(children.get(pid, ()))
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def postgres_cpu() -> float:
-    """CPU time of every postgres process on the box (the whole cluster: others' databases too)."""
-    return sum(_ticks(pid) for pid, _parent, name in _processes() if name.startswith("postgres")) \
-        / os.sysconf("SC_CLK_TCK")
 
 
 # --- pages --------------------------------------------------------------------------------------

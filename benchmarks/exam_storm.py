@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +61,22 @@ class Timings:
     errors: int = 0
     wall: float = 0.0
     first_error: str = ""
+    server_cpu: float = 0.0  # CPU seconds of the server's processes (gunicorn master and workers) over the phase
+    client_cpu: float = 0.0  # and of this load generator
+
+    def timed(self, server_pid: int):
+        """Start the wall clock and both CPU meters; the returned function stops them."""
+        began, server0, client0 = time.perf_counter(), cpu_seconds([server_pid]), time.process_time()
+
+        def stop() -> None:
+            self.wall = time.perf_counter() - began
+            self.server_cpu = cpu_seconds([server_pid]) - server0
+            self.client_cpu = time.process_time() - client0
+        return stop
+
+    def cpu_ms(self) -> str:
+        done = max(1, len(self.latencies))
+        return f"CPU per request: server {1000 * self.server_cpu / done:.2f} ms, load generator {1000 * self.client_cpu / done:.2f} ms"
 
     def fail(self, what: str) -> None:
         self.errors += 1
@@ -174,6 +191,49 @@ def stored_answers(database_url: str, secret: str) -> int:
     return count
 
 
+def _ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _processes() -> list[tuple[int, int, str]]:
+    """(pid, parent pid, command name) of every process."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                text = (entry / "stat").read_text()
+            except OSError:
+                continue
+            name = text[text.index("(") + 1:text.rindex(")")]
+            found.append((int(entry.name), int(text.rsplit(")", 1)[1].split()[1]), name))
+    return found
+
+
+def cpu_seconds(roots: list[int]) -> float:
+    """CPU time (user + system) of the given processes and all their descendants."""
+    processes = _processes()
+    children = defaultdict(list)
+    for pid, parent, _name in processes:
+        children[parent].append(pid)
+    total, stack = 0, list(roots)
+    while stack:
+        pid = stack.pop()
+        total += _ticks(pid)
+        stack.extend(children.get(pid, ()))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+
+def postgres_cpu() -> float:
+    """CPU time of every postgres process on the box (the whole cluster: others' databases too)."""
+    return sum(_ticks(pid) for pid, _parent, name in _processes() if name.startswith("postgres")) \
+        / os.sysconf("SC_CLK_TCK")
+
+
 class Server:
     """gunicorn in a child process, as `lms serve` runs it."""
 
@@ -213,7 +273,7 @@ def session_for(agent: Agent) -> aiohttp.ClientSession:
                                  timeout=aiohttp.ClientTimeout(total=120))
 
 
-async def start_storm(base: str, slug: str, agents: list[Agent]) -> Timings:
+async def start_storm(base: str, slug: str, agents: list[Agent], server_pid: int) -> Timings:
     """Every agent presses Start at the same instant; latency runs until the exam page has arrived."""
     timings = Timings()
     go = asyncio.Event()
@@ -239,17 +299,17 @@ async def start_storm(base: str, slug: str, agents: list[Agent]) -> Timings:
 
     tasks = [asyncio.create_task(one(agent)) for agent in agents]
     await asyncio.sleep(0.5)  # every client is connected-ready and waiting
-    began = time.perf_counter()
+    stop = timings.timed(server_pid)
     go.set()
     await asyncio.gather(*tasks)
-    timings.wall = time.perf_counter() - began
+    stop()
     return timings
 
 
 WARM_UP_PER_WORKER = 4
 
 
-async def warm_up(base: str, slug: str, agents: list[Agent], concurrency: int) -> Timings:
+async def warm_up(base: str, slug: str, agents: list[Agent], concurrency: int, server_pid: int) -> Timings:
     """A server that has been up before the exam wave: each gunicorn worker has booted, compiled its
     templates and met the exam's question versions once (a few starts, not counted)."""
     async def one(agent: Agent) -> str | None:
@@ -259,10 +319,10 @@ async def warm_up(base: str, slug: str, agents: list[Agent], concurrency: int) -
                 await response.read()  # the exam page
                 return None if response.status == 200 else f"warm-up start: HTTP {response.status}"
 
-    return await closed_loop(agents, concurrency, one)
+    return await closed_loop(agents, concurrency, one, server_pid)
 
 
-async def closed_loop(jobs, concurrency: int, call) -> Timings:
+async def closed_loop(jobs, concurrency: int, call, server_pid: int) -> Timings:
     """Run `call(job)` for every job with `concurrency` clients, each starting its next job at once."""
     timings = Timings()
     queue: asyncio.Queue = asyncio.Queue()
@@ -282,13 +342,14 @@ async def closed_loop(jobs, concurrency: int, call) -> Timings:
             else:
                 timings.fail(problem)
 
-    began = time.perf_counter()
+    stop = timings.timed(server_pid)
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    timings.wall = time.perf_counter() - began
+    stop()
     return timings
 
 
-async def save_and_submit(agents: list[Agent], concurrency: int, think: float) -> tuple[Timings, Timings, Timings, int]:
+async def save_and_submit(agents: list[Agent], concurrency: int, think: float, server_pid: int
+                          ) -> tuple[Timings, Timings, Timings, int]:
     """The first `concurrency` agents answer one question every `think` seconds, as people do
     (save latency); then every other answer is saved by `concurrency` clients without pause
     (save throughput, loaded the same way as the baseline); then every agent submits."""
@@ -333,15 +394,20 @@ async def save_and_submit(agents: list[Agent], concurrency: int, think: float) -
     began = time.perf_counter()
     await asyncio.gather(*(answer_at_pace(agent) for agent in agents[:concurrency]))
     paced.wall = time.perf_counter() - began
-    jobs = [(agent, slot, kind) for agent in agents[concurrency:] for slot, kind in agent.slots]
-    saves = await closed_loop(jobs, concurrency, save)
-    submits = await closed_loop(agents, concurrency, submit)
+    # one question at a time across the agents, as a room answers: each client holds a different agent,
+    # so `concurrency` saves are in flight (the agents' order would queue one agent's 30 answers on its
+    # one connection and leave the server a handful of requests at a time, unlike the baseline's load)
+    rest = agents[concurrency:]
+    jobs = [(agent, *agent.slots[n]) for n in range(max((len(a.slots) for a in rest), default=0))
+            for agent in rest if n < len(agent.slots)]
+    saves = await closed_loop(jobs, concurrency, save, server_pid)
+    submits = await closed_loop(agents, concurrency, submit, server_pid)
     for http in sessions.values():
         await http.close()
     return paced, saves, submits, acknowledged
 
 
-async def baseline_saves(base: str, count: int, concurrency: int) -> Timings:
+async def baseline_saves(base: str, count: int, concurrency: int, server_pid: int) -> Timings:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency),
                                      timeout=aiohttp.ClientTimeout(total=120)) as http:
         async def save(n: int) -> str | None:
@@ -349,7 +415,7 @@ async def baseline_saves(base: str, count: int, concurrency: int) -> Timings:
                 await response.read()
                 return None if response.status == 200 else f"baseline: HTTP {response.status}"
 
-        return await closed_loop(range(count), concurrency, save)
+        return await closed_loop(range(count), concurrency, save, server_pid)
 
 
 # --- the run ----------------------------------------------------------------------------------------
@@ -369,12 +435,13 @@ def run(database: str, database_url: str, args) -> None:
         port = free_port()
         server = Server(gunicorn_argv("127.0.0.1", port, args.workers), env, port)
         try:
-            warm = asyncio.run(warm_up(server.url, slug, warm_up_agents, workers))
+            warm = asyncio.run(warm_up(server.url, slug, warm_up_agents, workers, server.process.pid))
             print(f"warm-up {len(warm.latencies)} starts + pages by {workers} clients before the storm "
                   f"(every worker booted, its templates compiled), errors {warm.errors}")
-            start = asyncio.run(start_storm(server.url, slug, agents))
+            start = asyncio.run(start_storm(server.url, slug, agents, server.process.pid))
             sitting = [agent for agent in agents if agent.slots]
-            paced, saves, submits, acknowledged = asyncio.run(save_and_submit(sitting, args.concurrency, args.think))
+            paced, saves, submits, acknowledged = asyncio.run(save_and_submit(sitting, args.concurrency, args.think,
+                                                                               server.process.pid))
         finally:
             server.stop()
         stored = stored_answers(database_url, secret)
@@ -388,8 +455,9 @@ def run(database: str, database_url: str, args) -> None:
         baseline_argv[3:3] = ["--chdir", str(ROOT / "benchmarks")]
         server = Server(baseline_argv, env, port)
         try:
-            asyncio.run(baseline_saves(server.url, WARM_UP_PER_WORKER * workers, workers))  # the same warm-up
-            baseline = asyncio.run(baseline_saves(server.url, len(saves.latencies) or 1000, args.concurrency))
+            asyncio.run(baseline_saves(server.url, WARM_UP_PER_WORKER * workers, workers, server.process.pid))  # the same warm-up
+            baseline = asyncio.run(baseline_saves(server.url, len(saves.latencies) or 1000, args.concurrency,
+                                                    server.process.pid))
         finally:
             server.stop()
 
@@ -397,10 +465,12 @@ def run(database: str, database_url: str, args) -> None:
     print(f"start   {len(start.latencies)}/{args.agents} served, {within} within 5 s, all done in {start.wall:.2f} s "
           f"({start.throughput:.0f} start + page /s); p50 {start.pct(50):.0f} ms  p95 {start.pct(95):.0f} ms  "
           f"p99 {start.pct(99):.0f} ms  errors {start.errors}")
+    print(f"        {start.cpu_ms()}")
     print(f"save    {args.concurrency} agents answering every {args.think:g} s: {len(paced.latencies)} saves, "
           f"p50 {paced.pct(50):.1f} ms  p95 {paced.pct(95):.1f} ms  p99 {paced.pct(99):.1f} ms  errors {paced.errors}")
     print(f"save    flat out, {args.concurrency} clients: {len(saves.latencies)} saves, {saves.throughput:.0f}/s  "
           f"p50 {saves.pct(50):.1f} ms  p95 {saves.pct(95):.1f} ms  errors {saves.errors}")
+    print(f"        {saves.cpu_ms()}")
     print(f"submit  {len(submits.latencies)} submits  p50 {submits.pct(50):.0f} ms  p95 {submits.pct(95):.0f} ms  "
           f"errors {submits.errors}")
     lost = max(0, acknowledged - stored)
@@ -408,6 +478,7 @@ def run(database: str, database_url: str, args) -> None:
           f"{'  (every acknowledged save stored)' if not lost else '  LOST ANSWERS'}")
     print(f"baseline {len(baseline.latencies)} one-row inserts, {baseline.throughput:.0f}/s  "
           f"p95 {baseline.pct(95):.1f} ms  errors {baseline.errors}")
+    print(f"        {baseline.cpu_ms()}")
     for name, timings in (("start", start), ("paced save", paced), ("save", saves), ("submit", submits),
                           ("baseline", baseline)):
         if timings.first_error:
