@@ -24,3 +24,12 @@ def commit_keeping_loaded() -> None:
         session.commit()
     finally:
         session.expire_on_commit = keep
+
+
+def run_prebuilt(statement, parameters=None):
+    """Run a statement built once at import on the session's connection, in the session's
+    transaction: a hot path's read of plain columns, or its INSERT/UPDATE of rows no loaded object
+    holds. The ORM's per-statement work is skipped (on SQLite ~40-60 µs of a save's ~1.6 ms: its
+    compile state, the result's set-up, the bulk UPDATE's bookkeeping). Nothing is flushed first,
+    so the session must hold no pending change the statement should see; no ORM objects come back."""
+    return db.session.connection().execute(statement, parameters)

@@ -21,7 +21,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from lms.catalog.services import load_progress
 from lms.exams import cache, grading, timing
-from lms.extensions import commit_keeping_loaded, db
+from lms.extensions import commit_keeping_loaded, db, run_prebuilt
 from lms.models import (AttemptAnswer, AttemptQuestion, Exam, ExamAttempt, Question, QuestionBank,
                         QuestionVersion, User)
 from lms.models.exams import AttemptGrant
@@ -284,7 +284,7 @@ _ATTEMPT_STATE = select(ExamAttempt.user_id, ExamAttempt.state, ExamAttempt.dead
 def attempt_still_open(user: User, attempt_id: int, now: datetime) -> bool:
     """Whether the user's attempt still takes answers (the exam page's heartbeat): one row read, no
     objects; 404 or 403 as load_attempt_for. One past its deadline + allowance is finalized here."""
-    row = db.session.execute(_ATTEMPT_STATE, {"attempt_id": attempt_id}).one_or_none()
+    row = run_prebuilt(_ATTEMPT_STATE, {"attempt_id": attempt_id}).one_or_none()
     if row is None:
         raise NotFound()
     if row.user_id != user.id:
@@ -375,7 +375,7 @@ def _begin(user: User, exam: Exam, now: datetime, rng: random.Random | None) -> 
     number = max((a.number for a in earlier), default=0) + 1
     deadline = timing.deadline_for(now, exam.time_limit_minutes, exam.closes_at)
     try:
-        attempt_id = db.session.execute(_NEW_ATTEMPT, {
+        attempt_id = run_prebuilt(_NEW_ATTEMPT, {
             "exam_id": exam.id, "user_id": user.id, "number": number, "state": "open", "started_at": now,
             "deadline": deadline, "auto_submitted": False,
             "max_score": sum(d.points for d in drawn)}).scalar_one()
@@ -386,11 +386,11 @@ def _begin(user: User, exam: Exam, now: datetime, rng: random.Random | None) -> 
         if winner is None or winner.state != "open":
             raise
         return winner.id, None
-    db.session.execute(_NEW_SLOTS, [
+    run_prebuilt(_NEW_SLOTS, [
         {"attempt_id": attempt_id, "position": position, "question_id": d.question_id,
          "question_version_id": d.version_id, "question_type": d.type, "option_order": d.order, "points": d.points}
         for position, d in enumerate(drawn)])
-    db.session.execute(_EMPTY_ANSWERS, {"attempt_id": attempt_id, "now": now})
+    run_prebuilt(_EMPTY_ANSWERS, {"attempt_id": attempt_id, "now": now})
     commit_keeping_loaded()  # the user and the exam are drawn next, on the sheet
     return attempt_id, NewSitting(attempt_id, number, deadline, exam, drawn)
 
@@ -446,7 +446,7 @@ def candidates(bank_ids: set[int]) -> list:
     """The live questions of `bank_ids` with their current version, by id: one light query (no
     content), read afresh on every start and never cached, so a new, retired or re-tagged question,
     a retired bank or a question's new version reaches the very next start on every app node."""
-    return db.session.execute(_CANDIDATES, {"bank_ids": sorted(bank_ids)}).all()
+    return run_prebuilt(_CANDIDATES, {"bank_ids": sorted(bank_ids)}).all()
 
 
 def seen_counts(user_id: int, exam_id: int) -> dict[int, int]:
@@ -605,8 +605,7 @@ _SAVE_WRITE = (
            exists().where(ExamAttempt.id == bindparam("attempt_id"), ExamAttempt.state == "open"))
     .values(response=bindparam("new_response", type_=AttemptAnswer.response.type),
             seq=bindparam("new_seq", type_=AttemptAnswer.seq.type),
-            saved_at=bindparam("saved_now", type_=AttemptAnswer.saved_at.type))
-    .execution_options(synchronize_session=False))
+            saved_at=bindparam("saved_now", type_=AttemptAnswer.saved_at.type)))
 
 
 @dataclass
@@ -627,7 +626,7 @@ def save_answer(user: User, attempt_id: int, slot: int, raw: Any, seq: int, now:
         raise SeqOutOfRange(seq, server_ms)
     if not 0 <= slot <= MAX_SLOT:
         slot = -1  # no such position: the attempt is still checked (404/403/finished) before UnknownSlot
-    row = db.session.execute(_SAVE_READ, {"attempt_id": attempt_id, "slot": slot}).one_or_none()
+    row = run_prebuilt(_SAVE_READ, {"attempt_id": attempt_id, "slot": slot}).one_or_none()
     if row is None:
         raise NotFound()
     if row.user_id != user.id:
@@ -684,7 +683,7 @@ def _write_answer(attempt_id: int, attempt_question_id: int, response: Any, seq:
     """_SAVE_WRITE, or the slot's first row when it has none. Returns the stored seq."""
     still_open = exists().where(ExamAttempt.id == attempt_id, ExamAttempt.state == "open")
     for _try in range(2):
-        updated = db.session.execute(_SAVE_WRITE, {"attempt_id": attempt_id, "slot_id": attempt_question_id,
+        updated = run_prebuilt(_SAVE_WRITE, {"attempt_id": attempt_id, "slot_id": attempt_question_id,
                                                    "new_seq": seq, "new_response": response, "saved_now": now})
         if updated.rowcount:
             return seq
