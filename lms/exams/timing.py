@@ -3,8 +3,13 @@
     deadline           min(start + time limit, close time)
     accepts_answers    until deadline + allowance (slow networks), inclusive
     is_overdue         after that: the attempt is finalized by whoever touches it next
+    seconds_left       whole seconds to the deadline, never below 0
+    minutes_seconds    a countdown's text (9:05, or 1:02:03 from an hour on)
+    epoch_ms           an instant as the page's script counts time (milliseconds; also a save's seq)
     window_state       before the open time, open, or after the close time
     retake_allowed_at  when the next attempt may start, after the delays
+    attempts_left      how many attempts remain (None: unlimited)
+    review_open        whether a finished attempt's review may be shown now
 """
 from __future__ import annotations
 
