@@ -240,7 +240,8 @@ class AgentStory:
         return marked
 
     def _sit(self, moment: datetime, exam_id: int, target: float, seed: str, marked: datetime) -> None:
-        from lms.exams.services import Mark, mark_essays, save_answer, save_answers, start_attempt, submit_attempt
+        from lms.exams.saving import save_answer, save_answers
+        from lms.exams.services import Mark, mark_essays, start_attempt, submit_attempt
         from lms.models import AttemptQuestion
 
         user, rng = self.user, random.Random(seed)

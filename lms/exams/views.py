@@ -17,7 +17,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from lms.auth.permissions import role_required
 from lms.clock import center_zone, utcnow
-from lms.exams import authoring, cache, feedback, forms, makeup, services, timing
+from lms.exams import authoring, cache, feedback, forms, makeup, saving, services, timing
 from lms.exams.forms import Choice
 from lms.extensions import db
 from lms.models import Course, Exam, QuestionBank
@@ -120,7 +120,7 @@ def save(attempt_id: int):
         return _json_error(_("The answer could not be read."), 400)
     now = utcnow()
     try:
-        saved = services.save_answer(_me(), attempt_id, payload["slot"], payload["response"], payload["seq"], now)
+        saved = saving.save_answer(_me(), attempt_id, payload["slot"], payload["response"], payload["seq"], now)
     except services.SeqOutOfRange as exc:
         # server_now lets the page's script set its clock right and send the answer again.
         return _json_error(_("The answer could not be read."), 400, seq_refused=True, server_now=exc.server_ms)
@@ -172,7 +172,7 @@ def finish(attempt_id: int):
     try:
         if request.form.get("saved_by_script") != "1":
             raws = forms.answers_from_form(request.form, services.load_sheet(attempt))
-            if services.save_answers(_me(), attempt.id, raws, now):
+            if saving.save_answers(_me(), attempt.id, raws, now):
                 flash(_("Some answers could not be read and kept their earlier value."), "error")
     except services.AttemptFinished as exc:
         flash(_message(exc), "error")

@@ -14,7 +14,7 @@ from lms.content.aiken import parse_aiken
 from lms.content.bank_sheets import parse_sheet
 from lms.content.banks import parse_bank
 from lms.content.gift import parse_gift
-from lms.exams import services
+from lms.exams import saving, services
 from lms.extensions import db
 from lms.models import (AttemptAnswer, AttemptQuestion, AuditEvent, Exam, ExamAttempt, Question, QuestionBank,
                         QuestionVersion, RecordEntry, Scenario, User)
@@ -198,7 +198,7 @@ def test_the_save_endpoint_answers_json_for_a_wrong_method_a_missing_token_and_a
     def crash(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "save_answer", crash)
+    monkeypatch.setattr(saving, "save_answer", crash)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     assert_json_refusal(save(client, attempt.id, {"slot": 0, "response": "0", "seq": 10}), 500)
 

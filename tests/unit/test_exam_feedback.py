@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from lms.exams import feedback, services
+from lms.exams import feedback, saving, services
 from lms.exams.feedback import SlotOutcome, lessons_for_topic, missed_topics, plural_count, provisional
 from lms.extensions import db
 from lms.models import Course, Lesson, QuestionBank
@@ -85,7 +85,7 @@ def course(app):
 def sit(user, exam, raw):
     attempt = services.start_attempt(user, exam, NOW)
     for slot, raw in answers_for(attempt, raw).items():
-        services.save_answer(user, attempt.id, slot, raw, 1, NOW)
+        saving.save_answer(user, attempt.id, slot, raw, 1, NOW)
     return services.submit_attempt(user, attempt.id, NOW)
 
 
@@ -121,7 +121,7 @@ def test_a_passed_attempt_lists_no_topics(app, make_user, course):
     lost = next(aq.position for aq in attempt.questions if aq.version.question.key == "QKEY-bill")
     raws[lost] = "false"  # one point of four lost, still a pass
     for slot, raw in raws.items():
-        services.save_answer(agent, attempt.id, slot, raw, 1, NOW)
+        saving.save_answer(agent, attempt.id, slot, raw, 1, NOW)
     attempt = services.submit_attempt(agent, attempt.id, NOW)
     assert attempt.passed and attempt.score == 3
     assert feedback.result_feedback(attempt, show_comments=True).topics == []

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Forbidden, NotFound
 
-from lms.exams import grading, services, timing
+from lms.exams import grading, saving, services, timing
 from lms.extensions import db
 from lms.models import AttemptAnswer, AttemptQuestion, AuditEvent, ExamAttempt, RecordEntry
 from lms.questions.types import QUESTION_TYPES, InvalidResponse
@@ -32,7 +32,7 @@ def start(user, exam, now=T0, seed=1):
 
 def answer_all(user, attempt, now, raw=right_raw):
     for slot, response in answers_for(attempt, raw).items():
-        services.save_answer(user, attempt.id, slot, response, int(now.timestamp() * 1000) + slot, now)
+        saving.save_answer(user, attempt.id, slot, response, int(now.timestamp() * 1000) + slot, now)
 
 
 def entries(user):
@@ -210,11 +210,11 @@ def stored(attempt, slot):
 def test_saves_are_idempotent_and_an_older_seq_never_wins(agent, app):
     bank = make_bank("tf", per_type=2, types=("truefalse",))
     attempt = start(agent, make_exam([(bank, 2)]))
-    assert services.save_answer(agent, attempt.id, 0, "true", 5, T0).seq == 5
-    assert services.save_answer(agent, attempt.id, 0, "false", 3, T0).seq == 5  # older: acknowledged, ignored
+    assert saving.save_answer(agent, attempt.id, 0, "true", 5, T0).seq == 5
+    assert saving.save_answer(agent, attempt.id, 0, "false", 3, T0).seq == 5  # older: acknowledged, ignored
     assert stored(attempt, 0).response is True
-    assert services.save_answer(agent, attempt.id, 0, "true", 5, T0).seq == 5  # replay
-    assert services.save_answer(agent, attempt.id, 0, "false", 6, T0).seq == 6
+    assert saving.save_answer(agent, attempt.id, 0, "true", 5, T0).seq == 5  # replay
+    assert saving.save_answer(agent, attempt.id, 0, "false", 6, T0).seq == 6
     assert stored(attempt, 0).response is False
     # one row per slot, made at start: saves update it, never add another
     assert db.session.scalar(select(func.count()).select_from(AttemptAnswer)) == len(attempt.questions) == 2
@@ -224,13 +224,13 @@ def test_save_checks_owner_slot_and_response(agent, make_user, app):
     bank = make_bank("one", per_type=1, types=("single",))
     attempt = start(agent, make_exam([(bank, 1)]))
     with pytest.raises(Forbidden):
-        services.save_answer(make_user(), attempt.id, 0, "0", 1, T0)
+        saving.save_answer(make_user(), attempt.id, 0, "0", 1, T0)
     with pytest.raises(NotFound):
-        services.save_answer(agent, attempt.id + 99, 0, "0", 1, T0)
+        saving.save_answer(agent, attempt.id + 99, 0, "0", 1, T0)
     with pytest.raises(services.UnknownSlot):
-        services.save_answer(agent, attempt.id, 5, "0", 1, T0)
+        saving.save_answer(agent, attempt.id, 5, "0", 1, T0)
     with pytest.raises(InvalidResponse):
-        services.save_answer(agent, attempt.id, 0, "9", 1, T0)
+        saving.save_answer(agent, attempt.id, 0, "9", 1, T0)
 
 
 @pytest.mark.parametrize("after_deadline, accepted", [
@@ -242,11 +242,11 @@ def test_the_server_checks_the_deadline_on_every_save(agent, app, after_deadline
     attempt = start(agent, make_exam([(bank, 1)], time_limit_minutes=10))
     moment = attempt.deadline + after_deadline
     if accepted:
-        services.save_answer(agent, attempt.id, 0, "true", 1, moment)
+        saving.save_answer(agent, attempt.id, 0, "true", 1, moment)
         assert stored(attempt, 0).response is True
     else:
         with pytest.raises(services.AttemptFinished) as raised:
-            services.save_answer(agent, attempt.id, 0, "true", 1, moment)
+            saving.save_answer(agent, attempt.id, 0, "true", 1, moment)
         assert raised.value.overdue
         db.session.expire_all()
         assert db.session.get(ExamAttempt, attempt.id).state == "graded"  # finalized by the late save
@@ -258,26 +258,26 @@ def test_the_grace_period_is_configurable(agent, app):
     bank = make_bank("tf", per_type=1, types=("truefalse",))
     attempt = start(agent, make_exam([(bank, 1)]))
     with pytest.raises(services.AttemptFinished):
-        services.save_answer(agent, attempt.id, 0, "true", 1, attempt.deadline + timedelta(seconds=1))
+        saving.save_answer(agent, attempt.id, 0, "true", 1, attempt.deadline + timedelta(seconds=1))
 
 
 def test_no_save_lands_after_submit(agent, bank):
     attempt = start(agent, make_exam([(bank, 3)]))
     services.submit_attempt(agent, attempt.id, T0 + timedelta(minutes=1))
     with pytest.raises(services.AttemptFinished):
-        services.save_answer(agent, attempt.id, 0, None, 99, T0 + timedelta(minutes=2))
+        saving.save_answer(agent, attempt.id, 0, None, 99, T0 + timedelta(minutes=2))
 
 
 def test_a_page_of_answers_without_javascript(agent, app):
     bank = make_bank("page", per_type=1)
     attempt = start(agent, make_exam([(bank, 6)]))
-    services.save_answer(agent, attempt.id, 0, right_raw(attempt.questions[0].question_type,
+    saving.save_answer(agent, attempt.id, 0, right_raw(attempt.questions[0].question_type,
                                                          attempt.questions[0].version.data,
                                                          attempt.questions[0].option_order),
                          timing.epoch_ms(T0) + services.SEQ_AHEAD_MS, T0)  # the newest a save may be
     raws = answers_for(attempt, right_raw)
     raws[1] = {"bad": "shape"} if attempt.questions[1].question_type != "essay" else 42
-    rejected = services.save_answers(agent, attempt.id, raws, T0 + timedelta(minutes=1))
+    rejected = saving.save_answers(agent, attempt.id, raws, T0 + timedelta(minutes=1))
     assert rejected == [1]
     assert stored(attempt, 2).response is not None
 
@@ -317,7 +317,7 @@ def test_pass_mark_is_inclusive(agent, app):
     for slot in (3, 4):
         raws[slot] = "false"
     for slot, raw in raws.items():
-        services.save_answer(agent, attempt.id, slot, raw, 1, T0)
+        saving.save_answer(agent, attempt.id, slot, raw, 1, T0)
     services.submit_attempt(agent, attempt.id, T0)
     assert attempt.percent == 60.0 and attempt.passed and attempt.band == "pass"
 
@@ -336,7 +336,7 @@ def test_an_overdue_attempt_is_finalized_by_whoever_touches_it(agent, make_user,
     bank = make_bank("tf", per_type=2, types=("truefalse",))
     exam = make_exam([(bank, 2)], time_limit_minutes=10)
     attempt = start(agent, exam)
-    services.save_answer(agent, attempt.id, 0, right_raw("truefalse", attempt.questions[0].version.data, []), 1,
+    saving.save_answer(agent, attempt.id, 0, right_raw("truefalse", attempt.questions[0].version.data, []), 1,
                          T0 + timedelta(minutes=2))
     late = attempt.deadline + timedelta(seconds=31)
     trainer = make_user(roles=("trainer",))
@@ -395,7 +395,7 @@ def essay_attempt(agent, *, answered=True):
     if not answered:
         raws = {slot: raw for slot, raw in raws.items() if attempt.questions[slot].question_type != "essay"}
     for slot, raw in raws.items():
-        services.save_answer(agent, attempt.id, slot, raw, 1, T0)
+        saving.save_answer(agent, attempt.id, slot, raw, 1, T0)
     services.submit_attempt(agent, attempt.id, T0 + timedelta(minutes=3))
     return attempt
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from lms.exams import makeup, services
+from lms.exams import makeup, saving, services
 from lms.extensions import db
 from lms.models import AuditEvent, ExamAttempt
 from lms.models.exams import AttemptGrant
@@ -37,7 +37,7 @@ def sit(user, exam, now, *, passing=False) -> ExamAttempt:
     """Start and submit one attempt at `now` (all right, or nothing answered)."""
     attempt = services.start_attempt(user, exam, now)
     if passing:
-        services.save_answers(user, attempt.id, answers_for(attempt, right_raw), now + timedelta(minutes=1))
+        saving.save_answers(user, attempt.id, answers_for(attempt, right_raw), now + timedelta(minutes=1))
     return services.submit_attempt(user, attempt.id, now + timedelta(minutes=2))
 
 

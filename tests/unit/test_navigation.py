@@ -7,6 +7,7 @@ import pytest
 from flask import render_template_string, url_for
 
 from lms import icons, navigation
+from lms.exams import saving
 from lms.exams import services as exams
 from lms.extensions import db
 from lms.notifications.services import notify
@@ -158,7 +159,7 @@ def test_badges_count_what_waits_for_each_person(app, make_user, scenario):
     for sitter in (agent, trainer):
         attempt = exams.start_attempt(sitter, exam, T0, rng=random.Random(1))
         for slot, raw in answers_for(attempt, right_raw).items():
-            exams.save_answer(sitter, attempt.id, slot, raw, 1, T0)
+            saving.save_answer(sitter, attempt.id, slot, raw, 1, T0)
         exams.submit_attempt(sitter, attempt.id, T0 + timedelta(minutes=3))
     assert _badges(app, trainer)["to_mark"] == 1
 

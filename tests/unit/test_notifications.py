@@ -346,7 +346,7 @@ def test_certificate_earned_when_a_course_is_completed(app, make_user, catalog):
 
 
 def test_exam_result_and_essay_marked(app, make_user):
-    from lms.exams import services
+    from lms.exams import saving, services
     from tests.exam_support import answers_for, make_bank, make_exam, right_raw
 
     agent, trainer = make_user(name="坐席甲"), make_user(roles=("trainer",))
@@ -360,7 +360,7 @@ def test_exam_result_and_essay_marked(app, make_user):
     second = services.start_attempt(agent, make_exam([(essays, 2)], slug="essay-exam", shuffle_questions=False,
                                                      pass_percent=50), T0, rng=random.Random(1))
     for slot, raw in answers_for(second, right_raw).items():
-        services.save_answer(agent, second.id, slot, raw, 1, T0)
+        saving.save_answer(agent, second.id, slot, raw, 1, T0)
     services.submit_attempt(agent, second.id, T0 + timedelta(minutes=3))
     assert [n.kind for n in notifications_of(agent)] == ["exam_result"]
     slot = next(aq.position for aq in second.questions if aq.question_type == "essay")
