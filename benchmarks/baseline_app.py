@@ -1,4 +1,5 @@
-"""The baseline for exam_storm.py: a bare Flask + SQLAlchemy app whose one endpoint inserts one row.
+"""The baseline for exam_storm.py: a bare Flask + SQLAlchemy app whose one endpoint inserts one row
+(and, to tell that row's cost from the request's, a second that does nothing).
 
 Served by gunicorn exactly as `lms serve` serves the product (same worker class and count, same
 database), so the ratio of the two throughputs shows what the product's own work costs.
@@ -42,6 +43,10 @@ def create_app() -> Flask:
         database.session.add(Row(slot=payload["slot"], payload=payload))
         database.session.commit()
         return jsonify({"saved": True})
+
+    @app.get("/bare")
+    def bare():  # the same request with no database work: what the insert and its commit add
+        return jsonify({"saved": False})
 
     return app
 

@@ -3,7 +3,10 @@
 Serves the app with gunicorn exactly as `lms serve` does, on SQLite and on PostgreSQL, seeds
 agents and a 30-question exam, and has simulated agents (already logged in) press Start in the same
 second, save every answer, and submit. Saves are measured twice: 200 agents answering at a
-human pace (latency), then flat out (throughput, the same load as the baseline's). In the same run it serves a bare Flask + SQLAlchemy app
+human pace (latency), then flat out (throughput, the same load as the baseline's). Right after the
+storm two lighter logged-in requests are loaded the same way, as floors to read the ratios against:
+the heartbeat (session, login user, CSRF, one read) and the exam page of the attempt just started
+(the start's answer without its draw and writes). In the same run it serves a bare Flask + SQLAlchemy app
 whose one endpoint inserts one row (benchmarks/baseline_app.py), the same way, and loads it the
 same way, so our save throughput is reported as a ratio of that baseline.
 
@@ -227,7 +230,6 @@ def cpu_seconds(roots: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-
 def postgres_cpu() -> float:
     """CPU time of every postgres process on the box (the whole cluster: others' databases too)."""
     return sum(_ticks(pid) for pid, _parent, name in _processes() if name.startswith("postgres")) \
@@ -348,6 +350,39 @@ async def closed_loop(jobs, concurrency: int, call, server_pid: int) -> Timings:
     return timings
 
 
+@dataclass
+class Floors:
+    """Two logged-in requests lighter than a start or a save, loaded like the baseline, so the
+    ratios can be read against what every request costs here before it does its own work."""
+
+    heartbeat: Timings  # session, login user, CSRF, one read of the attempt, a small JSON answer
+    page: Timings  # the exam page of an attempt just started: the start's answer without the draw or a write
+
+
+async def floors(agents: list[Agent], concurrency: int, server_pid: int) -> Floors:
+    """Right after the storm, before any answer: every agent's heartbeat three times, then its exam
+    page once, each flat out with `concurrency` clients as the baseline is loaded."""
+    sessions = {id(agent): session_for(agent) for agent in agents}
+
+    async def heartbeat(agent: Agent) -> str | None:
+        async with sessions[id(agent)].post(f"{agent.attempt_url}/heartbeat",
+                                            headers={"X-CSRFToken": agent.csrf}) as response:
+            body = await response.read()
+            return None if response.status == 200 and b'"open":true' in body.replace(b" ", b"") \
+                else f"heartbeat: HTTP {response.status}"
+
+    async def page(agent: Agent) -> str | None:
+        async with sessions[id(agent)].get(agent.attempt_url, allow_redirects=False) as response:
+            body = await response.text()
+            return None if response.status == 200 and SLOT.search(body) else f"page: HTTP {response.status}"
+
+    measured = Floors(heartbeat=await closed_loop(agents * 3, concurrency, heartbeat, server_pid),
+                      page=await closed_loop(agents, concurrency, page, server_pid))
+    for http in sessions.values():
+        await http.close()
+    return measured
+
+
 async def save_and_submit(agents: list[Agent], concurrency: int, think: float, server_pid: int
                           ) -> tuple[Timings, Timings, Timings, int]:
     """The first `concurrency` agents answer one question every `think` seconds, as people do
@@ -401,6 +436,7 @@ async def save_and_submit(agents: list[Agent], concurrency: int, think: float, s
     jobs = [(agent, *agent.slots[n]) for n in range(max((len(a.slots) for a in rest), default=0))
             for agent in rest if n < len(agent.slots)]
     saves = await closed_loop(jobs, concurrency, save, server_pid)
+
     submits = await closed_loop(agents, concurrency, submit, server_pid)
     for http in sessions.values():
         await http.close()
@@ -416,6 +452,29 @@ async def baseline_saves(base: str, count: int, concurrency: int, server_pid: in
                 return None if response.status == 200 else f"baseline: HTTP {response.status}"
 
         return await closed_loop(range(count), concurrency, save, server_pid)
+
+
+async def baseline_bare(base: str, count: int, concurrency: int, server_pid: int) -> Timings:
+    """The baseline's request without its insert, loaded the same way."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency),
+                                     timeout=aiohttp.ClientTimeout(total=120)) as http:
+        async def call(_n: int) -> str | None:
+            async with http.get(f"{base}/bare") as response:
+                await response.read()
+                return None if response.status == 200 else f"bare: HTTP {response.status}"
+
+        return await closed_loop(range(count), concurrency, call, server_pid)
+
+
+def ceilings(baseline: Timings, bare: Timings, floor: Floors) -> tuple[float, float]:
+    """The highest start and save ratios this stack allows, from the same run's figures (seconds of
+    the whole box per request, 1 / throughput): a save is at least a logged-in request (the
+    heartbeat) plus the baseline's durable write (its insert and commit: the baseline less its bare
+    request); a start at least its exam page plus that write (its draw and its 61 rows are more)."""
+    if not (baseline.throughput and bare.throughput and floor.heartbeat.throughput and floor.page.throughput):
+        return float("nan"), float("nan")
+    insert, write = 1 / baseline.throughput, 1 / baseline.throughput - 1 / bare.throughput
+    return (insert / (1 / floor.page.throughput + write), insert / (1 / floor.heartbeat.throughput + write))
 
 
 # --- the run ----------------------------------------------------------------------------------------
@@ -440,6 +499,7 @@ def run(database: str, database_url: str, args) -> None:
                   f"(every worker booted, its templates compiled), errors {warm.errors}")
             start = asyncio.run(start_storm(server.url, slug, agents, server.process.pid))
             sitting = [agent for agent in agents if agent.slots]
+            floor = asyncio.run(floors(sitting, args.concurrency, server.process.pid))
             paced, saves, submits, acknowledged = asyncio.run(save_and_submit(sitting, args.concurrency, args.think,
                                                                                server.process.pid))
         finally:
@@ -458,6 +518,8 @@ def run(database: str, database_url: str, args) -> None:
             asyncio.run(baseline_saves(server.url, WARM_UP_PER_WORKER * workers, workers, server.process.pid))  # the same warm-up
             baseline = asyncio.run(baseline_saves(server.url, len(saves.latencies) or 1000, args.concurrency,
                                                     server.process.pid))
+            bare = asyncio.run(baseline_bare(server.url, len(floor.heartbeat.latencies) or 1000, args.concurrency,
+                                             server.process.pid))
         finally:
             server.stop()
 
@@ -466,6 +528,9 @@ def run(database: str, database_url: str, args) -> None:
           f"({start.throughput:.0f} start + page /s); p50 {start.pct(50):.0f} ms  p95 {start.pct(95):.0f} ms  "
           f"p99 {start.pct(99):.0f} ms  errors {start.errors}")
     print(f"        {start.cpu_ms()}")
+    for name, timings in (("heartbeat", floor.heartbeat), ("page", floor.page)):
+        print(f"{name:9s} {len(timings.latencies)} flat out, {args.concurrency} clients, {timings.throughput:.0f}/s  "
+              f"p95 {timings.pct(95):.1f} ms  errors {timings.errors}  ({timings.cpu_ms()})")
     print(f"save    {args.concurrency} agents answering every {args.think:g} s: {len(paced.latencies)} saves, "
           f"p50 {paced.pct(50):.1f} ms  p95 {paced.pct(95):.1f} ms  p99 {paced.pct(99):.1f} ms  errors {paced.errors}")
     print(f"save    flat out, {args.concurrency} clients: {len(saves.latencies)} saves, {saves.throughput:.0f}/s  "
@@ -479,17 +544,28 @@ def run(database: str, database_url: str, args) -> None:
     print(f"baseline {len(baseline.latencies)} one-row inserts, {baseline.throughput:.0f}/s  "
           f"p95 {baseline.pct(95):.1f} ms  errors {baseline.errors}")
     print(f"        {baseline.cpu_ms()}")
-    for name, timings in (("start", start), ("paced save", paced), ("save", saves), ("submit", submits),
-                          ("baseline", baseline)):
+    print(f"bare    {len(bare.latencies)} of the baseline's requests without the insert, {bare.throughput:.0f}/s  "
+          f"errors {bare.errors}  ({bare.cpu_ms()})")
+    measured = (("start", start), ("paced save", paced), ("save", saves), ("heartbeat", floor.heartbeat),
+                ("page", floor.page), ("submit", submits), ("baseline", baseline), ("bare", bare))
+    for name, timings in measured:
         if timings.first_error:
             print(f"first {name} error: {timings.first_error[:300]}")
-    errors = start.errors + paced.errors + saves.errors + submits.errors + baseline.errors
+    errors = sum(timings.errors for _name, timings in measured)
     start_ratio = start.throughput / baseline.throughput if baseline.throughput else float("nan")
     ratio = saves.throughput / baseline.throughput if baseline.throughput else float("nan")
     print(f"ratio   start + exam page = {start_ratio:.2f} x the baseline's insert throughput (aim >= 0.5)")
     print(f"ratio   our save throughput = {ratio:.2f} x the baseline's (aim >= 0.8)")
-    print(f"summary {database}: {args.agents} starts served in {start.wall:.2f} s, start ratio {start_ratio:.2f}, "
-          f"save ratio {ratio:.2f}, errors {errors}, lost answers {lost}")
+    heartbeat_ratio, page_ratio = (timings.throughput / baseline.throughput if baseline.throughput else float("nan")
+                                   for timings in (floor.heartbeat, floor.page))
+    print(f"floor   a logged-in request doing almost nothing (heartbeat) = {heartbeat_ratio:.2f} x the baseline; "
+          f"the exam page alone (no draw, no write) = {page_ratio:.2f} x")
+    start_ceiling, save_ceiling = ceilings(baseline, bare, floor)
+    print(f"ceiling the most these floors allow: start + exam page {start_ceiling:.2f} x (the page plus the baseline's "
+          f"durable write), save {save_ceiling:.2f} x (a logged-in request plus that write)")
+    print(f"summary {database}: {args.agents} starts served in {start.wall:.2f} s, start ratio {start_ratio:.2f} "
+          f"(ceiling {start_ceiling:.2f}), save ratio {ratio:.2f} (ceiling {save_ceiling:.2f}), errors {errors}, "
+          f"lost answers {lost}")
 
 
 # --- in process: CPU per request and where it goes --------------------------------------------------

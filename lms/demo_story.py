@@ -241,7 +241,8 @@ class AgentStory:
 
     def _sit(self, moment: datetime, exam_id: int, target: float, seed: str, marked: datetime) -> None:
         from lms.exams.saving import save_answer, save_answers
-        from lms.exams.services import Mark, mark_essays, start_attempt, submit_attempt
+        from lms.exams.marking import Mark, mark_essays
+        from lms.exams.services import start_attempt, submit_attempt
         from lms.models import AttemptQuestion
 
         user, rng = self.user, random.Random(seed)

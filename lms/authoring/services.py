@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.content.bank_writer import dump_yaml
-from lms.content.courses import CourseSpec, LessonSpec, parse_course, parse_lesson
+from lms.content.courses import CourseSpec, LessonSpec, parse_course, parse_lesson, prerequisite_problem
 from lms.content.errors import ContentError, _l
 from lms.content.fields import SLUG
 from lms.content.lesson_versions import save_lesson
@@ -226,12 +226,10 @@ def check_course(session: Session, values: CourseFields, course: Course | None =
                                                  other=taken.title)))
     for slug in spec.prerequisites:
         other = others.get(slug)
-        if other is None or other.retired_at is not None or (course is not None and other.id == course.id):
-            problems.append(Problem("prerequisites", None, _l("unknown prerequisite %(slug)r", slug=slug)))
-        elif other.star_level > spec.star_level:
-            problems.append(Problem("prerequisites", None, _l(
-                "the prerequisite %(slug)r is at star level %(level)s, above this course's %(own)s: nobody "
-                "could take it in order", slug=slug, level=other.star_level, own=spec.star_level)))
+        live = other is not None and other.retired_at is None and (course is None or other.id != course.id)
+        message = prerequisite_problem(slug, other.star_level if live else None, spec.star_level)
+        if message is not None:
+            problems.append(Problem("prerequisites", None, message))
     if course is not None and _reaches(others, spec.prerequisites, course.slug):
         problems.append(Problem("prerequisites", None, _l("the prerequisites form a cycle")))
     if problems:

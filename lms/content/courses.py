@@ -238,18 +238,25 @@ def _check_catalog(specs: list[CourseSpec], documents: dict[str, Document]) -> l
         doc = documents[spec.folder]
         for slug in spec.prerequisites:
             other = by_slug.get(slug)
-            if other is None:
-                errors.append(ContentError(doc.path, doc.line_of("prerequisites"),
-                                           _l("unknown prerequisite %(slug)r", slug=slug)))
-            elif other.star_level > spec.star_level:
-                errors.append(ContentError(doc.path, doc.line_of("prerequisites"),
-                                           _l("the prerequisite %(slug)r is at star level %(level)s, above this "
-                                              "course's %(own)s: nobody could take it in order", slug=slug,
-                                              level=other.star_level, own=spec.star_level)))
+            message = prerequisite_problem(slug, other.star_level if other else None, spec.star_level)
+            if message is not None:
+                errors.append(ContentError(doc.path, doc.line_of("prerequisites"), message))
     for slug in _cycle_members(by_slug):
         doc = documents[by_slug[slug].folder]
         errors.append(ContentError(doc.path, doc.line_of("prerequisites"), _l("the prerequisites form a cycle")))
     return errors
+
+
+def prerequisite_problem(slug: str, level: int | None, own_level: int):
+    """The catalog rule for one prerequisite a course names, whether the other courses are files
+    (`lms sync`) or rows (the course editor): it must exist (`level`: its star level, None when there
+    is no such course) and not sit above the course's own level. The message, else None."""
+    if level is None:
+        return _l("unknown prerequisite %(slug)r", slug=slug)
+    if level > own_level:
+        return _l("the prerequisite %(slug)r is at star level %(level)s, above this course's %(own)s: nobody "
+                  "could take it in order", slug=slug, level=level, own=own_level)
+    return None
 
 
 def _check_practicals(specs: list[CourseSpec], documents: dict[str, Document],

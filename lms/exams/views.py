@@ -19,6 +19,7 @@ from lms.auth.permissions import role_required
 from lms.clock import center_zone, utcnow
 from lms.exams import authoring, cache, feedback, forms, makeup, saving, services, timing
 from lms.exams.forms import Choice
+from lms.exams.marking import Mark, mark_essays, marking_queue
 from lms.extensions import db
 from lms.models import Course, Exam, QuestionBank
 from lms.pagination import page_number
@@ -245,7 +246,7 @@ def review(attempt_id: int):
 @bp.route("/marking")
 @role_required("trainer", "admin")
 def marking():
-    return render_template("exams/marking.html", queue=services.marking_queue(),
+    return render_template("exams/marking.html", queue=marking_queue(),
                            out_of_attempts=makeup.out_of_attempts(utcnow()))
 
 
@@ -268,12 +269,12 @@ def mark(attempt_id: int):
             if points is None:
                 errors[slot.position] = _("Give a number of points.")
                 continue
-            marks[slot.position] = services.Mark(points, request.form.get(f"comment-{slot.position}", "")[:2000])
+            marks[slot.position] = Mark(points, request.form.get(f"comment-{slot.position}", "")[:2000])
         if not errors and not marks:
             flash(_("Give points to at least one answer."), "error")
         elif not errors:
             try:
-                services.mark_essays(_me(), attempt.id, marks, now)
+                mark_essays(_me(), attempt.id, marks, now)
             except services.MarkInvalid as exc:
                 errors[exc.slot] = _("Points run from 0 to the question's maximum, once per answer.")
             except services.MarkingNotAllowed as exc:

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 
 from lms.classroom.agenda import local_day_bounds, managed_sessions
 from lms.clock import center_zone
-from lms.exams.services import QueueItem, marking_queue
+from lms.exams.marking import QueueItem, marking_queue
 from lms.extensions import db
 from lms.models import Exam, ExamAttempt, Question, QuestionBank, QuestionVersion, User
 from lms.models.classroom import ClassSession

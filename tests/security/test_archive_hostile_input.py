@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.models import AuditEvent, Certificate, RecordEntry, StarChange, User
-from lms.records import exports
 from lms.records.services import add_entry
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -312,7 +311,6 @@ def test_odd_months(world, client, login_as, month):
 @pytest.mark.parametrize("value", SATISFACTION)
 def test_odd_satisfaction(world, client, login_as, value):
     login_as(world["trainer"])
-    before = counts()
     response = post_file(client, (HEADER + f"E1001,2026-10,{value},,\n").encode())
     assert response.status_code == 200
     entry = db.session.scalar(select(RecordEntry).where(RecordEntry.kind == "evaluation")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import shutil
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select

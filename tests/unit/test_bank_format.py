@@ -276,7 +276,7 @@ def test_export_reads_back_to_the_same_questions_and_is_readable():
 
 
 def test_partial_weights_are_written_as_percent_and_read_back_exactly():
-    parsed = parse(f"""\
+    parsed = parse("""\
         slug: b
         title: t
         questions:
@@ -284,9 +284,9 @@ def test_partial_weights_are_written_as_percent_and_read_back_exactly():
             type: multi
             stem: s
             options:
-              - {{text: a, weight: 33.33333}}
-              - {{text: b, weight: 66.66667}}
-              - {{text: c, weight: -12.5}}
+              - {text: a, weight: 33.33333}
+              - {text: b, weight: 66.66667}
+              - {text: c, weight: -12.5}
         """)
     assert parsed.errors == []
     text = dump_bank("b", "t", "", parsed.questions)

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from lms.exams import feedback, saving, services
+from lms.exams import feedback, marking, saving, services
 from lms.exams.feedback import SlotOutcome, lessons_for_topic, missed_topics, plural_count, provisional
 from lms.extensions import db
 from lms.models import Course, Lesson, QuestionBank
@@ -149,13 +149,13 @@ def test_comments_only_where_the_review_is_open_and_a_provisional_score_while_pe
     pending = feedback.result_feedback(attempt, show_comments=True)
     assert (pending.provisional.points, pending.provisional.max_points, pending.provisional.waiting) == (4, 4, 2)
     essays = sorted(aq.position for aq in attempt.questions if aq.question_type == "essay")
-    services.mark_essays(trainer, attempt.id, {essays[0]: services.Mark(2.5, "  要点不全：缺少致歉  ")}, NOW)
+    marking.mark_essays(trainer, attempt.id, {essays[0]: marking.Mark(2.5, "  要点不全：缺少致歉  ")}, NOW)
     partly = feedback.result_feedback(attempt, show_comments=True)
     assert (partly.provisional.points, partly.provisional.max_points, partly.provisional.waiting) == (6.5, 9, 1)
     assert [(c.number, c.comment, c.awarded) for c in partly.comments] == [(essays[0] + 1, "要点不全：缺少致歉", 2.5)]
     hidden = feedback.result_feedback(attempt, show_comments=False)
     assert hidden.comments == [] and hidden.hidden_comments == 1
-    services.mark_essays(trainer, attempt.id, {essays[1]: services.Mark(0, "")}, NOW)
+    marking.mark_essays(trainer, attempt.id, {essays[1]: marking.Mark(0, "")}, NOW)
     assert attempt.state == "graded" and not attempt.passed
     graded = feedback.result_feedback(attempt, show_comments=True)
     assert graded.provisional is None and len(graded.comments) == 1

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Forbidden, NotFound
 
-from lms.exams import grading, saving, services, timing
+from lms.exams import grading, marking, saving, services, timing
 from lms.extensions import db
 from lms.models import AttemptAnswer, AttemptQuestion, AuditEvent, ExamAttempt, RecordEntry
 from lms.questions.types import QUESTION_TYPES, InvalidResponse
@@ -405,18 +405,18 @@ def test_an_answered_essay_leaves_the_attempt_pending_until_marked(agent, make_u
     assert attempt.state == "pending" and attempt.score is None and attempt.passed is None
     assert entries(agent) == []
     essay_slot = next(aq.position for aq in attempt.questions if aq.question_type == "essay")
-    assert [item.attempt.id for item in services.marking_queue()] == [attempt.id]
+    assert [item.attempt.id for item in marking.marking_queue()] == [attempt.id]
 
     trainer = make_user(roles=("trainer",))
-    services.mark_essays(trainer, attempt.id, {essay_slot: services.Mark(0.5, "要点不全")}, T0 + timedelta(days=1))
+    marking.mark_essays(trainer, attempt.id, {essay_slot: marking.Mark(0.5, "要点不全")}, T0 + timedelta(days=1))
     assert attempt.state == "graded" and attempt.score == 1.5 and attempt.percent == 75.0 and attempt.passed
     entry = entries(agent)[0]
     assert entry.recorded_by_id == trainer.id and entry.passed and entry.percent == 75.0
     actions = sorted(db.session.scalars(select(AuditEvent.action)))
     assert actions == ["exam_answer_marked", "exam_graded"]
-    assert services.marking_queue() == []
+    assert marking.marking_queue() == []
     with pytest.raises(services.MarkingNotAllowed):
-        services.mark_essays(trainer, attempt.id, {essay_slot: services.Mark(1)}, T0 + timedelta(days=2))
+        marking.mark_essays(trainer, attempt.id, {essay_slot: marking.Mark(1)}, T0 + timedelta(days=2))
 
 
 def test_an_unanswered_essay_scores_nothing_and_needs_no_marker(agent, app):
@@ -430,11 +430,11 @@ def test_marks_are_checked(agent, make_user, app):
     essay_slot = next(aq.position for aq in attempt.questions if aq.question_type == "essay")
     other_slot = 1 - essay_slot
     with pytest.raises(services.MarkInvalid):
-        services.mark_essays(trainer, attempt.id, {essay_slot: services.Mark(1.5)}, T0)
+        marking.mark_essays(trainer, attempt.id, {essay_slot: marking.Mark(1.5)}, T0)
     with pytest.raises(services.MarkInvalid):
-        services.mark_essays(trainer, attempt.id, {other_slot: services.Mark(1)}, T0)
+        marking.mark_essays(trainer, attempt.id, {other_slot: marking.Mark(1)}, T0)
     with pytest.raises(services.MarkingNotAllowed):
-        services.mark_essays(agent, attempt.id, {essay_slot: services.Mark(1)}, T0)  # not a marker: own attempt
+        marking.mark_essays(agent, attempt.id, {essay_slot: marking.Mark(1)}, T0)  # not a marker: own attempt
     assert db.session.get(ExamAttempt, attempt.id).state == "pending"
 
 
@@ -442,7 +442,7 @@ def test_a_trainer_cannot_mark_their_own_attempt(make_user, app):
     trainer = make_user(roles=("trainer", "agent"))
     attempt = essay_attempt(trainer)
     with pytest.raises(services.MarkingNotAllowed):
-        services.mark_essays(trainer, attempt.id, {0: services.Mark(1)}, T0)
+        marking.mark_essays(trainer, attempt.id, {0: marking.Mark(1)}, T0)
 
 
 # --- combining attempts --------------------------------------------------------------------------

@@ -346,7 +346,7 @@ def test_certificate_earned_when_a_course_is_completed(app, make_user, catalog):
 
 
 def test_exam_result_and_essay_marked(app, make_user):
-    from lms.exams import saving, services
+    from lms.exams import marking, saving, services
     from tests.exam_support import answers_for, make_bank, make_exam, right_raw
 
     agent, trainer = make_user(name="坐席甲"), make_user(roles=("trainer",))
@@ -364,7 +364,7 @@ def test_exam_result_and_essay_marked(app, make_user):
     services.submit_attempt(agent, second.id, T0 + timedelta(minutes=3))
     assert [n.kind for n in notifications_of(agent)] == ["exam_result"]
     slot = next(aq.position for aq in second.questions if aq.question_type == "essay")
-    services.mark_essays(trainer, second.id, {slot: services.Mark(1)}, T0 + timedelta(days=1))
+    marking.mark_essays(trainer, second.id, {slot: marking.Mark(1)}, T0 + timedelta(days=1))
     result, marked = notifications_of(agent)
     assert (result.kind, result.key, result.read_at is not None) == ("exam_result", f"exam_result:{attempt.id}", True)
     assert result.params == {"exam": exam.title, "percent": 0.0, "passed": False}

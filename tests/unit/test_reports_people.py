@@ -1,20 +1,16 @@
 """The mentor report on a hand-built history: counts, pass rates, corrections, waiting times, the
 calibration per scenario and its flag, who reads whose report, filters, bounded queries, export."""
-from datetime import datetime, timezone
-
 import pytest
 from sqlalchemy import select
 
-from lms.content.sync import sync_courses
 from lms.extensions import db
-from lms.models import Practical, RecordEntry, Scenario, User
-from lms.practicals.services import sync_scenarios
+from lms.models import Practical, RecordEntry, User
 from lms.reports import mentors
 from lms.reports.period import parse_period
 from lms.reports.tables import REPORTS, Filters
 from lms.clock import utcnow
 from tests.conftest import count_queries
-from tests.practicals_support import SCENARIO, scenario, write_scenario  # noqa: F401 (fixture)
+from tests.practicals_support import scenario  # noqa: F401 (fixture)
 from tests.unit.test_reports_people_support import correct, nov, observe
 
 

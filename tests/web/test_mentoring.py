@@ -138,7 +138,7 @@ def test_mentees_show_their_open_and_overdue_assignments(catalog, mentor, make_u
     from lms.plans.services import Target
 
     frozen_now(NOW)
-    behind = make_user(star_level=1, mentor=mentor, name="赵磊", team="热线二组")
+    make_user(star_level=1, mentor=mentor, name="赵磊", team="热线二组")  # behind on the plan
     on_time = make_user(star_level=1, mentor=mentor, name="刘洋", team="热线一组")
     trainer = make_user(roles=("trainer",), star_level=5)
     course = find_course(load_progress(trainer), "basics-a")

@@ -13,7 +13,7 @@ import pytest
 from lms.extensions import db
 from lms.models import User
 from tests.conftest import assert_access, count_queries
-from tests.unit.test_reports_programme import NOW, center  # noqa: F401 (fixture)
+from tests.unit.test_reports_programme import center  # noqa: F401 (fixture)
 
 ROUTES = ["/reports", "/reports/teams", "/reports/teams/热线一组", "/reports/courses", "/reports/courses/refresh",
           "/reports/agents?metric=overdue", "/reports/overview.csv", "/reports/teams.xlsx",
