@@ -7,7 +7,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from lms.auth.permissions import role_required
-from lms.banks import services
+from lms.banks import services, staging
 from lms.banks.forms import ActionForm, BankForm, ConfirmForm, QuestionForm, QuestionSearchForm, UploadForm
 from lms.clock import utcnow
 from lms.content.bank_sheets import template_csv, template_xlsx
@@ -189,7 +189,7 @@ def export(slug: str, fmt: str):
 def upload():
     form = UploadForm(bank=request.args.get("bank", ""))
     if form.validate_on_submit():
-        plan = services.prepare_upload(current_user._get_current_object(), form.file.data.read(),
+        plan = staging.prepare_upload(current_user._get_current_object(), form.file.data.read(),
                                        form.file.data.filename or "", form.format.data or None, form.bank.data or None)
         return render_template("banks/preview.html", plan=plan, confirm=ConfirmForm(token=plan.token),
                                types=QUESTION_TYPES)
@@ -204,14 +204,14 @@ def confirm_upload():
         abort(400)
     user = current_user._get_current_object()
     try:  # a large file imports in the background, and the browser follows its job
-        if services.staged_questions(user, form.token.data) > jobs.inline_rows():
-            job = jobs.start(services.queue_upload(user, form.token.data, str(get_locale())))
+        if staging.staged_questions(user, form.token.data) > jobs.inline_rows():
+            job = jobs.start(staging.queue_upload(user, form.token.data, str(get_locale())))
             return redirect(url_for("jobs.show", job_id=job.id))
-    except services.UploadExpired:
+    except staging.UploadExpired:
         pass  # said just below
     try:
-        changes = services.confirm_upload(current_user._get_current_object(), form.token.data, utcnow())
-    except services.UploadExpired:
+        changes = staging.confirm_upload(current_user._get_current_object(), form.token.data, utcnow())
+    except staging.UploadExpired:
         flash(_("That upload is no longer waiting (it was imported already, or is more than a day old). "
                 "Upload the file again."), "error")
         return redirect(url_for("banks.upload"))

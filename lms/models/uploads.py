@@ -14,7 +14,7 @@ class StagedUpload(Base):
     """A file previewed but not yet confirmed. It lives in the database, not on the disk of the app
     server that showed the preview, so the confirmation may reach any app server behind the load
     balancer. The random `token` names it in the confirmation form; only its uploader may use it, once.
-    Rows older than a day are deleted when the next upload is staged (lms/banks/services.py)."""
+    Rows older than a day are deleted when the next upload is staged (lms/banks/staging.py)."""
 
     __tablename__ = "staged_uploads"
 

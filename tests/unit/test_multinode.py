@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lms import clock, config, create_app
-from lms.banks import services as banks
+from lms.banks import staging
 from lms.exams import services as exams
 from lms.extensions import db
 from lms.jobs import services as jobs
@@ -212,13 +212,13 @@ def test_a_bank_upload_confirmed_on_both_nodes_at_once_is_imported_once(app, nod
     trainer = make_user(roles=("trainer",))
     trainer_id = trainer.id  # the threads use their own sessions, never this test's objects
     gift = "::mn-1::先问候吗？{T}\n\n::mn-2::要记录吗？{T}\n"
-    token = banks.prepare_upload(trainer, gift.encode(), "drill.gift", None, None).token
+    token = staging.prepare_upload(trainer, gift.encode(), "drill.gift", None, None).token
     assert token
 
     def confirm(node, _round):
         try:
-            return banks.confirm_upload(db.session.get(User, trainer_id), token, clock.utcnow()).slug
-        except banks.UploadExpired:
+            return staging.confirm_upload(db.session.get(User, trainer_id), token, clock.utcnow()).slug
+        except staging.UploadExpired:
             return "expired"
 
     [outcomes] = race(confirm, [app, node_b])
