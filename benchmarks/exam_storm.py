@@ -8,7 +8,8 @@ storm two lighter logged-in requests are loaded the same way, as floors to read 
 the heartbeat (session, login user, CSRF, one read) and the exam page of the attempt just started
 (the start's answer without its draw and writes). In the same run it serves a bare Flask + SQLAlchemy app
 whose one endpoint inserts one row (benchmarks/baseline_app.py), the same way, and loads it the
-same way, so our save throughput is reported as a ratio of that baseline.
+same way, so our save throughput is reported as a ratio of that baseline; the baseline's request
+without its insert is loaded too, and with the floors it gives each ratio's ceiling (`ceilings`).
 
     pip install -e '.[bench]'
     python benchmarks/exam_storm.py                       # 2000 agents, saves at 200 concurrent
@@ -436,7 +437,6 @@ async def save_and_submit(agents: list[Agent], concurrency: int, think: float, s
     jobs = [(agent, *agent.slots[n]) for n in range(max((len(a.slots) for a in rest), default=0))
             for agent in rest if n < len(agent.slots)]
     saves = await closed_loop(jobs, concurrency, save, server_pid)
-
     submits = await closed_loop(agents, concurrency, submit, server_pid)
     for http in sessions.values():
         await http.close()

@@ -366,8 +366,8 @@ def users() -> None:
 @migrated
 def users_import(file: Path) -> None:
     """Import staff from a CSV or XLSX file; any bad row imports nothing."""
-    from lms.admin.services import MAX_IMPORT_ROWS, ImportInvalid, import_users
-    from lms.content.spreadsheets import SpreadsheetError, read_table
+    from lms.admin.staff_import import MAX_IMPORT_ROWS, import_users
+    from lms.content.spreadsheets import ImportInvalid, SpreadsheetError, read_table
 
     try:
         table = read_table(file.name, file.read_bytes(), max_rows=MAX_IMPORT_ROWS)

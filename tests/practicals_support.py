@@ -10,7 +10,7 @@ from lms.clock import utcnow
 from lms.content.sync import sync_courses
 from lms.extensions import db
 from lms.models import Scenario
-from lms.practicals.services import sync_scenarios
+from lms.practicals.scripts import sync_scenarios
 from tests.conftest import write_course
 
 SCENARIO = """---

@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from lms.admin import services
+from lms.admin import services, staff_import
 from lms.admin import overview as admin_overview
 from lms.admin.forms import ActiveForm, EditUserForm, ImportForm, NewUserForm, ResetPasswordForm, UserSearchForm
 from lms.auth.permissions import role_required
@@ -20,8 +20,8 @@ from lms.pagination import page_number
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 TEMPLATES = {
-    "csv": (services.template_csv, "text/csv"),
-    "xlsx": (services.template_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "csv": (staff_import.template_csv, "text/csv"),
+    "xlsx": (staff_import.template_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
 
 
@@ -158,13 +158,13 @@ def import_users():
     job = None
     if form.validate_on_submit():
         job, problem = jobs.accept_upload("staff", current_user._get_current_object(), form.file.data,
-                                          max_rows=services.MAX_IMPORT_ROWS, locale=str(get_locale()))
+                                          max_rows=staff_import.MAX_IMPORT_ROWS, locale=str(get_locale()))
         if problem:
             form.file.errors.append(problem)
         elif not job.finished:
             return redirect(url_for("jobs.show", job_id=job.id))
     response = make_response(render_template("admin/import.html", form=form, job=job,
-                                             max_rows=services.MAX_IMPORT_ROWS))
+                                             max_rows=staff_import.MAX_IMPORT_ROWS))
     response.headers["Cache-Control"] = "no-store"  # the activation codes are never cached
     return response
 

@@ -256,7 +256,7 @@ def _load_scenarios(config):
 
 
 def _apply_scenarios(session, specs, now):
-    from lms.practicals.services import import_scenarios
+    from lms.practicals.scripts import import_scenarios
 
     return import_scenarios(session, specs, now)
 

@@ -9,7 +9,7 @@ from lms.extensions import db
 from lms.formatting import one_decimal
 from lms.input_guard import database_id
 from lms.models import Course
-from lms.practicals import forms, services
+from lms.practicals import forms, scripts, services
 
 bp = Blueprint("practicals", __name__, url_prefix="/practicals")
 
@@ -45,7 +45,7 @@ def _refused(exc: services.NotAllowed):
 
 def _scenario(slug: str, *, include_retired: bool = False):
     try:
-        return services.find_scenario(slug, include_retired=include_retired)
+        return scripts.find_scenario(slug, include_retired=include_retired)
     except services.ScenarioNotFound:
         abort(404)
 
@@ -71,12 +71,12 @@ def _rehearsal(rehearsal_id: int, *, to_write: bool = False):
 def scenarios():
     user = _user()
     return render_template("practicals/scenarios.html",
-                           scenarios=services.list_scenarios(include_retired=user.can_author), user=user,
+                           scenarios=scripts.list_scenarios(include_retired=user.can_author), user=user,
                            action=forms.ActionForm())
 
 
 def _course_choices(form) -> None:
-    form.course.choices = [(course.id, course.title) for course in services.live_courses()]
+    form.course.choices = [(course.id, course.title) for course in scripts.live_courses()]
 
 
 def _source_errors(form, exc: services.ScenarioInvalid) -> list[tuple[int, str]]:
@@ -98,7 +98,7 @@ def new_scenario():
         form.text.data = render_template("practicals/scenario_template.md")
     if form.validate_on_submit():
         try:
-            scenario = services.create_scenario(author=_user(), slug=form.slug.data, text=form.text.data,
+            scenario = scripts.create_scenario(author=_user(), slug=form.slug.data, text=form.text.data,
                                                 course=db.get_or_404(Course, form.course.data), now=utcnow())
         except services.ScenarioInvalid as exc:
             source_errors = _source_errors(form, exc)
@@ -117,7 +117,7 @@ def edit_scenario(slug: str):
     source_errors = []
     if form.validate_on_submit():
         try:
-            script_changed, rubric_changed = services.update_scenario(
+            script_changed, rubric_changed = scripts.update_scenario(
                 scenario, author=_user(), text=form.text.data, course=db.get_or_404(Course, form.course.data),
                 now=utcnow())
         except services.ScenarioInvalid as exc:
@@ -231,7 +231,7 @@ def mine():
 @bp.route("/new", methods=["GET", "POST"])
 @role_required("mentor", "trainer")
 def new():
-    live = services.list_scenarios()
+    live = scripts.list_scenarios()
     form = forms.NewPracticalForm(data={"employee_no": request.args.get("agent", ""),
                                         "scenario": request.args.get("scenario", "")})
     form.scenario.choices = [(s.slug, f"{s.course.title if s.course else '—'} · {s.title}") for s in live]

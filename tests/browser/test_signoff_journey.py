@@ -10,7 +10,7 @@ from lms.config import PROJECT_ROOT
 from lms.content.sync import sync_courses
 from lms.extensions import db
 from lms.models import AuditEvent, Practical, PracticalAcknowledgement, RecordEntry
-from lms.practicals.services import sync_scenarios
+from lms.practicals.scripts import sync_scenarios
 from tests.browser.conftest import PHONE, horizontal_overflow, log_in
 
 SAMPLE_SCENARIOS = sorted((PROJECT_ROOT / "courses").glob("*/scenarios/*.md"))

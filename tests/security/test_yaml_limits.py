@@ -199,7 +199,8 @@ def test_plain_numbers_are_accepted_as_text_deliberately():
 # --- the ways in from the browser and the command line --------------------------------------------
 
 def test_pasted_scenario_alias_bomb_is_refused_at_once(catalog, make_user):
-    from lms.practicals.services import ScenarioInvalid, create_scenario
+    from lms.practicals.scripts import create_scenario
+    from lms.practicals.services import ScenarioInvalid
 
     course = db.session.scalar(select(Course).where(Course.slug == "basics-a"))
     author = make_user(roles=("trainer",))
@@ -214,7 +215,8 @@ def test_pasted_scenario_alias_bomb_is_refused_at_once(catalog, make_user):
 
 @pytest.mark.parametrize("value", ["!!binary aGVsbG8=", "[" * 1000, "9" * 5000])
 def test_pasted_scenario_hostile_values_are_refused(catalog, make_user, value):
-    from lms.practicals.services import ScenarioInvalid, create_scenario
+    from lms.practicals.scripts import create_scenario
+    from lms.practicals.services import ScenarioInvalid
 
     course = db.session.scalar(select(Course).where(Course.slug == "basics-a"))
     with pytest.raises(ScenarioInvalid) as caught:

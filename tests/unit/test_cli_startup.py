@@ -24,7 +24,7 @@ from tests.conftest import write_course
 # Never needed to list commands or to check content files.
 HEAVY = ("sqlalchemy", "flask_sqlalchemy", "flask_migrate", "alembic", "markdown", "bleach", "openpyxl",
          "lms.extensions", "lms.models", "lms.rendering", "lms.search.index", "lms.practicals.services",
-         "lms.banks.services", "flask_wtf", "wtforms")
+         "lms.practicals.scripts", "lms.banks.services", "lms.banks.staging", "flask_wtf", "wtforms")
 HELP_ONLY_HEAVY = ("PIL", "mutagen", "yaml", "frontmatter", "defusedxml", "flask_limiter")
 
 

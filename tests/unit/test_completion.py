@@ -15,7 +15,7 @@ from lms.extensions import db
 from lms.lessons.services import complete_lesson
 from lms.models import Certificate, Course, RecordEntry, Scenario, User
 from lms.practicals import services as practicals
-from lms.practicals.services import sync_scenarios
+from lms.practicals.scripts import sync_scenarios
 from lms.records import completion
 from lms.records.services import add_entry
 from tests.conftest import write_course

@@ -566,7 +566,7 @@ def rows_of(make) -> list:
 
 
 def staff_file(text: str):
-    from lms.admin.services import import_users
+    from lms.admin.staff_import import import_users
 
     return lambda: import_users(read_table("staff.csv", text.encode("utf-8")))
 

@@ -1,7 +1,8 @@
 """The email address notifications are mailed to: set in the staff import (an optional column)."""
 import pytest
 
-from lms.admin.services import IMPORT_COLUMNS, ImportInvalid, find_by_employee_no, import_users, template_csv
+from lms.admin.services import find_by_employee_no
+from lms.admin.staff_import import IMPORT_COLUMNS, ImportInvalid, import_users, template_csv
 from lms.content.spreadsheets import read_table
 from lms.extensions import db
 

@@ -12,7 +12,7 @@ from lms.extensions import db
 from lms.models import (AuditEvent, Practical, PracticalScore, RecordEntry, Rehearsal, RubricVersion, Scenario,
                         ScriptVersion)
 from lms.models.practicals import SignedPracticalImmutable
-from lms.practicals import services
+from lms.practicals import scripts, services
 from tests.conftest import write_course
 from tests.practicals_support import (SCENARIO, criteria_ids, scenario,  # noqa: F401 (fixtures)
                                       write_scenario)
@@ -57,7 +57,7 @@ def test_scenarios_import_after_courses_and_a_second_sync_writes_nothing(course_
     write_course(course_root, "0-01-a", slug="basics-a")
     write_scenario(course_root)
     sync_courses(db.session, course_root, NOW)
-    report = services.sync_scenarios(db.session, course_root, NOW)
+    report = scripts.sync_scenarios(db.session, course_root, NOW)
     assert report.created == ["test-call"]
     scenario = db.session.scalar(select(Scenario))
     assert scenario.course.slug == "basics-a" and scenario.star_level == 0
@@ -67,7 +67,7 @@ def test_scenarios_import_after_courses_and_a_second_sync_writes_nothing(course_
     assert [c.key for c in scenario.rubric.criteria] == ["empathy", "verify", "escalate"]
     writes.clear()
     db.session.expire_all()
-    again = services.sync_scenarios(db.session, course_root, NOW + timedelta(hours=1))
+    again = scripts.sync_scenarios(db.session, course_root, NOW + timedelta(hours=1))
     assert again.unchanged == ["test-call"] and not again.changed
     assert writes == []
 
@@ -90,13 +90,13 @@ def test_sync_content_imports_scenarios_in_the_same_transaction(course_root, app
 def test_a_changed_script_or_rubric_adds_a_version_and_keeps_the_old(scenario, course_root):
     script_v1, rubric_v1 = scenario.script.id, scenario.rubric.id
     write_scenario(course_root, text=SCENARIO.replace("张先生，宽带用户。", "张先生，十年老用户。"))
-    assert services.sync_scenarios(db.session, course_root, NOW).updated == ["test-call"]
+    assert scripts.sync_scenarios(db.session, course_root, NOW).updated == ["test-call"]
     db.session.expire_all()
     assert [v.number for v in scenario.script_versions] == [1, 2] and [v.number for v in scenario.rubric_versions] == [1]
     assert "十年老用户" in scenario.script.persona_html and "宽带用户" in db.session.get(ScriptVersion, script_v1).persona_html
     write_scenario(course_root, text=SCENARIO.replace("张先生，宽带用户。", "张先生，十年老用户。")
                    .replace("pass_percent: 75", "pass_percent: 80"))
-    services.sync_scenarios(db.session, course_root, NOW)
+    scripts.sync_scenarios(db.session, course_root, NOW)
     db.session.expire_all()
     assert [v.number for v in scenario.script_versions] == [1, 2]
     assert [(v.number, v.pass_percent) for v in scenario.rubric_versions] == [(1, 75.0), (2, 80.0)]
@@ -107,7 +107,7 @@ def test_a_bad_scenario_file_changes_nothing(scenario, course_root, writes):
     write_scenario(course_root, text=SCENARIO.replace("pass_percent: 75", "pass_percent: 0"))
     writes.clear()
     with pytest.raises(ContentInvalid) as caught:
-        services.sync_scenarios(db.session, course_root, NOW)
+        scripts.sync_scenarios(db.session, course_root, NOW)
     assert [str(e) for e in caught.value.errors] == [
         "courses/0-01-a/scenarios/test-call.md:4: the pass mark ('pass_percent') must be a number above 0 and up to 100, not 0"]
     assert writes == []
@@ -115,40 +115,40 @@ def test_a_bad_scenario_file_changes_nothing(scenario, course_root, writes):
 
 def test_a_removed_file_is_deleted_while_unused_and_retired_once_used(scenario, course_root, people):
     write_scenario(course_root, slug="second")
-    services.sync_scenarios(db.session, course_root, NOW)
+    scripts.sync_scenarios(db.session, course_root, NOW)
     services.start_rehearsal(people["agent"], scenario, NOW)
     for slug in ("test-call", "second"):
         (course_root / "0-01-a" / "scenarios" / f"{slug}.md").unlink()
-    report = services.sync_scenarios(db.session, course_root, NOW)
+    report = scripts.sync_scenarios(db.session, course_root, NOW)
     assert report.retired == ["test-call"] and report.deleted == ["second"]
     db.session.expire_all()
     assert scenario.retired_at == NOW and db.session.scalar(select(func.count(Scenario.id))) == 1
     write_scenario(course_root)
-    assert services.sync_scenarios(db.session, course_root, NOW).updated == ["test-call"]
+    assert scripts.sync_scenarios(db.session, course_root, NOW).updated == ["test-call"]
     db.session.expire_all()
     assert scenario.retired_at is None and len(scenario.script_versions) == 1  # same content: no new version
 
 
 def test_browser_scripts_survive_sync_and_editing_makes_versions(scenario, course_root, people):
     course = scenario.course
-    created = services.create_scenario(author=people["trainer"], slug="web-call", course=course,
+    created = scripts.create_scenario(author=people["trainer"], slug="web-call", course=course,
                                        text=SCENARIO.replace("测试场景", "网页场景"), now=NOW)
     assert created.title == "网页场景" and created.source_path == ""
     assert created.script.created_by_id == people["trainer"].id
-    assert services.sync_scenarios(db.session, course_root, NOW).unchanged == ["test-call"]
+    assert scripts.sync_scenarios(db.session, course_root, NOW).unchanged == ["test-call"]
     assert db.session.get(Scenario, created.id).retired_at is None
-    unchanged = services.update_scenario(created, author=people["trainer"], course=course,
+    unchanged = scripts.update_scenario(created, author=people["trainer"], course=course,
                                          text=SCENARIO.replace("测试场景", "网页场景"), now=NOW)
     assert unchanged == (False, False)
-    changed = services.update_scenario(created, author=people["trainer"], course=course,
+    changed = scripts.update_scenario(created, author=people["trainer"], course=course,
                                        text=SCENARIO.replace("测试场景", "网页场景").replace("weight: 2", "weight: 3"),
                                        now=NOW)
     assert changed == (False, True) and [v.number for v in created.rubric_versions] == [1, 2]
     with pytest.raises(services.ScenarioInvalid) as caught:
-        services.update_scenario(created, author=people["trainer"], course=course, text="## 客户画像\n", now=NOW)
+        scripts.update_scenario(created, author=people["trainer"], course=course, text="## 客户画像\n", now=NOW)
     assert caught.value.errors[0].line == 1
     with pytest.raises(services.ScenarioInvalid, match="already used"):
-        services.create_scenario(author=people["trainer"], slug="test-call", course=course, text=SCENARIO, now=NOW)
+        scripts.create_scenario(author=people["trainer"], slug="test-call", course=course, text=SCENARIO, now=NOW)
 
 
 # --- who may sign off ---------------------------------------------------------------------------
@@ -275,7 +275,7 @@ def test_later_edits_never_change_a_signed_result(scenario, people, course_root)
     old_rubric = scenario.rubric.id
     write_scenario(course_root, text=SCENARIO.replace("weight: 2", "weight: 6").replace("pass_percent: 75",
                                                                                         "pass_percent: 90"))
-    services.sync_scenarios(db.session, course_root, NOW)
+    scripts.sync_scenarios(db.session, course_root, NOW)
     db.session.expire_all()
     assert scenario.rubric.id != old_rubric
     practical = services.load_practical_for(people["agent"], practical.id)

@@ -113,7 +113,7 @@ def test_questions_follow_their_bank(app, make_user):
 
 
 def test_a_scenario_saved_in_the_browser_is_indexed(app, course_root, make_user):
-    from lms.practicals.services import create_scenario, update_scenario
+    from lms.practicals.scripts import create_scenario, update_scenario
     from tests.practicals_support import SCENARIO
 
     write_course(course_root, "0-01-a", slug="basics-a")

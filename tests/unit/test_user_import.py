@@ -5,8 +5,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from lms.admin.services import (IMPORT_COLUMNS, ImportInvalid, find_by_employee_no, import_users, template_csv,
-                                template_xlsx)
+from lms.admin.services import find_by_employee_no
+from lms.admin.staff_import import IMPORT_COLUMNS, ImportInvalid, import_users, template_csv, template_xlsx
 from lms.content.spreadsheets import read_table
 from lms.extensions import db
 from lms.models import User

@@ -5,7 +5,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event, func, select
 
-from lms.admin.services import IMPORT_COLUMNS, find_by_employee_no
+from lms.admin.services import find_by_employee_no
+from lms.admin.staff_import import IMPORT_COLUMNS
 from lms.extensions import db
 from lms.models import User
 
