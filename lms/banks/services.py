@@ -28,7 +28,8 @@ from lms.content.banks import (MAX_TITLE, RESERVED_SLUGS, SLUG, TEXT_FORMATS, Ba
                                Reporter, bank_spec, check_key, parse_bank, read_question, read_text, slugify)
 from lms.content.errors import ContentError, ContentInvalid, _l
 from lms.content.gift import dump_gift, parse_gift
-from lms.content.moodle_xml import dump_moodle_xml, parse_moodle_xml
+from lms.content.moodle_xml import parse_moodle_xml
+from lms.content.moodle_xml_writer import dump_moodle_xml
 from lms.extensions import db
 from lms.jobs.services import Progress
 from lms.models import Question, QuestionBank, QuestionVersion, User

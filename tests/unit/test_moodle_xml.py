@@ -13,8 +13,8 @@ import pytest
 from lms.content.banks import QuestionSpec, correct_weights, fill_data, generated_key
 from lms.content.errors import ContentError
 from lms.content.moodle_grades import MOODLE_FRACTIONS
-from lms.content.moodle_xml import (dump_moodle_xml, html_to_plain, multi_fractions, parse_moodle_xml,
-                                    plain_to_html)
+from lms.content.moodle_xml import html_to_plain, parse_moodle_xml, plain_to_html
+from lms.content.moodle_xml_writer import dump_moodle_xml, multi_fractions
 from lms.questions.types import QUESTION_TYPES
 
 PATH = "bank.xml"
