@@ -345,5 +345,4 @@ def template_xlsx() -> bytes:
         "员工 Staff", IMPORT_COLUMNS, TEXT_COLUMNS,
         intro=_("Fill in the first sheet, one person per row, below the header. "
                 "This sheet is never imported."),
-        example=EXAMPLE, help_texts=_column_help(),
-        headings=(_("Example row"), _("Column"), _("What to enter"), _("Example")))
+        example=EXAMPLE, help_texts=_column_help())

@@ -262,16 +262,19 @@ def header_workbook(title: str, columns: list[str], width: Callable[[str], int],
     return workbook
 
 
+TEMPLATE_HEADINGS = (_l("Example row"), _l("Column"), _l("What to enter"), _l("Example"))
+
+
 def one_row_per_line_template(title: str, columns: list[str], text_columns, *, intro: str, example: dict,
-                              help_texts: dict[str, str], headings: tuple[str, str, str, str]) -> bytes:
-    """A template workbook for files with one record per row (staff, customer evaluations): the
-    header sheet, then an instructions sheet with `intro`, an example row and each column's help.
-    `headings` are the translated "Example row", "Column", "What to enter", "Example"."""
+                              help_texts: dict[str, str]) -> bytes:
+    """A template workbook for files with one record per row (staff, customer evaluations, plan
+    assignments): the header sheet, then an instructions sheet with `intro`, an example row and each
+    column's help, under headings in the current language."""
     from openpyxl.styles import Font
 
     workbook = header_workbook(title, columns, lambda name: max(14, len(name) + 4), text_columns)
     instructions = workbook.create_sheet("说明 Instructions")
-    example_row, column, what, example_heading = headings
+    example_row, column, what, example_heading = (str(heading) for heading in TEMPLATE_HEADINGS)
     instructions.append([intro])
     instructions.append([])
     instructions.append([example_row])

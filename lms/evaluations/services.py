@@ -296,5 +296,4 @@ def template_xlsx() -> bytes:
         "评价 Evaluations", COLUMNS, TEXT_COLUMNS,
         intro=_("Fill in the first sheet, one agent and month per row, below the header. "
                 "This sheet is never imported."),
-        example=EXAMPLE, help_texts=_column_help(),
-        headings=(_("Example row"), _("Column"), _("What to enter"), _("Example")))
+        example=EXAMPLE, help_texts=_column_help())

@@ -205,5 +205,4 @@ def template_xlsx() -> bytes:
         "任务 Assignments", COLUMNS, ("target", "item", "starts_on", "due_on", "month"),
         intro=_("Fill in the first sheet, one assignment per row, below the header. "
                 "This sheet is never imported."),
-        example=EXAMPLE, help_texts=_column_help(),
-        headings=(_("Example row"), _("Column"), _("What to enter"), _("Example")))
+        example=EXAMPLE, help_texts=_column_help())

@@ -92,3 +92,28 @@ def test_xlsx_renamed_to_csv_is_refused_with_a_hint():
 def test_duplicate_column_names_are_refused():
     with pytest.raises(SpreadsheetError, match="twice"):
         read_table("t.csv", b"name,Name\nx,y\n")
+
+
+@pytest.mark.parametrize("locale, headings", [
+    ("en", ["Example row", "Column", "What to enter", "Example"]),
+    ("zh_CN", None),  # translated: none of the English headings is left
+])
+def test_a_template_explains_its_columns_under_headings_in_the_readers_language(app, locale, headings):
+    from flask_babel import force_locale
+    from openpyxl import load_workbook
+
+    from lms.content.spreadsheets import one_row_per_line_template
+
+    with app.test_request_context(), force_locale(locale):
+        data = one_row_per_line_template("表 Sheet", ["a", "b"], ("a",), intro="填写第一张表。",
+                                         example={"a": "1", "b": "2"}, help_texts={"a": "甲", "b": "乙"})
+    workbook = load_workbook(io.BytesIO(data))
+    assert list(workbook.worksheets[0].iter_rows(values_only=True)) == [("a", "b")]
+    rows = list(workbook["说明 Instructions"].iter_rows(values_only=True))
+    shown = [rows[2][0], *rows[6][:3]]
+    assert rows[3][:2] == ("a", "b") and rows[4][:2] == ("1", "2") and rows[7][:3] == ("a", "甲", "1")
+    if headings is not None:
+        assert shown == headings
+    else:
+        assert all(heading and heading not in ("Example row", "Column", "What to enter", "Example")
+                   for heading in shown), shown
