@@ -352,13 +352,8 @@ def apply_exams(session: Session, specs: list[ExamSpec], now: datetime) -> SyncR
     for slug, exam in existing.items():
         if slug in wanted or not exam.source_path or exam.retired_at is not None:
             continue
-        if exam.id in used:
-            exam.retired_at = now
+        if report.remove(session, slug, exam, in_use=exam.id in used, now=now):
             exam.course = None  # the course may get a new final exam; the record keeps its title
-            report.retired.append(slug)
-        else:
-            session.delete(exam)
-            report.deleted.append(slug)
     session.flush()
     return report
 

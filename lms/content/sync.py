@@ -45,6 +45,17 @@ class SyncReport:
         return (f"{len(self.created)} created, {len(self.updated)} updated, "
                 f"{len(self.unchanged)} unchanged, {len(self.retired)} retired, {len(self.deleted)} deleted")
 
+    def remove(self, session, slug: str, row, *, in_use: bool, now) -> bool:
+        """A row whose file is gone: retired while anything points at it (the record and attempts keep
+        what they showed), else deleted. True when it was retired."""
+        if in_use:
+            row.retired_at = now
+            self.retired.append(slug)
+        else:
+            session.delete(row)
+            self.deleted.append(slug)
+        return in_use
+
 
 _PARSED: ContextVar[dict[str, list] | None] = ContextVar("parsed_in_this_run", default=None)
 
@@ -157,12 +168,8 @@ def _apply(session: Session, specs: list[CourseSpec], now: datetime) -> SyncRepo
         # a course made in the browser has no folder: only a course whose folder is gone goes
         if slug in wanted or course.retired_at is not None or not course.from_files:
             continue
-        if any(lesson.id in lessons_in_use for lesson in course.lessons):
-            course.retired_at = now
-            report.retired.append(slug)
-        else:
-            session.delete(course)
-            report.deleted.append(slug)
+        report.remove(session, slug, course, in_use=any(lesson.id in lessons_in_use for lesson in course.lessons),
+                      now=now)
     session.flush()
     return report
 

@@ -181,12 +181,7 @@ def import_scenarios(session: Session, specs: list[ScenarioSpec], now: datetime)
         if slug in wanted or not scenario.source_path or scenario.retired_at is not None:
             continue
         in_use = _scenarios_in_use(session) if in_use is None else in_use
-        if scenario.id in in_use:
-            scenario.retired_at = now
-            report.retired.append(slug)
-        else:
-            session.delete(scenario)
-            report.deleted.append(slug)
+        report.remove(session, slug, scenario, in_use=scenario.id in in_use, now=now)
     session.flush()
     return report
 
