@@ -31,6 +31,9 @@ IMPORT_REASON = "bulk import"  # the star history's reason for a level set by a 
 IMPORT_COLUMNS = ["employee_no", "name", "team", "hire_date", "star_level", "roles", "mentor_employee_no",
                   "preferred_language", "email", "password"]
 REQUIRED_COLUMNS = ("employee_no", "name")
+# Columns written as they are into an existing account unless blank (the star level goes through
+# its history, the password through its hash).
+KEPT_WHEN_BLANK = ("team", "hire_date", "roles", "preferred_language", "email")
 ROLE_SEPARATORS = re.compile(r"[,;，；、\s]+")
 LANGUAGE_ALIASES = {"zh_cn": "zh_CN", "zh-cn": "zh_CN", "en": "en"}
 # Excel in Chinese shows dates as 2024/3/1; both that and 2024-03-01 mean the same day.
@@ -237,19 +240,12 @@ def import_users(table: Table, actor: User | None = None, *, progress: Progress 
                 result.created.append(record.employee_no)
             else:
                 user.name = record.name
-                if record.team is not None:
-                    user.team = record.team
-                if record.hire_date is not None:
-                    user.hire_date = record.hire_date
+                for column in KEPT_WHEN_BLANK:  # a blank cell leaves an existing account's value as it is
+                    if getattr(record, column) is not None:
+                        setattr(user, column, getattr(record, column))
                 if record.star_level is not None:
                     record_star_change(user, record.star_level, kind="import", actor=actor, reason=IMPORT_REASON,
                                        now=now)
-                if record.roles is not None:
-                    user.roles = record.roles
-                if record.preferred_language is not None:
-                    user.preferred_language = record.preferred_language
-                if record.email is not None:
-                    user.email = record.email
                 if record.password is not None:
                     user.set_password(record.password)
                     activation.clear(user)
