@@ -218,6 +218,10 @@ def test_a_clock_that_jumps_ahead_does_not_lose_an_answer(live_server, phone, ma
     phone.goto(f"{live_server}/exams/{exam.slug}")
     phone.locator("button.start-exam").tap()
     phone.wait_for_selector("#exam-form")
+    # The page's script has run (it put the sheet's own address in the history, and in the same
+    # step took its offset to the server's clock): a jump before that would be measured as the
+    # server's time, and no save would run ahead (seen once under a loaded CI run).
+    phone.wait_for_function("() => location.pathname === document.getElementById('exam-form').dataset.pageUrl")
     attempt = db.session.scalar(select(ExamAttempt))
     questions = sorted(attempt.questions, key=lambda aq: aq.position)
     answers = answers_for(attempt, right_raw)
